@@ -1,0 +1,29 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+
+.PHONY: setup demo test lint format bench clean
+
+setup:
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@$(UV) sync --locked --all-extras --quiet
+
+demo: setup
+	@$(UV) run --locked python -m sklambda.demo
+
+test: setup lint
+	@$(UV) run --locked pytest -q
+
+lint: setup
+	@$(UV) run --locked ruff check
+	@$(UV) run --locked ruff format --check
+
+format: setup
+	@$(UV) run --locked ruff format
+	@$(UV) run --locked ruff check --fix
+
+bench: setup
+	@$(UV) run --locked python benchmarks/run_all.py
+
+clean:
+	rm -rf .venv build dist .pytest_cache .ruff_cache demo-out

@@ -1,0 +1,1 @@
+"""sklambda: scikit-learn models as small, verified AWS Lambda prediction services."""
