@@ -1,0 +1,133 @@
+"""Load training data from a SQL database (SQLite file path or any SQLAlchemy URL)."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where training data came from, safe to record (passwords are masked)."""
+
+    url: str
+    table: str | None = None
+    query: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"url": self.url}
+        if self.table is not None:
+            out["table"] = self.table
+        if self.query is not None:
+            out["query"] = self.query
+        return out
+
+
+def _is_url(db: str) -> bool:
+    return "://" in db
+
+
+def _engine(db: str) -> Any:
+    """An engine for a SQLite path (opened read-only: training never writes) or a URL."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    if not _is_url(db):
+        path = Path(db).expanduser()
+        if not path.is_file():
+            raise DataError(
+                f"database file not found: {db}; pass a SQLite file path or a SQLAlchemy URL "
+                "such as postgresql://user@host/db"
+            )
+        uri = f"file:{path.resolve()}?mode=ro"
+
+        def connect() -> sqlite3.Connection:
+            return sqlite3.connect(uri, uri=True)
+
+        return create_engine("sqlite://", creator=connect)
+    try:
+        return create_engine(db)
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise DataError(f"cannot use database URL {mask_url(db)}: {exc}") from None
+    except ModuleNotFoundError as exc:
+        raise DataError(
+            f"the driver for {mask_url(db)} is not installed ({exc.name}); install it, "
+            "e.g. `uv pip install psycopg` for PostgreSQL"
+        ) from None
+
+
+def mask_url(db: str) -> str:
+    """The database location without its password, fit for logs and manifests."""
+    if not _is_url(db):
+        return str(Path(db).name)
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(db).render_as_string(hide_password=True)
+    except ArgumentError:
+        return db.split("://", 1)[0] + "://***"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+
+
+def load_frame(db: str, *, table: str | None = None, query: str | None = None) -> pd.DataFrame:
+    """Read a table or the result of a query into a DataFrame.
+
+    Parameters
+    ----------
+    db:
+        A SQLite file path, or a SQLAlchemy URL (``postgresql://...``, ``sqlite:///x.db``).
+    table, query:
+        Exactly one of them: the table to read whole, or a SELECT to run.
+
+    Raises
+    ------
+    DataError
+        The database, table or query cannot be read, or it returns no rows.
+    """
+    import pandas as pd
+    from sqlalchemy import inspect, text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if (table is None) == (query is None):
+        raise DataError("pass exactly one of --table and --query")
+    engine = _engine(db)
+    try:
+        with engine.connect() as conn:
+            if table is not None:
+                tables = inspect(conn).get_table_names()
+                views = inspect(conn).get_view_names()
+                if table not in tables and table not in views:
+                    known = ", ".join(sorted(tables + views)) or "none"
+                    raise DataError(
+                        f'table "{table}" not found in {mask_url(db)}; tables there: {known}'
+                    )
+                frame = pd.read_sql_table(table, conn)
+            else:
+                frame = pd.read_sql_query(text(query or ""), conn)
+    except DataError:
+        raise
+    except SQLAlchemyError as exc:
+        raise DataError(f"cannot read from {mask_url(db)}: {_first_line(exc)}") from None
+    finally:
+        engine.dispose()
+    if frame.empty:
+        what = f'table "{table}"' if table is not None else "the query"
+        raise DataError(f"{what} returned no rows; training needs data")
+    return frame
+
+
+def source_of(db: str, *, table: str | None = None, query: str | None = None) -> Source:
+    """The record of where data came from, with any password masked."""
+    return Source(url=mask_url(db), table=table, query=query)

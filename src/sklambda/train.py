@@ -1,0 +1,344 @@
+"""Fit a scikit-learn Pipeline on a table and write it as a bundle."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import TrainError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sklearn.pipeline import Pipeline
+
+TASKS = ("auto", "regression", "classification")
+ESTIMATORS = (
+    "linear",
+    "ridge",
+    "lasso",
+    "elastic-net",
+    "decision-tree",
+    "random-forest",
+    "extra-trees",
+    "gradient-boosting",
+    "mlp",
+)
+# Estimators whose fit depends on feature scale get a StandardScaler in front.
+SCALED = {"linear", "ridge", "lasso", "elastic-net", "mlp"}
+REGRESSION_ONLY = {"lasso", "elastic-net"}
+# A numeric target with at most this many distinct whole values is taken as class labels.
+MAX_AUTO_CLASSES = 20
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What `train` produced: the bundle on disk, its manifest and the holdout metrics."""
+
+    bundle: Path
+    manifest: dict[str, Any]
+    metrics: dict[str, float]
+    notes: tuple[str, ...] = ()
+
+
+def infer_task(target: pd.Series) -> str:
+    """``regression`` for a numeric target with many distinct or fractional values."""
+    import pandas as pd
+
+    if not pd.api.types.is_numeric_dtype(target) or pd.api.types.is_bool_dtype(target):
+        return "classification"
+    values = target.dropna()
+    whole = bool((values == values.round()).all())
+    if whole and values.nunique() <= MAX_AUTO_CLASSES:
+        return "classification"
+    return "regression"
+
+
+def make_estimator(name: str, task: str, seed: int = 0) -> Any:
+    """The scikit-learn estimator behind an ``--estimator`` choice for a task."""
+    from sklearn import ensemble, linear_model, neural_network, tree
+
+    if name not in ESTIMATORS:
+        raise TrainError(f'unknown estimator "{name}"; choices: {", ".join(ESTIMATORS)}')
+    if task == "classification" and name in REGRESSION_ONLY:
+        raise TrainError(
+            f'estimator "{name}" is for regression only; for classification choose one of '
+            + ", ".join(e for e in ESTIMATORS if e not in REGRESSION_ONLY)
+        )
+    regression = task == "regression"
+    makers: dict[str, Callable[[], Any]] = {
+        "linear": (
+            linear_model.LinearRegression
+            if regression
+            else lambda: linear_model.LogisticRegression(max_iter=1000)
+        ),
+        "ridge": (
+            (lambda: linear_model.Ridge(random_state=seed))
+            if regression
+            else (lambda: linear_model.RidgeClassifier(random_state=seed))
+        ),
+        "lasso": lambda: linear_model.Lasso(random_state=seed),
+        "elastic-net": lambda: linear_model.ElasticNet(random_state=seed),
+        "decision-tree": lambda: (
+            tree.DecisionTreeRegressor if regression else tree.DecisionTreeClassifier
+        )(random_state=seed, min_samples_leaf=2),
+        "random-forest": lambda: (
+            ensemble.RandomForestRegressor if regression else ensemble.RandomForestClassifier
+        )(n_estimators=100, random_state=seed, min_samples_leaf=2),
+        "extra-trees": lambda: (
+            ensemble.ExtraTreesRegressor if regression else ensemble.ExtraTreesClassifier
+        )(n_estimators=100, random_state=seed, min_samples_leaf=2),
+        "gradient-boosting": lambda: (
+            ensemble.GradientBoostingRegressor
+            if regression
+            else ensemble.GradientBoostingClassifier
+        )(random_state=seed),
+        "mlp": lambda: (
+            neural_network.MLPRegressor if regression else neural_network.MLPClassifier
+        )(hidden_layer_sizes=(64, 32), max_iter=2000, random_state=seed),
+    }
+    return makers[name]()
+
+
+def build_pipeline(
+    features: list[dict[str, Any]], task: str, estimator: str = "linear", seed: int = 0
+) -> Pipeline:
+    """The unfitted Pipeline sklambda trains for these features, task and estimator.
+
+    All-numeric data without missing values gets the classic flat pipeline
+    (``StandardScaler`` + model); text columns are one-hot encoded and columns with missing
+    values imputed, inside a ``ColumnTransformer``.
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    model = make_estimator(estimator, task, seed)
+    scale = estimator in SCALED
+    numeric = [f for f in features if f["type"] == "number"]
+    text = [f for f in features if f["type"] == "string"]
+    if not text and not any(f["nullable"] for f in numeric):
+        steps: list[tuple[str, Any]] = [("scaler", StandardScaler())] if scale else []
+        return Pipeline([*steps, ("model", model)])
+
+    parts: list[tuple[str, Any, list[str]]] = []
+    for nullable in (False, True):
+        group = [f["name"] for f in numeric if f["nullable"] == nullable]
+        if not group:
+            continue
+        num_steps: list[tuple[str, Any]] = []
+        if nullable:
+            num_steps.append(("imputer", SimpleImputer(strategy="median")))
+        if scale:
+            num_steps.append(("scaler", StandardScaler()))
+        name = "num_missing" if nullable else "num"
+        parts.append((name, Pipeline(num_steps) if num_steps else "passthrough", group))
+    if text:
+        cat_steps: list[tuple[str, Any]] = []
+        if any(f["nullable"] for f in text):
+            cat_steps.append(("imputer", SimpleImputer(strategy="most_frequent")))
+        cat_steps.append(("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False)))
+        parts.append(("cat", Pipeline(cat_steps), [f["name"] for f in text]))
+    return Pipeline([("preprocess", ColumnTransformer(parts)), ("model", model)])
+
+
+def split(
+    X: pd.DataFrame, y: pd.Series, task: str, test_size: float, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.Series]:
+    """The holdout split sklambda uses (stratified for classification when it can be)."""
+    from sklearn.model_selection import train_test_split
+
+    stratify = None
+    if task == "classification":
+        counts = y.value_counts()
+        n_test = round(test_size * len(y))
+        if counts.min() >= 2 and n_test >= len(counts):
+            stratify = y
+    return train_test_split(X, y, test_size=test_size, random_state=seed, stratify=stratify)
+
+
+def evaluate(pipeline: Any, X_test: pd.DataFrame, y_test: pd.Series, task: str) -> dict[str, float]:
+    """Holdout metrics: R², MAE, RMSE for regression; accuracy and macro F1 for classification."""
+    import numpy as np
+    from sklearn import metrics
+
+    predicted = pipeline.predict(X_test)
+    if task == "regression":
+        return {
+            "r2": float(metrics.r2_score(y_test, predicted)),
+            "mae": float(metrics.mean_absolute_error(y_test, predicted)),
+            "rmse": float(np.sqrt(metrics.mean_squared_error(y_test, predicted))),
+        }
+    return {
+        "accuracy": float(metrics.accuracy_score(y_test, predicted)),
+        "f1_macro": float(metrics.f1_score(y_test, predicted, average="macro")),
+    }
+
+
+def prepare(
+    frame: pd.DataFrame, target: str, features: Sequence[str] | None, task: str
+) -> tuple[pd.DataFrame, pd.Series, str, list[dict[str, Any]]]:
+    """Check the table and target, and return ``(X, y, task, feature specs)``."""
+    import pandas as pd
+
+    from .features import coerce_frame, describe
+
+    columns = [str(c) for c in frame.columns]
+    if target not in columns:
+        raise TrainError(f'target column "{target}" not found; columns: {", ".join(columns)}')
+    if features:
+        unknown = [f for f in features if f not in columns]
+        if unknown:
+            raise TrainError(
+                f'feature column "{unknown[0]}" not found; columns: {", ".join(columns)}'
+            )
+        if target in features:
+            raise TrainError(f'"{target}" is the target; it cannot also be a feature')
+        names = list(features)
+    else:
+        names = [c for c in columns if c != target]
+    if not names:
+        raise TrainError(f'the table has no columns besides the target "{target}"')
+    y = frame[target]
+    missing = int(y.isna().sum())
+    if missing:
+        raise TrainError(
+            f'target column "{target}" has {missing} missing value(s); drop those rows, e.g. '
+            f'--query "SELECT * FROM <table> WHERE {target} IS NOT NULL"'
+        )
+    if task not in TASKS:
+        raise TrainError(f'unknown task "{task}"; choices: {", ".join(TASKS)}')
+    if task == "auto":
+        task = infer_task(y)
+    if task == "regression":
+        if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
+            raise TrainError(
+                f'target column "{target}" is not numeric (dtype {y.dtype}); regression needs '
+                "numbers: use --task classification for labels"
+            )
+        y = y.astype("float64")
+    elif y.nunique() < 2:
+        raise TrainError(
+            f'target column "{target}" has a single value; classification needs two or more'
+        )
+    if len(frame) < 10:
+        raise TrainError(f"the data has {len(frame)} rows; training needs at least 10")
+    specs = describe(frame[names])
+    return coerce_frame(frame[names], specs), y, task, specs
+
+
+def fit(
+    frame: pd.DataFrame,
+    *,
+    target: str,
+    features: Sequence[str] | None = None,
+    task: str = "auto",
+    estimator: str = "linear",
+    seed: int = 0,
+    test_size: float = 0.2,
+) -> tuple[Pipeline, dict[str, float], pd.DataFrame, str, list[dict[str, Any]], list[str]]:
+    """Fit on a holdout split: ``(pipeline, metrics, X, task, feature specs, notes)``."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    if not 0 < test_size < 1:
+        raise TrainError(f"--test-size must be between 0 and 1 (exclusive), got {test_size}")
+    X, y, task, specs = prepare(frame, target, features, task)
+    pipeline = build_pipeline(specs, task, estimator, seed)
+    X_train, X_test, y_train, y_test = split(X, y, task, test_size, seed)
+    notes: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        pipeline.fit(X_train, y_train)
+    if any(issubclass(w.category, ConvergenceWarning) for w in caught):
+        notes.append(f'"{estimator}" did not fully converge; metrics may be below its best')
+    metrics = evaluate(pipeline, X_test, y_test, task)
+    metrics.update({"n_train": float(len(X_train)), "n_test": float(len(X_test))})
+    return pipeline, metrics, X, task, specs, notes
+
+
+def train(
+    db: str | None = None,
+    *,
+    target: str,
+    out: str | Path,
+    table: str | None = None,
+    query: str | None = None,
+    frame: pd.DataFrame | None = None,
+    features: Sequence[str] | None = None,
+    name: str | None = None,
+    task: str = "auto",
+    estimator: str = "linear",
+    seed: int = 0,
+    test_size: float = 0.2,
+    format: str = "skops",
+    sample_data: bool = True,
+) -> TrainResult:
+    """Train a model from a SQL table (or a DataFrame) and write it as a bundle.
+
+    Parameters
+    ----------
+    db:
+        SQLite file path or SQLAlchemy URL; with ``table`` or ``query``. Or pass ``frame``.
+    target:
+        The column to predict.
+    out:
+        The bundle directory to write (replaced atomically if it exists).
+    features:
+        The columns to train on; default: every column but the target.
+    task:
+        ``auto`` (numeric target with many distinct values → regression), ``regression`` or
+        ``classification``.
+    estimator:
+        One of :data:`ESTIMATORS`; ``linear`` is StandardScaler + LinearRegression (or
+        LogisticRegression).
+    seed, test_size:
+        The holdout split and the estimators' randomness; the same seed gives the same model.
+    format:
+        ``skops`` (safe, default) or ``joblib`` (a pickle: loading it needs trust).
+    sample_data:
+        Store real rows in ``sample.json`` for verification; False stores synthetic rows drawn
+        from the recorded ranges instead (for private data).
+    """
+    from .bundle import write_bundle
+    from .data import load_frame, source_of
+
+    if frame is None:
+        if db is None:
+            raise TrainError("pass a database (db=...) with a table or query, or frame=...")
+        frame = load_frame(db, table=table, query=query)
+        source = source_of(db, table=table, query=query).to_dict()
+    else:
+        source = {"frame": True}
+    pipeline, metrics, X, task, specs, notes = fit(
+        frame,
+        target=target,
+        features=features,
+        task=task,
+        estimator=estimator,
+        seed=seed,
+        test_size=test_size,
+    )
+    bundle_name = name or (table if table else Path(str(out)).name)
+    manifest = write_bundle(
+        pipeline,
+        out,
+        name=bundle_name,
+        task=task,
+        features=specs,
+        X_sample=X,
+        target={"name": target, "dtype": str(frame[target].dtype)},
+        metrics=metrics,
+        format=format,
+        sample_data=sample_data,
+        seed=seed,
+        training={
+            "estimator": estimator,
+            "seed": seed,
+            "test_size": test_size,
+            "source": source,
+        },
+    )
+    return TrainResult(Path(out), manifest, metrics, tuple(notes))
