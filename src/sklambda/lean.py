@@ -437,6 +437,37 @@ def _gradient_boosting(est: Any, path: str, arrays: dict[str, np.ndarray]) -> di
     }
 
 
+def _missing_as_none(transforms: list[dict[str, Any]], n_features: int) -> list[int]:
+    """Input columns whose first step is a ``SimpleImputer(missing_values=None)``.
+
+    scikit-learn tells None from NaN in object columns: at transform time an imputer for NaN
+    leaves None alone, one for None leaves NaN alone. The runtime reads both as "missing", so
+    the two agree when scikit-learn receives missing values as NaN, except in these columns,
+    which must receive None.
+    """
+
+    def first_is_none_imputer(steps: list[dict[str, Any]]) -> bool:
+        return (
+            bool(steps)
+            and steps[0]["op"] == "simple_imputer"
+            and (steps[0]["missing"]["kind"] == "none")
+        )
+
+    if not transforms:
+        return []
+    first = transforms[0]
+    if first["op"] == "columns":
+        return sorted(
+            {
+                i
+                for part in first["parts"]
+                if first_is_none_imputer(part["steps"])
+                for i in part["columns"]
+            }
+        )
+    return list(range(n_features)) if first_is_none_imputer(transforms) else []
+
+
 # ---------------------------------------------------------------- public API
 
 
@@ -493,6 +524,7 @@ def compile_estimator(estimator: Any, feature_names: list[str]) -> LeanModel:
         raise LeanUnsupportedError(path, "passthrough", "the pipeline has no final estimator")
     model = _compile_model(est, path or "estimator", arrays)
 
+    none_columns = _missing_as_none(transforms, len(feature_names))
     classifier = is_classifier(est)
     classes = [_plain(c) for c in est.classes_.tolist()] if classifier else None
     needs_numpy = model["op"] in _NUMPY_MODELS
@@ -502,6 +534,7 @@ def compile_estimator(estimator: Any, feature_names: list[str]) -> LeanModel:
         "task": "classification" if classifier else "regression",
         "classes": classes,
         "needs_numpy": needs_numpy,
+        "missing_as_none": [feature_names[i] for i in none_columns],
         "graph": {"transforms": transforms, "model": model},
     }
     return LeanModel(spec=spec, arrays=arrays if needs_numpy else {})
@@ -587,8 +620,9 @@ def check_equivalence(
     lean : LeanModel
         The compiled model.
     X : pandas.DataFrame
-        Rows to compare on; must hold the model's feature columns. Missing values are NaN or
-        None, and are passed to the runtime as None.
+        Rows to compare on; must hold the model's feature columns. Missing values (NaN or
+        None) reach the runtime as None and scikit-learn as NaN, or as None in the columns
+        ``spec["missing_as_none"]`` lists.
     rtol : float, default=1e-9
         Tolerance, see above.
     directory : Path, optional
@@ -599,8 +633,17 @@ def check_equivalence(
     -------
     EquivalenceReport
     """
+    import pandas as pd
+
     features = list(lean.spec["features"])
-    frame = X[features]
+    frame = X[features].copy()
+    none_columns = set(lean.spec.get("missing_as_none", []))
+    for column in features:
+        if frame[column].dtype == object:
+            # The runtime reads None and NaN alike; scikit-learn does not (see _missing_as_none).
+            missing = np.nan if column not in none_columns else None
+            values = [missing if _cell(v) is None else v for v in frame[column]]
+            frame[column] = pd.Series(values, index=frame.index, dtype=object)
     predictor = lean_predict.load(directory) if directory is not None else lean.predictor()
     sk_input = frame if hasattr(estimator, "feature_names_in_") else frame.to_numpy()
     rows = [[_cell(v) for v in row] for row in frame.to_numpy(dtype=object).tolist()]
