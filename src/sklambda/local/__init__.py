@@ -1,0 +1,37 @@
+"""Run a built package locally as AWS Lambda would: Runtime API, sandboxed processes, function URL.
+
+No Docker: each execution environment is a child process of the target Python version in isolated
+mode, driven by the official runtime client ``awslambdaric`` through a Runtime API server on
+loopback; a function URL front turns HTTP requests into payload-2.0 events and also accepts the
+Invoke API, so ``boto3.client("lambda", endpoint_url=...)`` works.
+"""
+
+from sklambda.local.dist import Dist, load_dist
+from sklambda.local.exceptions import (
+    DistError,
+    LocalError,
+    RequestTooLargeError,
+    RuntimeClientError,
+    TooManyRequestsError,
+)
+from sklambda.local.function import EnvironmentInfo, InvokeResult, LocalFunction
+from sklambda.local.function_url import LocalServer, serve
+from sklambda.local.logs import LogLine
+from sklambda.local.report import Report
+
+__all__ = [
+    "Dist",
+    "DistError",
+    "EnvironmentInfo",
+    "InvokeResult",
+    "LocalError",
+    "LocalFunction",
+    "LocalServer",
+    "LogLine",
+    "Report",
+    "RequestTooLargeError",
+    "RuntimeClientError",
+    "TooManyRequestsError",
+    "load_dist",
+    "serve",
+]

@@ -1,0 +1,100 @@
+"""The package directory (DIST) the emulator runs: function.zip, layer.zip, build.json."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from sklambda.local.exceptions import DistError
+
+__all__ = ["Dist", "load_dist"]
+
+_REQUIRED_KEYS = ("python", "handler")
+
+
+@dataclass(frozen=True)
+class Dist:
+    """What the emulator needs to know about a built package.
+
+    Attributes
+    ----------
+    path : Path
+        The package directory.
+    python : str
+        Minor version of the target Lambda runtime, e.g. ``"3.12"``.
+    handler : str
+        ``module.function`` as Lambda's ``Handler`` setting.
+    function_zip : Path
+        The function code; the handler module sits at the zip's root.
+    layer_zip : Path or None
+        An optional layer, Python packages under ``python/``.
+    arch : str
+        ``x86_64`` or ``arm64`` (informational: the emulator runs on the host's architecture).
+    name : str
+        Function name: ``build.json``'s ``name`` when present, else the directory's name.
+    """
+
+    path: Path
+    python: str
+    handler: str
+    function_zip: Path
+    layer_zip: Path | None
+    arch: str
+    name: str
+
+
+def load_dist(path: str | Path) -> Dist:
+    """Read a package directory.
+
+    Parameters
+    ----------
+    path : str or Path
+        Directory holding ``function.zip``, ``build.json`` and optionally ``layer.zip``.
+
+    Returns
+    -------
+    Dist
+
+    Raises
+    ------
+    DistError
+        When a required file or ``build.json`` key is missing.
+    """
+    root = Path(path).resolve()
+    manifest = root / "build.json"
+    function_zip = root / "function.zip"
+    for required in (manifest, function_zip):
+        if not required.is_file():
+            raise DistError(
+                f"{required.name} not found in {root}; a package directory needs function.zip and "
+                "build.json (run `sklambda build` to make one)"
+            )
+    try:
+        meta = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DistError(f"{manifest} is not valid JSON: {exc}") from exc
+    if not isinstance(meta, dict):
+        raise DistError(f"{manifest} must hold a JSON object, got {type(meta).__name__}")
+    missing = [key for key in _REQUIRED_KEYS if not isinstance(meta.get(key), str)]
+    if missing:
+        raise DistError(
+            f"{manifest} lacks {', '.join(repr(k) for k in missing)}; expected e.g. "
+            '{"python": "3.12", "handler": "sklambda_handler.handler"}'
+        )
+    if "." not in meta["handler"]:
+        raise DistError(
+            f"handler {meta['handler']!r} in {manifest} must be 'module.function', "
+            "e.g. 'sklambda_handler.handler'"
+        )
+    layer_zip = root / "layer.zip"
+    name = meta.get("name")
+    return Dist(
+        path=root,
+        python=meta["python"],
+        handler=meta["handler"],
+        function_zip=function_zip,
+        layer_zip=layer_zip if layer_zip.is_file() else None,
+        arch=str(meta.get("arch", "x86_64")),
+        name=name if isinstance(name, str) and name else root.name,
+    )

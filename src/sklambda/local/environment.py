@@ -1,0 +1,371 @@
+"""Execution environments: one child process each, started the way Lambda starts a sandbox.
+
+A fresh directory per environment holds the extracted function code (the task root, Lambda's
+``/var/task``), the extracted layer (``/opt``) and a writable scratch directory (``/tmp``; also
+``TMPDIR`` and ``HOME``). The process is the target Python version in isolated mode
+(``-I -S``: no host site-packages, no ``PYTHONPATH``) running the runtime directory's bootstrap,
+which hands over to the official runtime client ``awslambdaric``. It talks to its own
+:class:`RuntimeAPIServer`, gets Lambda's environment variables and nothing of the host's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sklambda.interpreters import Interpreter
+from sklambda.local.bootstrap import BOOTSTRAP_NAME
+from sklambda.local.dist import Dist
+from sklambda.local.logs import LogLine, LogSink, pump_lines
+from sklambda.local.report import Report, peak_rss_mb
+from sklambda.local.runtime_api import Invocation, Outcome, RuntimeAPIServer, error_payload
+from sklambda.local.sandbox import make_preexec, make_read_only, make_writable
+
+__all__ = ["INIT_LIMIT_S", "RESERVED_ENV_VARS", "Environment", "EnvironmentSpec", "RunResult"]
+
+# Lambda caps the INIT phase at 10 s, then retries init within the invoke and its timeout; the
+# emulator makes a single attempt, allowed the longer of the two.
+INIT_LIMIT_S = 10.0
+
+# Names Lambda refuses in a function's configuration (it sets them itself).
+RESERVED_ENV_VARS = frozenset(
+    {
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_LAMBDA_RUNTIME_API",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
+    }
+)
+
+
+@dataclass(frozen=True)
+class EnvironmentSpec:
+    """Everything that is the same for all environments of one function."""
+
+    dist: Dist
+    interpreter: Interpreter
+    runtime_dir: Path
+    function_name: str
+    function_arn: str
+    memory_mb: int
+    region: str
+    user_env: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """An invocation's outcome and its REPORT record.
+
+    ``stale`` marks a warm environment whose process had died while idle, before the event
+    reached it: Lambda would transparently start a new one, and so should the caller.
+    """
+
+    outcome: Outcome
+    report: Report
+    stale: bool = False
+
+
+class Environment:
+    """One execution environment: directory tree, Runtime API server and child process.
+
+    Parameters
+    ----------
+    spec : EnvironmentSpec
+    on_log : callable, optional
+        Receives every :class:`LogLine` (function output and START/END/REPORT lines).
+    on_exit : callable, optional
+        Called with the environment, from a watcher thread, when its process ends.
+    """
+
+    def __init__(
+        self,
+        spec: EnvironmentSpec,
+        *,
+        on_log: LogSink | None = None,
+        on_exit: Callable[[Environment], None] | None = None,
+    ) -> None:
+        self.spec = spec
+        self._on_log = on_log
+        self._on_exit = on_exit
+        today = dt.datetime.now(dt.UTC).strftime("%Y/%m/%d")
+        self.log_stream = f"{today}/[$LATEST]{uuid.uuid4().hex}"
+        self._workdir: Path | None = None
+        self._api: RuntimeAPIServer | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._threads: list[threading.Thread] = []
+        self._started_at = 0.0
+        self._served = False
+        self._request_id: str | None = None
+        self._last_rss_mb = 0
+        self._exited = threading.Event()
+        self._close_lock = threading.Lock()
+        self._closed = False
+        self._killed = False
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Lay out the directories and start the process (returns before init finishes)."""
+        spec = self.spec
+        self._workdir = Path(tempfile.mkdtemp(prefix="sklambda-env-"))
+        task, opt, scratch = (self._workdir / name for name in ("task", "opt", "tmp"))
+        for directory in (task, opt, scratch):
+            directory.mkdir()
+        _extract(spec.dist.function_zip, task)
+        if spec.dist.layer_zip is not None:
+            _extract(spec.dist.layer_zip, opt)
+        make_read_only(task)
+        make_read_only(opt)
+        self._api = RuntimeAPIServer()
+        command = [
+            str(spec.interpreter.path),
+            "-I",
+            "-S",
+            "-u",
+            str(spec.runtime_dir / BOOTSTRAP_NAME),
+            str(opt),
+            spec.dist.handler,
+        ]
+        self._started_at = time.perf_counter()
+        self._proc = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=task,
+            env=self._environ(task, opt, scratch),
+            preexec_fn=make_preexec(spec.memory_mb),
+            # Own session: the whole process group can be killed, and Ctrl-C in the host's
+            # terminal reaches the emulator only, which then shuts environments down in order.
+            start_new_session=True,
+            close_fds=True,
+        )
+        assert self._proc.stdout is not None
+        assert self._proc.stderr is not None
+        self._threads = [
+            pump_lines(self._proc.stdout, "stdout", self.log_stream, self._current, self._on_log),
+            pump_lines(self._proc.stderr, "stderr", self.log_stream, self._current, self._on_log),
+            threading.Thread(target=self._watch, name="sklambda-env-watch", daemon=True),
+        ]
+        self._threads[-1].start()
+
+    def _environ(self, task: Path, opt: Path, scratch: Path) -> dict[str, str]:
+        spec = self.spec
+        assert self._api is not None
+        lang_dir = spec.interpreter.path.parent.parent
+        version = spec.interpreter.version
+        env = {
+            "PATH": f"{spec.interpreter.path.parent}:/usr/local/bin:/usr/bin:/bin:{opt}/bin",
+            "LD_LIBRARY_PATH": ":".join(
+                [f"{lang_dir}/lib", str(spec.runtime_dir), str(task), f"{task}/lib", f"{opt}/lib"]
+            ),
+            "LANG": "en_US.UTF-8",
+            "TZ": "UTC",
+            "TMPDIR": str(scratch),
+            "HOME": str(scratch),
+            "_HANDLER": spec.dist.handler,
+            "AWS_REGION": spec.region,
+            "AWS_DEFAULT_REGION": spec.region,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_python{version}",
+            "AWS_LAMBDA_FUNCTION_NAME": spec.function_name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.function_name}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream,
+            "AWS_LAMBDA_RUNTIME_API": self._api.address,
+            "LAMBDA_TASK_ROOT": str(task),
+            "LAMBDA_RUNTIME_DIR": str(spec.runtime_dir),
+        }
+        env.update(spec.user_env)
+        return env
+
+    def _watch(self) -> None:
+        assert self._proc is not None
+        assert self._api is not None
+        returncode = self._proc.wait()
+        reason = (
+            f"signal: {_signal_name(-returncode)}"
+            if returncode < 0
+            else f"exit status {returncode}"
+        )
+        self._api.fail_all(
+            lambda request_id: Outcome(
+                error_payload(
+                    "Runtime.ExitError",
+                    f"RequestId: {request_id} Error: Runtime exited with error: {reason}",
+                ),
+                "Runtime.ExitError",
+                status="error",
+            )
+        )
+        self._exited.set()
+        if self._on_exit is not None:
+            self._on_exit(self)
+
+    def kill(self) -> None:
+        """SIGKILL the environment's process group (the runtime and anything it started)."""
+        if self._proc is None:
+            return
+        self._killed = True
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._proc.pid, signal.SIGKILL)
+
+    def close(self) -> None:
+        """Kill the process, stop the Runtime API server and delete the directory tree."""
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
+        self.kill()
+        if self._proc is not None:
+            self._proc.wait()
+        # Pipes reach EOF once every process holding them is gone (they were all in the group).
+        for thread in self._threads:
+            if thread is not threading.current_thread():
+                thread.join(timeout=5)
+        if self._api is not None:
+            self._api.close()
+        if self._workdir is not None:
+            for tree in ("task", "opt"):
+                make_writable(self._workdir / tree)
+            shutil.rmtree(self._workdir, ignore_errors=True)
+
+    # -- state ---------------------------------------------------------------------------------
+
+    @property
+    def pid(self) -> int | None:
+        """The runtime process's id (also its process group id)."""
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def alive(self) -> bool:
+        return self._proc is not None and not (
+            self._exited.is_set() or self._killed or self._closed
+        )
+
+    @property
+    def cold(self) -> bool:
+        """True until the environment has served its first invocation."""
+        return not self._served
+
+    def _current(self) -> str | None:
+        return self._request_id
+
+    def _platform(self, text: str, request_id: str) -> None:
+        if self._on_log is not None:
+            self._on_log(LogLine(text, "platform", self.log_stream, request_id))
+
+    # -- invoking ------------------------------------------------------------------------------
+
+    def run(self, invocation: Invocation) -> RunResult:
+        """Run one invocation to its end: response, error, timeout or crash.
+
+        On a timeout the process group is killed; the watcher then reports the exit and the
+        caller should discard the environment (see :attr:`alive`).
+        """
+        assert self._api is not None
+        cold = not self._served
+        self._served = True
+        self._request_id = invocation.request_id
+        self._platform(
+            f"START RequestId: {invocation.request_id} Version: $LATEST", invocation.request_id
+        )
+        timeout_s = invocation.timeout_s
+        self._api.submit(invocation)
+        # A warm runtime is already waiting in /next; a cold one first imports the handler.
+        delivery_limit = max(INIT_LIMIT_S, timeout_s) if cold else timeout_s
+        delivered = invocation.wait_delivered(delivery_limit)
+        if delivered and not invocation.finished:
+            assert invocation.delivered_at is not None
+            remaining = timeout_s - (time.perf_counter() - invocation.delivered_at)
+            invocation.wait_finished(remaining)
+        if not invocation.finished:
+            message = (
+                f"RequestId: {invocation.request_id} Error: "
+                f"Task timed out after {timeout_s:.2f} seconds"
+            )
+            if invocation.finish(
+                Outcome(error_payload("Sandbox.Timedout", message), "Sandbox.Timedout", "timeout")
+            ):
+                self.kill()
+        outcome = invocation.outcome
+        assert outcome is not None
+        assert invocation.finished_at is not None
+        rss = peak_rss_mb(self.pid) if self.pid is not None else None
+        if rss is not None:
+            self._last_rss_mb = rss
+        init_ms: float | None = None
+        if cold and self._api.ready_at is not None:
+            init_ms = (self._api.ready_at - self._started_at) * 1000
+        if outcome.status == "timeout":
+            duration_ms = timeout_s * 1000
+        elif invocation.delivered_at is not None:
+            duration_ms = (invocation.finished_at - invocation.delivered_at) * 1000
+        else:
+            # Never delivered (init failed): Lambda reports the failed init as the duration.
+            duration_ms = (invocation.finished_at - invocation.created_at) * 1000
+        report = Report.build(
+            request_id=invocation.request_id,
+            duration_ms=duration_ms,
+            memory_size_mb=self.spec.memory_mb,
+            max_memory_used_mb=self._last_rss_mb,
+            init_duration_ms=init_ms,
+            log_stream=self.log_stream,
+            status=outcome.status,
+            error_type=outcome.error_type if outcome.status else None,
+        )
+        self._platform(f"END RequestId: {invocation.request_id}", invocation.request_id)
+        self._platform(report.line, invocation.request_id)
+        self._request_id = None
+        stale = (
+            not cold
+            and invocation.delivered_at is None
+            and outcome.error_type == "Runtime.ExitError"
+        )
+        return RunResult(outcome, report, stale)
+
+
+def _extract(archive: Path, destination: Path) -> None:
+    with zipfile.ZipFile(archive) as zipped:
+        zipped.extractall(destination)
+        # zipfile drops Unix modes; keep the executable bit (layers ship programs in bin/).
+        for info in zipped.infolist():
+            if (info.external_attr >> 16) & 0o111 and not info.is_dir():
+                path = destination / info.filename
+                path.chmod(path.stat().st_mode | 0o111)
+
+
+def _signal_name(number: int) -> str:
+    # Go-style wording, as Lambda's (Go) runtime supervisor reports it.
+    names = {
+        signal.SIGKILL: "killed",
+        signal.SIGSEGV: "segmentation fault",
+        signal.SIGTERM: "terminated",
+    }
+    try:
+        return names.get(signal.Signals(number), signal.Signals(number).name)
+    except ValueError:
+        return str(number)

@@ -1,0 +1,300 @@
+"""``LocalFunction``: a built package running as a Lambda function on this machine."""
+
+from __future__ import annotations
+
+import json
+import threading
+import warnings
+import weakref
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from sklambda.interpreters import Interpreter, find_interpreter, host_version, inspect_python
+from sklambda.local.bootstrap import ensure_runtime
+from sklambda.local.dist import Dist, load_dist
+from sklambda.local.environment import RESERVED_ENV_VARS, Environment, EnvironmentSpec
+from sklambda.local.exceptions import RequestTooLargeError
+from sklambda.local.logs import LogSink
+from sklambda.local.pool import EnvironmentPool
+from sklambda.local.report import Report
+from sklambda.local.runtime_api import MAX_PAYLOAD_BYTES, Invocation
+
+__all__ = ["ACCOUNT_ID", "EnvironmentInfo", "InvokeResult", "LocalFunction"]
+
+ACCOUNT_ID = "123456789012"
+_MAX_ENV_BYTES = 4 * 1024
+# An idle environment found dead is replaced by a fresh one; more than a couple in a row means
+# the runtime keeps crashing, and that error is returned.
+_STALE_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class InvokeResult:
+    """What an invoke returned.
+
+    Attributes
+    ----------
+    payload : Any
+        The response decoded from JSON (the error document when ``error`` is set); None when the
+        bytes are not JSON.
+    error : str or None
+        None on success; else the error type, e.g. ``Runtime.ImportModuleError``,
+        ``Sandbox.Timedout``, ``ValueError`` (the invoke API reports these as
+        ``X-Amz-Function-Error: Unhandled``).
+    report : Report
+        The invoke's REPORT record.
+    raw : bytes
+        The response bytes as the runtime posted them.
+    """
+
+    payload: Any
+    error: str | None
+    report: Report
+    raw: bytes
+
+    @property
+    def request_id(self) -> str:
+        return self.report.request_id
+
+
+@dataclass(frozen=True)
+class EnvironmentInfo:
+    """A live environment, for inspection."""
+
+    pid: int
+    log_stream: str
+
+
+class LocalFunction:
+    """A built package served by local execution environments, like a Lambda function.
+
+    Environments start on demand (a cold start per new one), run one invoke at a time, and are
+    reused while idle. Use as a context manager, or call :meth:`close`: it kills every
+    environment's process group and deletes their directories.
+
+    Parameters
+    ----------
+    dist : str, Path or Dist
+        The package directory (``function.zip``, ``build.json``, optional ``layer.zip``).
+    memory : int
+        Memory size in MB, 128–10,240 (sets ``AWS_LAMBDA_FUNCTION_MEMORY_SIZE`` and the
+        process's memory ceiling, see :mod:`sklambda.local.sandbox`).
+    timeout : float
+        Seconds per invoke, up to 900; past it the environment is killed and replaced.
+    concurrency : int
+        Most environments at once.
+    env : mapping, optional
+        The function's environment variables (4 KB at most; Lambda's reserved names refused).
+    name : str, optional
+        Function name; defaults to the package's.
+    region : str
+        ``AWS_REGION`` inside the function.
+    max_wait : float
+        Seconds an invoke waits for a free environment when ``concurrency`` are busy before
+        failing with :class:`TooManyRequestsError`. Lambda throttles at once (``0``); waiting is
+        kinder to local load tests.
+    python : str or Path, optional
+        Interpreter to run instead of the one found for the package's Python version.
+    on_report : callable, optional
+        Receives each :class:`Report`.
+    on_log : callable, optional
+        Receives each :class:`LogLine` (function output, START / END / REPORT).
+
+    Raises
+    ------
+    DistError
+        When the package directory is incomplete.
+    RuntimeClientError
+        When ``awslambdaric`` cannot be installed for the interpreter.
+    ValueError
+        When a setting is outside Lambda's limits.
+    """
+
+    def __init__(
+        self,
+        dist: str | Path | Dist,
+        *,
+        memory: int = 1024,
+        timeout: float = 30,
+        concurrency: int = 4,
+        env: Mapping[str, str] | None = None,
+        name: str | None = None,
+        region: str = "us-east-1",
+        max_wait: float = 10.0,
+        python: str | Path | None = None,
+        on_report: Callable[[Report], None] | None = None,
+        on_log: LogSink | None = None,
+    ) -> None:
+        self.dist = dist if isinstance(dist, Dist) else load_dist(dist)
+        _check_settings(memory, timeout, concurrency, max_wait, env or {})
+        self.name = name or self.dist.name
+        self.memory = memory
+        self.timeout = float(timeout)
+        self.concurrency = concurrency
+        self.max_wait = float(max_wait)
+        self.arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{self.name}"
+        self.interpreter = _pick_interpreter(self.dist, python)
+        self._on_report = on_report
+        self._spec = EnvironmentSpec(
+            dist=self.dist,
+            interpreter=self.interpreter,
+            runtime_dir=ensure_runtime(self.interpreter),
+            function_name=self.name,
+            function_arn=self.arn,
+            memory_mb=memory,
+            region=region,
+            user_env=dict(env or {}),
+        )
+        self._on_log = on_log
+        self._pool = EnvironmentPool(self._new_environment, concurrency)
+        self._reports: list[Report] = []
+        self._reports_lock = threading.Lock()
+        # Children must not outlive a forgotten LocalFunction.
+        self._finalizer = weakref.finalize(self, self._pool.close)
+
+    def _new_environment(self) -> Environment:
+        env = Environment(self._spec, on_log=self._on_log, on_exit=self._pool.environment_exited)
+        try:
+            env.start()
+        except BaseException:
+            env.close()
+            raise
+        return env
+
+    # -- invoking ------------------------------------------------------------------------------
+
+    def invoke(self, event: Any) -> InvokeResult:
+        """Invoke synchronously with a JSON-serialisable event.
+
+        Raises
+        ------
+        TooManyRequestsError
+            When every environment stayed busy for ``max_wait`` seconds.
+        RequestTooLargeError
+            When the event is over 6 MB.
+        """
+        return self.invoke_raw(json.dumps(event).encode())
+
+    def invoke_raw(self, payload: bytes, *, client_context: str | None = None) -> InvokeResult:
+        """Invoke with the event's JSON bytes, as the Lambda Invoke API receives them.
+
+        Parameters
+        ----------
+        payload : bytes
+            The event as JSON.
+        client_context : str, optional
+            JSON passed to the runtime as ``Lambda-Runtime-Client-Context``.
+        """
+        if len(payload) > MAX_PAYLOAD_BYTES:
+            raise RequestTooLargeError(
+                f"the event is {len(payload)} bytes; Lambda accepts at most {MAX_PAYLOAD_BYTES}"
+            )
+        request_id: str | None = None
+        for _ in range(_STALE_RETRIES):
+            invocation = Invocation(
+                payload,
+                function_arn=self.arn,
+                timeout_s=self.timeout,
+                client_context=client_context,
+                request_id=request_id,
+            )
+            request_id = invocation.request_id
+            env = self._pool.acquire(self.max_wait)
+            try:
+                result = env.run(invocation)
+            finally:
+                self._pool.release(env)
+            if not result.stale:
+                break
+        with self._reports_lock:
+            self._reports.append(result.report)
+        if self._on_report is not None:
+            self._on_report(result.report)
+        raw = result.outcome.payload
+        try:
+            decoded = json.loads(raw) if raw else None
+        except ValueError:
+            decoded = None
+        return InvokeResult(decoded, result.outcome.error_type, result.report, raw)
+
+    # -- inspection ----------------------------------------------------------------------------
+
+    @property
+    def reports(self) -> list[Report]:
+        """REPORT records of all invokes so far, oldest first."""
+        with self._reports_lock:
+            return list(self._reports)
+
+    @property
+    def environments(self) -> list[EnvironmentInfo]:
+        """The live environments."""
+        return [
+            EnvironmentInfo(env.pid, env.log_stream)
+            for env in self._pool.environments()
+            if env.pid is not None
+        ]
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Kill all environments (their whole process groups) and delete their directories."""
+        self._finalizer()
+
+    def __enter__(self) -> LocalFunction:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _check_settings(
+    memory: int, timeout: float, concurrency: int, max_wait: float, env: Mapping[str, str]
+) -> None:
+    if not 128 <= memory <= 10240:
+        raise ValueError(f"memory must be 128–10240 MB (Lambda's range), got {memory}")
+    if not 0 < timeout <= 900:
+        raise ValueError(f"timeout must be in (0, 900] seconds (Lambda's range), got {timeout}")
+    if concurrency < 1:
+        raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+    if max_wait < 0:
+        raise ValueError(f"max_wait must be >= 0 seconds, got {max_wait}")
+    reserved = sorted(set(env) & RESERVED_ENV_VARS)
+    if reserved:
+        raise ValueError(f"environment variables {reserved} are reserved: Lambda sets them itself")
+    bad = [key for key, value in env.items() if not isinstance(value, str)]
+    if bad:
+        raise ValueError(f"environment variable values must be strings; not for {bad}")
+    size = sum(len(k.encode()) + len(v.encode()) for k, v in env.items())
+    if size > _MAX_ENV_BYTES:
+        raise ValueError(f"environment variables take {size} bytes; Lambda allows 4 KB")
+
+
+def _pick_interpreter(dist: Dist, python: str | Path | None) -> Interpreter:
+    if python is not None:
+        explicit = inspect_python(python)
+        if explicit is None:
+            raise ValueError(f"{python} does not run as a Python interpreter")
+        return explicit
+    found = find_interpreter(dist.python)
+    if found is not None:
+        return found
+    import sys
+
+    host = host_version()
+    warnings.warn(
+        f"no Python {dist.python} interpreter found (looked on PATH, with `uv python find` and "
+        f"in pyenv); running the package with this Python {host} instead, which may import "
+        f"differently from Lambda's python{dist.python} (install one, e.g. "
+        f"`uv python install {dist.python}`)",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+    return Interpreter(Path(sys.executable), host)
