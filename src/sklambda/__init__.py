@@ -23,11 +23,11 @@ if TYPE_CHECKING:
     from .legacy import import_legacy
     from .model import Model, SklambdaVersionWarning
     from .runtime.contract import RequestError
-    from .train import TrainResult, train
+    from .training import TrainResult, train
 
 _EXPORTS = {
-    "train": "train",
-    "TrainResult": "train",
+    "train": "training",
+    "TrainResult": "training",
     "save": "bundle",
     "load": "bundle",
     "import_legacy": "legacy",

@@ -21,6 +21,7 @@ import re
 import shutil
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,6 +64,45 @@ def sha256_file(path: Path) -> str:
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
+    return digest.hexdigest()
+
+
+def content_digest(path: Path) -> str:
+    """sha256 of what a model file holds, the same for the same fitted model.
+
+    A skops file names its entries after Python object ids and stamps them with the time they
+    were written, so two saves of one model differ byte for byte. Here the schema's ids and
+    array-file names are renumbered in traversal order and each array file is hashed where it
+    is referenced, so retraining with the same data and seed yields the same model version.
+    """
+    if not zipfile.is_zipfile(path):
+        return sha256_file(path)
+    with zipfile.ZipFile(path) as archive:
+        if "schema.json" not in archive.namelist():
+            return sha256_file(path)
+        schema = json.loads(archive.read("schema.json"))
+        renumbered: dict[Any, int] = {}
+        digest = hashlib.sha256()
+
+        def canonical(node: Any) -> Any:
+            if isinstance(node, dict):
+                out = {}
+                for key in sorted(node):
+                    value = node[key]
+                    if key == "__id__":
+                        value = renumbered.setdefault(value, len(renumbered))
+                    elif key == "file" and isinstance(value, str) and value in archive.namelist():
+                        digest.update(hashlib.sha256(archive.read(value)).digest())
+                        value = renumbered.setdefault(value, len(renumbered))
+                    else:
+                        value = canonical(value)
+                    out[key] = value
+                return out
+            if isinstance(node, list):
+                return [canonical(v) for v in node]
+            return node
+
+        digest.update(json.dumps(canonical(schema), sort_keys=True).encode())
     return digest.hexdigest()
 
 
@@ -181,7 +221,7 @@ def write_bundle(
         manifest = {
             "format_version": FORMAT_VERSION,
             "name": name,
-            "version": files[model_file][:12],
+            "version": content_digest(staging / model_file)[:12],
             "task": task,
             "estimator_class": f"{type(estimator).__module__}.{type(estimator).__qualname__}",
             "features": features,

@@ -44,7 +44,7 @@ def _fraction(text: str) -> float:
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
     from .persistence import FORMATS
-    from .train import ESTIMATORS, TASKS
+    from .training import ESTIMATORS, TASKS
 
     parser = _Parser(
         prog="sklambda",
@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from .console import err_console, metrics_table, out_console, progress
-    from .train import train
+    from .training import train
 
     with progress(f"training {args.estimator} on {args.table or 'query'}…"):
         result = train(

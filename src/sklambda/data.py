@@ -118,8 +118,9 @@ def load_frame(db: str, *, table: str | None = None, query: str | None = None) -
                 frame = pd.read_sql_query(text(query or ""), conn)
     except DataError:
         raise
-    except SQLAlchemyError as exc:
-        raise DataError(f"cannot read from {mask_url(db)}: {_first_line(exc)}") from None
+    except (SQLAlchemyError, pd.errors.DatabaseError) as exc:
+        cause = exc.__cause__ if isinstance(exc, pd.errors.DatabaseError) and exc.__cause__ else exc
+        raise DataError(f"cannot read from {mask_url(db)}: {_first_line(cause)}") from None
     finally:
         engine.dispose()
     if frame.empty:

@@ -355,6 +355,7 @@ def _mlp(est: Any, path: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
         arrays[f"{key}/intercept/{i}"] = np.ascontiguousarray(intercept)
     return {
         "op": "mlp",
+        "n_features": int(est.n_features_in_),
         "key": key,
         "n_layers": len(est.coefs_),
         "activation": est.activation,
@@ -406,6 +407,7 @@ def _forest(est: Any, path: str, arrays: dict[str, np.ndarray]) -> dict[str, Any
     )
     return {
         "op": "forest",
+        "n_features": int(est.n_features_in_),
         "key": key,
         "average": hasattr(est, "estimators_"),
         "allow_nan": allow_nan,
@@ -428,6 +430,7 @@ def _gradient_boosting(est: Any, path: str, arrays: dict[str, np.ndarray]) -> di
     _flatten_trees([tree for stage in stages for tree in stage], key, arrays, classify=False)
     return {
         "op": "gradient_boosting",
+        "n_features": int(est.n_features_in_),
         "key": key,
         "init": _floats(raw_init, path, "initial raw prediction"),
         "learning_rate": float(est.learning_rate),

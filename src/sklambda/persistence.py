@@ -40,7 +40,7 @@ _SKLEARN_PUBLIC = {
     "sklearn.preprocessing": (
         "StandardScaler MinMaxScaler RobustScaler MaxAbsScaler OneHotEncoder OrdinalEncoder "
         "LabelEncoder LabelBinarizer PolynomialFeatures Normalizer Binarizer KBinsDiscretizer "
-        "PowerTransformer QuantileTransformer SplineTransformer TargetEncoder"
+        "PowerTransformer QuantileTransformer SplineTransformer TargetEncoder FunctionTransformer"
     ),
     "sklearn.impute": "SimpleImputer MissingIndicator KNNImputer",
     "sklearn.linear_model": (
@@ -71,6 +71,7 @@ _SKLEARN_INTERNAL_MODULES = (
     "sklearn.tree._tree",
     "sklearn.neural_network._stochastic_optimizers",
     "sklearn._loss.loss",
+    "sklearn._loss._loss",
     "sklearn._loss.link",
     "sklearn.ensemble._hist_gradient_boosting.binning",
     "sklearn.ensemble._hist_gradient_boosting.predictor",
