@@ -300,9 +300,18 @@ class _Linear(_Model):
         self.coef: list[list[float]] = node["coef"]
         self.intercept: list[float] = node["intercept"]
         self.squeeze: bool = node["squeeze"]
+        widths = {len(coef) for coef in self.coef}
+        if len(widths) != 1 or len(self.intercept) != len(self.coef):
+            raise ValueError("lean model is malformed: coefficient rows differ in length")
+        self.width = widths.pop()
 
     def _scores(self, row: Row) -> list[float]:
         x = _check_finite(row)
+        if len(x) != self.width:
+            # map() below would silently stop at the shorter list.
+            raise ValueError(
+                f"the model expects {self.width} values after preprocessing, got {len(x)}"
+            )
         # Dot product first, intercept after: the order of scikit-learn's X @ coef.T + b.
         return [
             sum(map(mul, x, coef)) + b for coef, b in zip(self.coef, self.intercept, strict=True)
@@ -349,12 +358,17 @@ class _NumpyModel(_Model):
         self.classes = classes
         self.node = node
         self.arrays = arrays
+        self.n_features: int | None = node.get("n_features")
 
     def _matrix(self, rows: list[Row]) -> Any:
         np = self.np
         X = np.array([[_to_float(v) for v in row] for row in rows], dtype=np.float64)
         if X.ndim != 2:
             X = X.reshape(len(rows), -1)
+        if self.n_features is not None and X.shape[1] != self.n_features:
+            raise ValueError(
+                f"the model expects {self.n_features} values after preprocessing, got {X.shape[1]}"
+            )
         if not self.allow_nan and np.isnan(X).any():
             raise ValueError("Input X contains NaN; the model does not accept missing values")
         return X
