@@ -282,13 +282,15 @@ def test_busy_environments_throttle_after_max_wait(
 def test_requests_wait_for_a_free_environment_within_max_wait(
     local_dists: dict[str, Path], local_gate: Gate
 ) -> None:
-    with LocalFunction(local_dists["basic"], timeout=20, concurrency=1, max_wait=30) as function:
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            blocked = pool.submit(function.invoke, {"action": "block", "port": local_gate.port})
-            local_gate.wait_for_handler()
-            waiting = pool.submit(function.invoke, {"action": "echo"})
-            local_gate.release()
-            first, second = blocked.result(timeout=30), waiting.result(timeout=30)
+    with (
+        LocalFunction(local_dists["basic"], timeout=20, concurrency=1, max_wait=30) as function,
+        ThreadPoolExecutor(max_workers=2) as pool,
+    ):
+        blocked = pool.submit(function.invoke, {"action": "block", "port": local_gate.port})
+        local_gate.wait_for_handler()
+        waiting = pool.submit(function.invoke, {"action": "echo"})
+        local_gate.release()
+        first, second = blocked.result(timeout=30), waiting.result(timeout=30)
     assert first.payload["pid"] == second.payload["pid"]
 
 
@@ -314,7 +316,8 @@ def test_report_lines_and_logs(local_dists: dict[str, Path]) -> None:
         assert REPORT_RE.match(report.line), report.line
         assert report.memory_size_mb == 256
         assert report.max_memory_used_mb > 0
-    assert cold.report.init_duration_ms is not None and cold.report.init_duration_ms > 0
+    assert cold.report.init_duration_ms is not None
+    assert cold.report.init_duration_ms > 0
     assert "Init Duration" in cold.report.line
     assert warm.report.init_duration_ms is None
     assert "Init Duration" not in warm.report.line
