@@ -15,7 +15,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import GradientBoostingClassifier, RandomForestRegressor
+from sklearn.ensemble import (
+    GradientBoostingClassifier,
+    GradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.neighbors import KNeighborsRegressor
@@ -311,6 +316,22 @@ def test_mlp_and_gradient_boosting_binary_labels(houses: tuple[pd.DataFrame, np.
         report = check_equivalence(pipe, lean, far_rows(X))
         assert report.ok, (type(model).__name__, report.detail)
         assert report.label_mismatches == 0
+
+
+def test_tree_ensembles_are_bit_exact(houses: tuple[pd.DataFrame, np.ndarray]) -> None:
+    # Same float32 splits and the same order of additions: not merely close, identical.
+    X, y = houses
+    numeric = far_rows(X[["rooms", "age", "area"]].fillna(0.0))
+    few = X[["rooms", "age", "area"]].fillna(0.0).iloc[:12]
+    labels = np.arange(12) % 3  # tiny noisy data: many tied votes
+    forest = RandomForestClassifier(n_estimators=30, random_state=0).fit(few, labels)
+    lean = compile_estimator(forest, ["rooms", "age", "area"]).predictor()
+    rows = numeric.to_numpy().tolist()
+    assert lean.predict_proba(rows) == forest.predict_proba(numeric).tolist()
+    assert lean.predict(rows) == forest.predict(numeric).tolist()
+    boosting = GradientBoostingRegressor(n_estimators=40, random_state=0).fit(few, y[:12])
+    lean = compile_estimator(boosting, ["rooms", "age", "area"]).predictor()
+    assert lean.predict(rows) == boosting.predict(numeric).tolist()
 
 
 # ---------------------------------------------------------------- check_equivalence is honest

@@ -350,7 +350,9 @@ class _Logistic(_Linear):
 class _NumpyModel(_Model):
     """Base for models evaluated on a float64 matrix (imports numpy on first use)."""
 
-    def __init__(self, node: dict[str, Any], arrays: dict[str, Any], classes: list | None):
+    def __init__(
+        self, node: dict[str, Any], arrays: dict[str, Any], classes: list[Any] | None
+    ) -> None:
         import numpy
 
         self.np = numpy
@@ -378,7 +380,9 @@ class _NumpyModel(_Model):
 
 
 class _MLP(_NumpyModel):
-    def __init__(self, node: dict[str, Any], arrays: dict[str, Any], classes: list | None):
+    def __init__(
+        self, node: dict[str, Any], arrays: dict[str, Any], classes: list[Any] | None
+    ) -> None:
         super().__init__(node, arrays, classes)
         n = node["n_layers"]
         self.coefs = [arrays[f"{node['key']}/coef/{i}"] for i in range(n)]
@@ -468,7 +472,9 @@ class _Trees:
 class _Forest(_NumpyModel):
     """Decision trees and random / extra-trees forests: the mean of the trees' leaf values."""
 
-    def __init__(self, node: dict[str, Any], arrays: dict[str, Any], classes: list | None):
+    def __init__(
+        self, node: dict[str, Any], arrays: dict[str, Any], classes: list[Any] | None
+    ) -> None:
         super().__init__(node, arrays, classes)
         self.trees = _Trees(self.np, arrays, node["key"])
         self.average = node["average"]
@@ -478,10 +484,9 @@ class _Forest(_NumpyModel):
         value = self.trees.value
         if not self.average:
             return value[leaves[:, 0]].copy()
-        # Accumulate tree by tree, then divide: the order scikit-learn's forests use.
-        total = self.np.zeros((X.shape[0], value.shape[1]), dtype=self.np.float64)
-        for t in range(leaves.shape[1]):
-            total += value[leaves[:, t]]
+        # add.accumulate adds tree after tree (sum() may reorder into pairwise sums): the order
+        # scikit-learn's forests accumulate in, so results are identical and ties break alike.
+        total = self.np.add.accumulate(value[leaves.T], axis=0)[-1]
         total /= leaves.shape[1]
         return total
 
@@ -496,7 +501,9 @@ class _Forest(_NumpyModel):
 
 
 class _GradientBoosting(_NumpyModel):
-    def __init__(self, node: dict[str, Any], arrays: dict[str, Any], classes: list | None):
+    def __init__(
+        self, node: dict[str, Any], arrays: dict[str, Any], classes: list[Any] | None
+    ) -> None:
         super().__init__(node, arrays, classes)
         self.trees = _Trees(self.np, arrays, node["key"])
         self.init = self.np.asarray(node["init"], dtype=self.np.float64)
@@ -508,13 +515,13 @@ class _GradientBoosting(_NumpyModel):
         np = self.np
         leaves = self.trees.leaves(X)
         value = self.trees.value[:, 0]
-        out = np.empty((X.shape[0], self.k), dtype=np.float64)
-        out[:] = self.init
-        # Trees are stored stage-major (stage 0 class 0, stage 0 class 1, ...), the order
-        # predict_stages adds them in.
-        for t in range(leaves.shape[1]):
-            out[:, t % self.k] += self.learning_rate * value[leaves[:, t]]
-        return out
+        n = X.shape[0]
+        # Trees are stored stage-major (stage 0 class 0, stage 0 class 1, ...). add.accumulate
+        # adds init, then stage after stage: the order of scikit-learn's predict_stages
+        # (out += learning_rate * value), so the result is identical, not merely close.
+        steps = (self.learning_rate * value[leaves.T]).reshape(-1, self.k, n).transpose(0, 2, 1)
+        start = np.broadcast_to(self.init, (1, n, self.k))
+        return np.add.accumulate(np.concatenate([start, steps]), axis=0)[-1]
 
     def predict(self, rows: list[Row]) -> list[Any]:
         raw = self.raw(self._matrix(rows))
@@ -540,7 +547,7 @@ class _GradientBoosting(_NumpyModel):
         return e.tolist()
 
 
-def _model(node: dict[str, Any], arrays: dict[str, Any], classes: list | None) -> _Model:
+def _model(node: dict[str, Any], arrays: dict[str, Any], classes: list[Any] | None) -> _Model:
     op = node["op"]
     if op == "linear":
         return _Linear(node)
