@@ -204,6 +204,8 @@ class RuntimeAPIServer:
     def close(self) -> None:
         """Stop serving; blocked ``/next`` calls return without an event."""
         with self._cond:
+            if self._closed:
+                return
             self._closed = True
             self._cond.notify_all()
         self._httpd.shutdown()
@@ -334,14 +336,6 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         if too_large:
-            self._reply(
-                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                {
-                    "errorType": "RequestEntityTooLarge",
-                    "errorMessage": "Exceeded maximum allowed payload size "
-                    f"({MAX_PAYLOAD_BYTES} bytes).",
-                },
-            )
             invocation.finish(
                 Outcome(
                     error_payload(
@@ -352,6 +346,14 @@ class _Handler(BaseHTTPRequestHandler):
                     "Function.ResponseSizeTooLarge",
                     status="error",
                 )
+            )
+            self._reply(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                {
+                    "errorType": "RequestEntityTooLarge",
+                    "errorMessage": "Exceeded maximum allowed payload size "
+                    f"({MAX_PAYLOAD_BYTES} bytes).",
+                },
             )
             return
         if parts[3] == "response":
