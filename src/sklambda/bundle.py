@@ -16,18 +16,17 @@ import datetime as dt
 import hashlib
 import json
 import math
-import os
 import re
 import shutil
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import persistence
 from ._version import __version__
-from .errors import BundleError
+from .atomic import check_replaceable, replace_dir, staging_dir
+from .errors import BundleError, SklambdaError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -202,15 +201,11 @@ def write_bundle(
             f'unknown model format "{format}"; choices: {", ".join(persistence.FORMATS)}'
         )
     out = Path(out)
-    if out.exists() and not (
-        out.is_dir() and (not any(out.iterdir()) or (out / MANIFEST).exists())
-    ):
-        raise BundleError(
-            f"{out} exists and is not a sklambda bundle; choose another --out (sklambda only "
-            "replaces bundles it wrote)"
-        )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        check_replaceable(out, MANIFEST, "sklambda bundle")
+    except SklambdaError as exc:
+        raise BundleError(str(exc)) from None
+    staging = staging_dir(out)
     try:
         model_file = persistence.MODEL_FILES[format]
         persistence.dump(estimator, staging / model_file, format)
@@ -241,27 +236,11 @@ def write_bundle(
             "created_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-        _replace(staging, out)
+        replace_dir(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return manifest
-
-
-def _replace(staging: Path, out: Path) -> None:
-    """Move a finished bundle into place; an old bundle is removed only after the move."""
-    os.chmod(staging, 0o755)
-    if not out.exists():
-        staging.rename(out)
-        return
-    retired = out.with_name(f".{out.name}.old-{os.getpid()}")
-    out.rename(retired)
-    try:
-        staging.rename(out)
-    except BaseException:
-        retired.rename(out)
-        raise
-    shutil.rmtree(retired, ignore_errors=True)
 
 
 def read_manifest(path: str | Path, *, verify: bool = True) -> dict[str, Any]:

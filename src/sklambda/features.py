@@ -146,3 +146,25 @@ def synthetic_rows(features: list[dict[str, Any]], n: int, seed: int = 0) -> lis
                 categories = spec.get("categories") or ["?"]
                 row[spec["name"]] = str(categories[int(rng.integers(len(categories)))])
     return rows
+
+
+def probe_rows(
+    features: list[dict[str, Any]], n: int, seed: int = 0, *, spread: float = 1.0
+) -> list[dict[str, Any]]:
+    """Rows for proving a package: drawn across ``spread`` times each recorded range.
+
+    ``spread=1`` stays inside what training saw; ``spread=10`` goes far outside it on both sides,
+    where a reimplementation that only matches on familiar data would be caught.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    rows = synthetic_rows(features, n, seed=seed)
+    for spec in features:
+        if spec["type"] != "number" or spec.get("min") is None:
+            continue
+        low, high = spec["min"], spec["max"]
+        centre, half = (low + high) / 2, max((high - low) / 2, 1.0)
+        for row in rows:
+            row[spec["name"]] = float(centre + rng.uniform(-spread, spread) * half)
+    return rows

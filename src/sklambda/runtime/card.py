@@ -1,0 +1,176 @@
+"""What `GET /` and `GET /openapi.json` answer: the model card and an OpenAPI 3.1 document whose
+request schema lists the model's real features. Standard library only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+CARD_KEYS = ("name", "version", "task", "classes", "target", "metrics", "versions", "created_at")
+
+
+def model_card(manifest: dict[str, Any], runtime: str) -> dict[str, Any]:
+    """The model's public description: features, types, ranges, metrics, versions."""
+    card = {key: manifest.get(key) for key in CARD_KEYS}
+    card["features"] = [
+        {
+            k: v
+            for k, v in f.items()
+            if k in ("name", "type", "nullable", "min", "max", "categories")
+        }
+        for f in manifest["features"]
+    ]
+    card["runtime"] = runtime
+    card["probabilities"] = bool(manifest.get("probabilities"))
+    card["endpoints"] = {
+        "predict": "POST / or POST /predict",
+        "card": "GET /",
+        "openapi": "GET /openapi.json",
+    }
+    return card
+
+
+def _feature_schema(feature: dict[str, Any]) -> dict[str, Any]:
+    if feature["type"] == "number":
+        schema: dict[str, Any] = {"type": "number"}
+        if feature.get("min") is not None:
+            schema["description"] = (
+                f"seen in training from {feature['min']:g} to {feature['max']:g}"
+            )
+            schema["examples"] = [feature["min"]]
+    else:
+        schema = {"type": "string"}
+        if feature.get("categories") is not None:
+            schema["enum"] = list(feature["categories"])
+    if feature.get("nullable"):
+        if "enum" in schema:
+            schema["enum"] = [*schema["enum"], None]
+        schema["type"] = [schema["type"], "null"]
+    return schema
+
+
+def openapi(manifest: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAPI 3.1 document for this model's service."""
+    features = manifest["features"]
+    names = [f["name"] for f in features]
+    instance = {
+        "type": "object",
+        "properties": {f["name"]: _feature_schema(f) for f in features},
+        "required": names,
+        "additionalProperties": False,
+    }
+    row = {
+        "type": "array",
+        "description": f"values in the order {names}",
+        "prefixItems": [_feature_schema(f) for f in features],
+        "minItems": len(features),
+        "maxItems": len(features),
+    }
+    classification = manifest["task"] == "classification"
+    prediction: dict[str, Any] = {"type": "string" if classification else "number"}
+    if classification and manifest.get("classes"):
+        prediction = {"enum": manifest["classes"]}
+    request = {
+        "oneOf": [
+            {
+                "type": "object",
+                "properties": {
+                    "instances": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {"oneOf": [instance, row]},
+                    },
+                    "return_probabilities": {"type": "boolean"},
+                },
+                "required": ["instances"],
+                "additionalProperties": False,
+            },
+            instance,
+            {
+                "type": "object",
+                "description": "scikit-learn-lambda's request shape",
+                "properties": {
+                    "input": {"type": "array", "minItems": 1, "items": row},
+                    "return_probabilities": {"type": "boolean"},
+                },
+                "required": ["input"],
+                "additionalProperties": False,
+            },
+        ]
+    }
+    response = {
+        "type": "object",
+        "properties": {
+            "predictions": {"type": "array", "items": prediction},
+            "probabilities": {
+                "type": "array",
+                "items": {"type": "object", "additionalProperties": {"type": "number"}},
+            },
+            "model": {
+                "type": "object",
+                "properties": {"name": {"type": "string"}, "version": {"type": "string"}},
+            },
+        },
+        "required": ["predictions", "model"],
+    }
+    error = {
+        "type": "object",
+        "properties": {
+            "error": {
+                "type": "object",
+                "properties": {
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "field": {"type": "string"},
+                },
+                "required": ["code", "message"],
+            }
+        },
+        "required": ["error"],
+    }
+    target = (manifest.get("target") or {}).get("name") or "the target"
+    predict_op = {
+        "summary": f"Predict {target}",
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Request"}}},
+        },
+        "responses": {
+            "200": _json_ref("predictions", "Response"),
+            "400": _json_ref("the request is invalid; the error names the field", "Error"),
+            "413": _json_ref("the body is over 6 MB", "Error"),
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": f"{manifest['name']} (sklambda)",
+            "version": str(manifest.get("version")),
+            "description": f"{manifest['task']} model served by sklambda",
+        },
+        "paths": {
+            "/": {
+                "get": {"summary": "Model card", "responses": {"200": {"description": "card"}}},
+                "post": {**predict_op, "operationId": "predictRoot"},
+            },
+            "/predict": {"post": {**predict_op, "operationId": "predict"}},
+            "/openapi.json": {
+                "get": {"summary": "This document", "responses": {"200": {"description": "spec"}}}
+            },
+        },
+        "components": {
+            "schemas": {
+                "Request": request,
+                "Instance": instance,
+                "Response": response,
+                "Error": error,
+            }
+        },
+    }
+
+
+def _json_ref(description: str, name: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
+    }

@@ -1,0 +1,58 @@
+"""Resolve packages as wheels for a Lambda target, never for the build machine.
+
+uv (a dependency of sklambda) installs into a folder for the target's platform tag and Python
+version with binary wheels only; its cache keeps downloads between builds.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import SklambdaError
+from .targets import Target
+
+
+def uv_binary() -> str:
+    from uv import find_uv_bin
+
+    return str(find_uv_bin())
+
+
+def install(requirements: Sequence[str], into: Path, target: Target) -> dict[str, str]:
+    """Install ``requirements`` for ``target`` into ``into``; returns ``{dist: version}``."""
+    command = [
+        uv_binary(),
+        "pip",
+        "install",
+        "--quiet",
+        "--target",
+        str(into),
+        "--python-platform",
+        target.platform,
+        "--python-version",
+        target.python,
+        "--only-binary",
+        ":all:",
+        "--no-compile",
+        *requirements,
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+    if result.returncode != 0:
+        detail = result.stderr.strip().splitlines()
+        raise SklambdaError(
+            f"cannot resolve {' '.join(requirements)} for {target.runtime} on {target.arch} "
+            f"({target.platform}): {detail[-1] if detail else 'uv failed'}"
+        )
+    return installed_versions(into)
+
+
+def installed_versions(folder: Path) -> dict[str, str]:
+    """``{distribution: version}`` from the ``*.dist-info`` folders in ``folder``."""
+    versions = {}
+    for info in folder.glob("*.dist-info"):
+        name, _, version = info.name[: -len(".dist-info")].rpartition("-")
+        versions[name.lower().replace("_", "-")] = version
+    return dict(sorted(versions.items()))
+
