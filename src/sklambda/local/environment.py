@@ -117,7 +117,8 @@ class Environment:
         self._threads: list[threading.Thread] = []
         self._started_at = 0.0
         self._served = False
-        self._request_id: str | None = None
+        # The invocation in (or last through) this environment, for attributing log lines.
+        self._invocation: Invocation | None = None
         self._last_rss_mb = 0
         self._exited = threading.Event()
         self._close_lock = threading.Lock()
@@ -272,7 +273,12 @@ class Environment:
         return not self._served
 
     def _current(self) -> str | None:
-        return self._request_id
+        # Lines before delivery are init output (no request id, as in Lambda); lines after the
+        # response but before the next delivery are late output of the last request.
+        invocation = self._invocation
+        if invocation is None or invocation.delivered_at is None:
+            return None
+        return invocation.request_id
 
     def _platform(self, text: str, request_id: str) -> None:
         if self._on_log is not None:
@@ -289,7 +295,7 @@ class Environment:
         assert self._api is not None
         cold = not self._served
         self._served = True
-        self._request_id = invocation.request_id
+        self._invocation = invocation
         self._platform(
             f"START RequestId: {invocation.request_id} Version: $LATEST", invocation.request_id
         )
@@ -339,7 +345,6 @@ class Environment:
         )
         self._platform(f"END RequestId: {invocation.request_id}", invocation.request_id)
         self._platform(report.line, invocation.request_id)
-        self._request_id = None
         stale = (
             not cold
             and invocation.delivered_at is None

@@ -191,6 +191,9 @@ class _FrontServer(ThreadingHTTPServer):
 
 class _FrontHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, the second waits ~40 ms for
+    # the peer's delayed ACK on every exchange.
+    disable_nagle_algorithm = True
     server: _FrontServer
 
     def log_message(self, format: str, *args: object) -> None:
