@@ -30,7 +30,7 @@ LEAN_MODULES = (
     *("service", "handler", "lean_predict"),
 )
 PROBE_ROWS = 24
-HANDLER_SOURCE = '''"""Lambda entry point written by sklambda build: the model loads at import (INIT)."""
+HANDLER_SOURCE = '''"""Lambda entry point written by sklambda build; the model loads at INIT."""
 
 from sklambda.runtime.handler import handler
 
@@ -52,7 +52,11 @@ class BuildResult:
 
 def _packaged_manifest(manifest: dict[str, Any], runtime: str, tgt: Target) -> dict[str, Any]:
     packaged = {k: v for k, v in manifest.items() if k not in ("training", "files", "sample")}
-    packaged["package"] = {"runtime": runtime, "sklambda": __version__, "target": tgt.to_dict()}
+    packaged["package"] = {
+        "runtime": runtime,
+        "sklambda": __version__,
+        "target": tgt.to_dict(),
+    }
     return packaged
 
 
@@ -127,7 +131,7 @@ def build(
     from .bundle import load
     from .interpreters import find_interpreter, host_version
     from .verify import verify_dist
-    from .wheels import install
+    from .wheels import host_platform, install
 
     if runtime not in RUNTIMES:
         raise BuildError(f'unknown runtime "{runtime}"; choose one of {", ".join(RUNTIMES)}')
@@ -174,8 +178,8 @@ def build(
             }
         else:
             bytecode["reason"] = (
-                f"no python{tgt.python} on this machine: every cold start compiles the modules "
-                "it imports (numpy: ~165 ms more per cold start, measured)"
+                f"no python{tgt.python} on this machine to compile with: every cold start "
+                "compiles the modules it imports (see benchmarks/RESULTS.md for the cost)"
             )
             notes.append(f"no bytecode shipped: {bytecode['reason']}")
 
@@ -227,12 +231,22 @@ def build(
             shutil.copy2(dist / "function.zip", twin_dist / "function.zip")
             if layer_packages:
                 twin_layer = staging / "twin-layer"
-                install([f"numpy=={layer_packages['numpy']}"], twin_layer / "python", here)
+                wanted = layer_packages["numpy"]
+                try:
+                    install(
+                        [f"numpy=={wanted}"], twin_layer / "python", here, platform=host_platform()
+                    )
+                except SklambdaError:
+                    got = install(["numpy"], twin_layer / "python", here, platform=host_platform())
+                    notes.append(
+                        f"numpy {wanted} has no wheel for python{here.python}: the twin was "
+                        f"verified with numpy {got.get('numpy')}"
+                    )
                 write_zip(twin_layer, twin_dist / "layer.zip")
             (twin_dist / BUILD_JSON).write_text(json.dumps({**report, "python": here.python}))
             verify_at = twin_dist
             notes.append(
-                f"verified a twin for python{here.python} (same code and numpy release): no "
+                f"verified a twin for python{here.python} (the same function code): no "
                 f"python{tgt.python} interpreter here"
             )
         verification = verify_dist(

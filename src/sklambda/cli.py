@@ -43,7 +43,9 @@ def _fraction(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
+    from .building import RUNTIMES
     from .persistence import FORMATS
+    from .targets import ARCHES, PYTHONS
     from .training import ESTIMATORS, TASKS
 
     parser = _Parser(
@@ -92,6 +94,14 @@ def build_parser() -> argparse.ArgumentParser:
     given.add_argument("--csv", type=Path, help="CSV file with a header row of feature names")
     predict.add_argument("--probabilities", action="store_true", help="add class probabilities")
     predict.add_argument("--trust-pickle", action="store_true", help="for joblib bundles")
+
+    build = commands.add_parser("build", help="build and verify a Lambda package for a bundle")
+    build.add_argument("bundle", type=Path)
+    build.add_argument("--out", required=True, type=Path, help="package directory to write")
+    build.add_argument("--runtime", choices=RUNTIMES, default="auto")
+    build.add_argument("--python", choices=PYTHONS, default=None, help="Lambda Python version")
+    build.add_argument("--arch", choices=ARCHES, default="x86_64")
+    build.add_argument("--trust-pickle", action="store_true", help="for joblib bundles")
 
     info = commands.add_parser("info", help="show a bundle's model card")
     info.add_argument("bundle", type=Path)
@@ -207,6 +217,26 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_build(args: argparse.Namespace) -> int:
+    from .building import build
+    from .console import build_table, out_console, progress
+
+    with progress(f"building and verifying {args.bundle}…"):
+        result = build(
+            args.bundle,
+            args.out,
+            runtime=args.runtime,
+            python=args.python,
+            arch=args.arch,
+            trust_pickle=args.trust_pickle,
+        )
+    console = out_console()
+    for part in build_table(result.report):
+        console.print(part)
+    console.print(f"package: {result.dist}")
+    return 0
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
     from .bundle import read_manifest
     from .console import model_card, out_console
@@ -225,6 +255,7 @@ COMMANDS = {
     "train": _cmd_train,
     "import": _cmd_import,
     "predict": _cmd_predict,
+    "build": _cmd_build,
     "info": _cmd_info,
 }
 

@@ -96,3 +96,55 @@ def model_card(manifest: dict[str, Any]) -> list[Any]:
         parts.append(metrics_table(manifest["metrics"]))
     parts.append(versions)
     return parts
+
+
+def _mb(n: int) -> str:
+    """Sizes in binary units, as Lambda's limits are (50 MB = 52,428,800 bytes)."""
+    return f"{n / 2**20:,.2f} MiB" if n >= 100 * 1024 else f"{n / 1024:,.1f} KiB"
+
+
+def build_table(report: dict[str, Any]) -> list[Any]:
+    """The renderables of `sklambda build`: sizes against Lambda's limits, and the proof."""
+    from rich.table import Table
+
+    table = Table(
+        title=f"{report['name']}: {report['runtime']} runtime for {report['target']['runtime']} "
+        f"({report['arch']}, {report['target']['os']})",
+        title_justify="left",
+    )
+    for column in ("artifact", "zipped", "unzipped", "files"):
+        table.add_column(column, justify="left" if column == "artifact" else "right")
+    for artifact in report["artifacts"].values():
+        table.add_row(
+            artifact["file"],
+            _mb(artifact["zipped_bytes"]),
+            _mb(artifact["unzipped_bytes"]),
+            str(artifact["files"]),
+        )
+    limits = report["limits"]
+    largest = max(a["zipped_bytes"] for a in report["artifacts"].values())
+    upload_left = limits["direct_upload_limit_bytes"] - largest
+    unzipped_left = limits["unzipped_limit_bytes"] - limits["unzipped_total_bytes"]
+    table.add_row(
+        "headroom",
+        f"{_mb(upload_left)} of 50 MiB upload" if upload_left >= 0 else "via S3 (> 50 MiB)",
+        f"{_mb(unzipped_left)} of 250 MiB",
+        "",
+        style="dim",
+    )
+    v = report["verification"]
+    where = f"python{v['python']}" + (" (twin)" if v["twin"] else "")
+    proof = (
+        f"[green]verified[/green] in the local emulator on {where}: {v['rows']} rows over a "
+        f"function URL, max relative error {v['max_rel_error']:.2g}, "
+        f"{v['label_mismatches']} label mismatches, cold init {v['init_ms']} ms"
+    )
+    bytecode = report["bytecode"]
+    pyc = (
+        f"bytecode: {bytecode['files']} .pyc files (unchecked-hash)"
+        if bytecode["shipped"]
+        else f"[yellow]bytecode: none[/yellow] ({bytecode['reason']})"
+    )
+    layer = report.get("layer_packages") or {}
+    extra = [f"layer: {', '.join(f'{k} {v}' for k, v in layer.items())}"] if layer else []
+    return [table, proof, pyc, *extra, *(f"[yellow]note:[/yellow] {n}" for n in report["notes"])]

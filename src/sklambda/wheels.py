@@ -20,8 +20,24 @@ def uv_binary() -> str:
     return str(find_uv_bin())
 
 
-def install(requirements: Sequence[str], into: Path, target: Target) -> dict[str, str]:
-    """Install ``requirements`` for ``target`` into ``into``; returns ``{dist: version}``."""
+def host_platform() -> str:
+    """uv's ``--python-platform`` for this machine (for twins verified here)."""
+    import platform
+
+    libc, version = platform.libc_ver()
+    major, _, minor = version.partition(".")
+    if libc != "glibc" or not minor.isdigit():
+        return f"{platform.machine()}-manylinux_2_17"
+    return f"{platform.machine()}-manylinux_{major}_{minor}"
+
+
+def install(
+    requirements: Sequence[str], into: Path, target: Target, *, platform: str | None = None
+) -> dict[str, str]:
+    """Install ``requirements`` for ``target`` into ``into``; returns ``{dist: version}``.
+
+    ``platform`` overrides the target's platform tag (twins built for this machine).
+    """
     command = [
         uv_binary(),
         "pip",
@@ -30,7 +46,7 @@ def install(requirements: Sequence[str], into: Path, target: Target) -> dict[str
         "--target",
         str(into),
         "--python-platform",
-        target.platform,
+        platform or target.platform,
         "--python-version",
         target.python,
         "--only-binary",
@@ -55,4 +71,3 @@ def installed_versions(folder: Path) -> dict[str, str]:
         name, _, version = info.name[: -len(".dist-info")].rpartition("-")
         versions[name.lower().replace("_", "-")] = version
     return dict(sorted(versions.items()))
-
