@@ -104,6 +104,58 @@ def _lean(model: Any, rows: list[dict[str, Any]]) -> Any:
     return lean, ""
 
 
+def _layer_zip(
+    layer_root: Path,
+    destination: Path,
+    tgt: Target,
+    packages: dict[str, str],
+    interpreter: Any,
+) -> tuple[Artifact, int]:
+    """Compile and zip a layer, or reuse the same layer built before (same packages, target and
+    compiler): compiling and zipping numpy is most of a build's time."""
+    import hashlib
+
+    from .bytecode import compile_tree
+    from .cache import cache_dir
+
+    key = hashlib.sha256(
+        json.dumps(
+            {
+                "format": 2,
+                "platform": tgt.platform,
+                "python": tgt.python,
+                "packages": packages,
+                "compiler": str(interpreter.path) if interpreter else None,
+            },
+            sort_keys=True,
+        ).encode()
+    ).hexdigest()[:24]
+    cached = cache_dir() / "layers" / key
+    meta_file = cached / "layer.json"
+    if meta_file.is_file() and (cached / "layer.zip").is_file():
+        meta = json.loads(meta_file.read_text())
+        shutil.copy2(cached / "layer.zip", destination)
+        artifact = Artifact(
+            destination, meta["zipped"], meta["unzipped"], meta["files"], meta["sha256"]
+        )
+        if artifact.zipped == destination.stat().st_size:
+            return artifact, meta["pyc"]
+    pyc = compile_tree(layer_root, interpreter.path, "/opt") if interpreter else 0
+    artifact = write_zip(layer_root, destination)
+    cached.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(destination, cached / "layer.zip.tmp")
+    (cached / "layer.zip.tmp").replace(cached / "layer.zip")
+    meta = {
+        "zipped": artifact.zipped,
+        "unzipped": artifact.unzipped,
+        "files": artifact.files,
+        "sha256": artifact.sha256,
+        "pyc": pyc,
+    }
+    meta_file.write_text(json.dumps(meta))
+    return artifact, pyc
+
+
 def build(
     bundle: str | Path,
     out: str | Path,
@@ -129,6 +181,7 @@ def build(
         Lambda has it, else 3.12) and ``x86_64`` or ``arm64``.
     """
     from .bundle import load
+    from .bytecode import compile_tree
     from .interpreters import find_interpreter, host_version
     from .verify import verify_dist
     from .wheels import host_platform, install
@@ -158,18 +211,18 @@ def build(
         task_root, layer_root, dist = staging / "task", staging / "layer", staging / "dist"
         dist.mkdir()
         _write_task_root(task_root, _packaged_manifest(model.manifest, "lean", tgt), lean)
+        notes: list[str] = []
+        pyc = compile_tree(task_root, interpreter.path, "/var/task") if interpreter else 0
+        artifacts: dict[str, Artifact] = {"function": write_zip(task_root, dist / "function.zip")}
         layer_packages: dict[str, str] = {}
         if lean.needs_numpy:
             layer_packages = install(["numpy"], layer_root / "python", tgt)
-        notes: list[str] = []
+            artifacts["layer"], layer_pyc = _layer_zip(
+                layer_root, dist / "layer.zip", tgt, layer_packages, interpreter
+            )
+            pyc += layer_pyc
         bytecode: dict[str, Any] = {"shipped": False}
         if interpreter is not None:
-            pyc = 0
-            for root in (task_root, layer_root):
-                if root.exists():
-                    from .bytecode import compile_tree
-
-                    pyc += compile_tree(root, interpreter.path)
             bytecode = {
                 "shipped": True,
                 "files": pyc,
@@ -182,10 +235,6 @@ def build(
                 "compiles the modules it imports (see benchmarks/RESULTS.md for the cost)"
             )
             notes.append(f"no bytecode shipped: {bytecode['reason']}")
-
-        artifacts: dict[str, Artifact] = {"function": write_zip(task_root, dist / "function.zip")}
-        if layer_root.exists():
-            artifacts["layer"] = write_zip(layer_root, dist / "layer.zip")
         unzipped = sum(a.unzipped for a in artifacts.values())
         limits = {
             "unzipped_total_bytes": unzipped,

@@ -11,8 +11,13 @@ import subprocess
 from pathlib import Path
 
 
-def compile_tree(root: Path, interpreter: Path) -> int:
-    """Compile every ``.py`` under ``root`` with ``interpreter``; returns the ``.pyc`` count."""
+def compile_tree(root: Path, interpreter: Path, lambda_path: str) -> int:
+    """Compile every ``.py`` under ``root`` with ``interpreter``; returns the ``.pyc`` count.
+
+    ``lambda_path`` is where ``root`` will be inside Lambda (``/var/task``, ``/opt``): source
+    paths in the bytecode (and so in tracebacks) name it instead of the build machine's
+    directory, which also makes the bytecode the same from one build to the next.
+    """
     subprocess.run(
         [
             str(interpreter),
@@ -24,6 +29,10 @@ def compile_tree(root: Path, interpreter: Path) -> int:
             "0",
             "--invalidation-mode",
             "unchecked-hash",
+            "-s",
+            str(root),
+            "-p",
+            lambda_path,
             str(root),
         ],
         check=True,
