@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from events import SCHEDULED_EVENT, rest_event, url_event
 
 import sklambda
+from events import SCHEDULED_EVENT, rest_event, url_event
 from sklambda.building import BuildError, build
 from sklambda.bundle import read_sample
 from sklambda.interpreters import find_interpreter
@@ -172,7 +172,7 @@ def test_numpy_layer_for_amazon_linux_2(tmp_path: Path) -> None:
     from sklearn.neural_network import MLPClassifier
 
     X = pd.DataFrame({"a": np.linspace(0, 1, 40), "b": np.linspace(1, 0, 40) ** 2})
-    clf = MLPClassifier((8,), max_iter=50, random_state=0).fit(X, (X["a"] > 0.5).astype(int))
+    clf = MLPClassifier((8,), max_iter=2000, random_state=0).fit(X, (X["a"] > 0.5).astype(int))
     sklambda.save(clf, tmp_path / "b", X_sample=X)
     report = build(tmp_path / "b", tmp_path / "dist", python="3.11").report
     assert report["target"]["platform"] == "x86_64-manylinux_2_17"

@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from events import SCHEDULED_EVENT, rest_event, url_event
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sklambda
+from events import SCHEDULED_EVENT, rest_event, url_event
 from sklambda.bundle import read_sample
 from sklambda.lean import compile_estimator
 from sklambda.runtime.service import Service
