@@ -6,10 +6,12 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .runtime.contract import PredictRequest, RequestParser, Row, respond
+from .runtime.contract import PredictRequest, RequestParser, respond
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from .runtime.contract import Row
 
 
 class SklambdaVersionWarning(UserWarning):

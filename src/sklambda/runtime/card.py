@@ -4,7 +4,9 @@ request schema lists the model's real features. Standard library only.
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 CARD_KEYS = ("name", "version", "task", "classes", "target", "metrics", "versions", "created_at")
 

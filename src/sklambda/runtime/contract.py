@@ -12,15 +12,26 @@ Accepted request shapes (see docs/http-contract.md):
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
 
-Value = float | str | None
-Row = list[Value]
+# typing, dataclasses and collections.abc cost milliseconds to import; a cold start pays for
+# every one, so this module (which ships in every package) uses none of them at run time.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Any, Protocol
+
+    Value = float | str | None
+    Row = list[Value]
+
+    class Predictor(Protocol):
+        """What the contract needs from a model runtime (lean, scikit-learn...)."""
+
+        def predict(self, rows: list[Row]) -> list[Any]: ...
+
+        def predict_proba(self, rows: list[Row]) -> list[list[float]]: ...
+
 
 TOP_LEVEL_KEYS = ("instances", "input", "return_probabilities")
 
@@ -55,16 +66,29 @@ class RequestError(Exception):
         return {"error": error}
 
 
-@dataclass(frozen=True)
 class Feature:
     """One input column of the model, as recorded in the manifest."""
 
-    name: str
-    type: str  # "number" or "string"
-    nullable: bool = False
-    categories: tuple[str, ...] | None = None
-    min: float | None = None
-    max: float | None = None
+    __slots__ = ("categories", "max", "min", "name", "nullable", "type")
+
+    def __init__(
+        self,
+        name: str,
+        type: str,  # "number" or "string"
+        nullable: bool = False,
+        categories: tuple[str, ...] | None = None,
+        min: float | None = None,
+        max: float | None = None,
+    ):
+        self.name = name
+        self.type = type
+        self.nullable = nullable
+        self.categories = categories
+        self.min = min
+        self.max = max
+
+    def __repr__(self) -> str:
+        return f"Feature({self.name!r}, {self.type!r}, nullable={self.nullable})"
 
     @classmethod
     def from_manifest(cls, spec: Mapping[str, Any]) -> Feature:
@@ -79,22 +103,15 @@ class Feature:
         )
 
 
-@dataclass(frozen=True)
 class PredictRequest:
     """A validated request: rows in manifest order, ready for a predictor."""
 
-    rows: list[Row]
-    return_probabilities: bool = False
-    legacy: bool = False  # scikit-learn-lambda's `input` shape: answer with its keys too
-    extra: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("legacy", "return_probabilities", "rows")
 
-
-class Predictor(Protocol):
-    """What the contract needs from a model runtime (lean, scikit-learn...)."""
-
-    def predict(self, rows: list[Row]) -> list[Any]: ...
-
-    def predict_proba(self, rows: list[Row]) -> list[list[float]]: ...
+    def __init__(self, rows: list[Row], return_probabilities: bool = False, legacy: bool = False):
+        self.rows = rows
+        self.return_probabilities = return_probabilities
+        self.legacy = legacy  # scikit-learn-lambda's `input` shape: answer with its keys too
 
 
 def _reject_constant(name: str) -> float:
@@ -127,7 +144,7 @@ def _describe(value: Any) -> str:
     if isinstance(value, str):
         shown = value if len(value) <= 40 else value[:37] + "..."
         return f'string "{shown}"'
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return "an object"
     if isinstance(value, list):
         return "an array"
@@ -168,7 +185,7 @@ class RequestParser:
         """Validate a decoded JSON request and return its rows in manifest order."""
         if isinstance(request, list):
             return PredictRequest(self._rows(request, "instances"))
-        if not isinstance(request, Mapping):
+        if not isinstance(request, dict):
             raise RequestError(
                 "invalid_request",
                 f"the request must be a JSON object, got {_describe(request)}; send "
@@ -238,7 +255,7 @@ class RequestParser:
         rows = []
         for i, item in enumerate(items):
             where = f"{key}[{i}]"
-            if isinstance(item, Mapping):
+            if isinstance(item, dict):
                 if key == "input":
                     raise RequestError(
                         "invalid_type",
@@ -263,6 +280,8 @@ class RequestParser:
     def _object_row(self, item: Mapping[str, Any], where: str) -> Row:
         for name in item:
             if name not in self.index:
+                import difflib  # only on this error path: it is slow to import
+
                 hint = difflib.get_close_matches(str(name), self.names, n=1)
                 did_you_mean = f' (did you mean "{hint[0]}"?)' if hint else ""
                 raise RequestError(

@@ -4,26 +4,28 @@ direct invokes, and scheduled keep-warm pings. Standard library only.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-from dataclasses import dataclass
-from typing import Any
 
 from .contract import RequestError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
 JSON_HEADERS = {"content-type": "application/json"}
 
 
-@dataclass(frozen=True)
 class HttpRequest:
     """The parts of an HTTP event the service routes on."""
 
-    method: str
-    path: str
-    query: dict[str, str]
-    body: bytes | None
+    __slots__ = ("body", "method", "path", "query")
+
+    def __init__(self, method: str, path: str, query: dict[str, str], body: bytes | None):
+        self.method = method
+        self.path = path
+        self.query = query
+        self.body = body
 
 
 def is_warmup(event: Any) -> bool:
@@ -62,6 +64,9 @@ def _body(event: dict[str, Any]) -> bytes | None:
     if event.get("isBase64Encoded"):
         if len(raw) > MAX_BODY_BYTES * 4 // 3 + 4:
             raise _too_large()
+        import base64  # only for binary bodies
+        import binascii
+
         try:
             data = base64.b64decode(raw, validate=True)
         except (binascii.Error, ValueError):

@@ -6,20 +6,23 @@ The model is loaded here, at import, so the INIT phase pays for it once and no r
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import Any
 
 from .service import Service
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 MODEL_DIR_ENV = "SKLAMBDA_MODEL_DIR"
 
 
-def _model_dir() -> Path:
+def _model_dir() -> str:
     explicit = os.environ.get(MODEL_DIR_ENV)
     if explicit:
-        return Path(explicit)
-    root = os.environ.get("LAMBDA_TASK_ROOT") or str(Path(__file__).resolve().parents[2])
-    return Path(root) / "model"
+        return explicit
+    here = os.path.dirname(os.path.abspath(__file__))  # <root>/sklambda/runtime
+    root = os.environ.get("LAMBDA_TASK_ROOT") or os.path.dirname(os.path.dirname(here))
+    return os.path.join(root, "model")
 
 
 service = Service.load(_model_dir())

@@ -14,10 +14,15 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Sequence
+import os
 from operator import mul
-from pathlib import Path
-from typing import Any
+
+# typing, collections.abc and pathlib cost milliseconds at import; cold starts pay for them.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from pathlib import Path
+    from typing import Any
 
 __all__ = ["ARRAYS_FILE", "FORMAT", "SPEC_FILE", "LeanPredictor", "from_spec", "load"]
 
@@ -25,8 +30,9 @@ SPEC_FILE = "lean.json"
 ARRAYS_FILE = "lean.npz"
 FORMAT = 1
 
-Row = list[Any]
-RowFn = Callable[[Row], Row]
+if TYPE_CHECKING:
+    Row = list[Any]
+    RowFn = Callable[[Row], Row]
 
 _NAN = float("nan")
 
@@ -672,13 +678,14 @@ def load(directory: str | Path) -> LeanPredictor:
     -------
     LeanPredictor
     """
-    directory = Path(directory)
-    spec = json.loads((directory / SPEC_FILE).read_text(encoding="utf-8"))
+    directory = os.fspath(directory)
+    with open(os.path.join(directory, SPEC_FILE), encoding="utf-8") as handle:
+        spec = json.load(handle)
     arrays: dict[str, Any] = {}
     if spec.get("needs_numpy"):
         import numpy
 
         # allow_pickle=False: the file holds numbers only, never objects that run code on load.
-        with numpy.load(directory / ARRAYS_FILE, allow_pickle=False) as npz:
+        with numpy.load(os.path.join(directory, ARRAYS_FILE), allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
     return LeanPredictor(spec, arrays)

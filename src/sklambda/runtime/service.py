@@ -8,13 +8,17 @@ from __future__ import annotations
 import json
 import os
 import sys
-import traceback
-from pathlib import Path
-from typing import Any
 
 from .card import model_card, openapi
-from .contract import Predictor, RequestError, RequestParser, parse_json, respond
-from .events import HttpRequest, http_request, http_response, is_warmup
+from .contract import RequestError, RequestParser, parse_json, respond
+from .events import http_request, http_response, is_warmup
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .contract import Predictor
+    from .events import HttpRequest
 
 MANIFEST = "manifest.json"
 DEFAULT_MAX_ROWS = 1000
@@ -22,7 +26,7 @@ MAX_ROWS_ENV = "SKLAMBDA_MAX_ROWS"
 TRUE_WORDS = {"1", "true", "yes"}
 
 
-def load_predictor(model_dir: Path, runtime: str) -> Predictor:
+def load_predictor(model_dir: str, runtime: str) -> Predictor:
     """The predictor for the runtime the package was built with."""
     if runtime == "lean":
         from . import lean_predict
@@ -32,7 +36,7 @@ def load_predictor(model_dir: Path, runtime: str) -> Predictor:
         from . import sklearn_predict  # type: ignore[attr-defined]  # shipped by sklearn packages
 
         return sklearn_predict.load(model_dir)
-    raise RuntimeError(f"unknown runtime {runtime!r} in {model_dir / MANIFEST}")
+    raise RuntimeError(f"unknown runtime {runtime!r} in {os.path.join(model_dir, MANIFEST)}")
 
 
 class Service:
@@ -59,9 +63,9 @@ class Service:
         self._openapi: dict[str, Any] | None = None
 
     @classmethod
-    def load(cls, model_dir: str | Path) -> Service:
-        model_dir = Path(model_dir)
-        manifest = json.loads((model_dir / MANIFEST).read_text())
+    def load(cls, model_dir: str) -> Service:
+        with open(os.path.join(model_dir, MANIFEST), encoding="utf-8") as handle:
+            manifest = json.load(handle)
         runtime = manifest.get("package", {}).get("runtime", "lean")
         max_rows = int(os.environ.get(MAX_ROWS_ENV, DEFAULT_MAX_ROWS))
         return cls(manifest, load_predictor(model_dir, runtime), max_rows)
@@ -139,6 +143,8 @@ class Service:
         return respond(parsed, self.predictor, classes=self.classes, model=self.model_ref)
 
     def _internal_error(self) -> dict[str, Any]:
+        import traceback  # only when something broke
+
         # The traceback goes to the function's log (CloudWatch), never to the caller.
         traceback.print_exc(file=sys.stderr)
         return {"error": {"code": "internal_error", "message": "internal error"}}
