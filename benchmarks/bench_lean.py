@@ -26,8 +26,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
 
-from events import url_event  # noqa: E402
-from results import write_section  # noqa: E402
+from results import write_section
+
+from events import url_event
 
 PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
 SITE = [p for p in sys.path if p.endswith("site-packages")]
@@ -170,7 +171,8 @@ def mlp_ladder(work: Path, runs: int) -> str:
     rows = [
         "### MLPClassifier on iris, three hidden layers of N units",
         "",
-        "| N | joblib file | lean function.zip | lean layer.zip (numpy) | (a) ms | lean ms | (b) ms | (b) / lean |",
+        "| N | joblib file | lean function.zip | lean layer.zip (numpy) | (a) ms | lean ms "
+        "| (b) ms | (b) / lean |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for n in (100, 250, 500, 750, 900):
