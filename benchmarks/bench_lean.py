@@ -143,7 +143,8 @@ def seed(work: Path, runs: int) -> tuple[str, dict[str, float]]:
         f"| `python -I -S -c 'import json'` (floor of any JSON handler) | {medians['json']:.1f} | "
         f"{medians['json'] / medians['a']:.2f}× |",
         f"| lean package | {medians['lean']:.1f} | {medians['lean'] / medians['a']:.2f}× |",
-        f"| (b) scikit-learn + joblib handler | {medians['b']:.1f} | {medians['b'] / medians['a']:.2f}× |",
+        f"| (b) scikit-learn + joblib handler | {medians['b']:.1f} | "
+        f"{medians['b'] / medians['a']:.2f}× |",
         "",
         f"- lean / (a) = **{medians['lean'] / medians['a']:.2f}×** (target ≤ 2×); above the "
         f"`import json` floor the whole handler adds {medians['lean'] - medians['json']:.1f} ms",
