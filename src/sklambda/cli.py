@@ -103,6 +103,26 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--arch", choices=ARCHES, default="x86_64")
     build.add_argument("--trust-pickle", action="store_true", help="for joblib bundles")
 
+    serve = commands.add_parser(
+        "serve", help="run a package (or a bundle) as a local Lambda function URL, no Docker"
+    )
+    serve.add_argument("dist", type=Path, help="package directory (or a bundle: built first)")
+    serve.add_argument("--host", default="127.0.0.1", help="a loopback address")
+    serve.add_argument("--port", type=int, default=9000)
+    serve.add_argument("--concurrency", type=int, default=4)
+    serve.add_argument("--memory", type=int, default=1024, help="MB, 128-10240")
+    serve.add_argument("--timeout", type=float, default=30, help="seconds per invoke")
+
+    invoke = commands.add_parser("invoke", help="run one request in a fresh local environment")
+    invoke.add_argument("dist", type=Path, help="package directory (or a bundle: built first)")
+    request = invoke.add_mutually_exclusive_group(required=True)
+    request.add_argument(
+        "--json", dest="request", help="request body, sent as POST / over a function URL"
+    )
+    request.add_argument("--event", type=Path, help="a Lambda event JSON file, sent as is")
+    invoke.add_argument("--memory", type=int, default=1024, help="MB, 128-10240")
+    invoke.add_argument("--timeout", type=float, default=30, help="seconds")
+
     info = commands.add_parser("info", help="show a bundle's model card")
     info.add_argument("bundle", type=Path)
     info.add_argument("--json", action="store_true", help="print the manifest as JSON")
@@ -237,6 +257,98 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _package(path: Path, stack: Any) -> Path:
+    """A package directory; a bundle is built (and verified) into a temporary one first."""
+    import tempfile
+
+    from .building import build
+    from .bundle import MANIFEST
+    from .console import progress
+
+    if not (path / MANIFEST).is_file():
+        return path
+    tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sklambda-serve-")))
+    with progress(f"building {path} first…"):
+        return build(path, tmp / "dist").dist
+
+
+def _print_log(line: Any) -> None:
+    if line.stream == "platform" and line.text.startswith("REPORT"):
+        print(line.text, file=sys.stderr, flush=True)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import contextlib
+    import threading
+
+    from .local import serve
+
+    with contextlib.ExitStack() as stack:
+        dist = _package(args.dist, stack)
+        server = stack.enter_context(
+            serve(
+                dist,
+                host=args.host,
+                port=args.port,
+                concurrency=args.concurrency,
+                memory=args.memory,
+                timeout=args.timeout,
+                on_log=_print_log,
+            )
+        )
+        print(f"function URL: {server.url}  (Ctrl-C stops it)", flush=True)
+        print(
+            f"  curl -s {server.url} -H 'content-type: application/json' "
+            "-d '{\"instances\": [...]}'",
+            flush=True,
+        )
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+    return 0
+
+
+def _cmd_invoke(args: argparse.Namespace) -> int:
+    import contextlib
+    import uuid
+
+    from .errors import SklambdaError
+    from .local import LocalFunction
+    from .local.url_events import build_event, result_to_response
+
+    if args.event is not None:
+        if not args.event.is_file():
+            raise SklambdaError(f"event file not found: {args.event}")
+        try:
+            event = json.loads(args.event.read_text())
+        except json.JSONDecodeError as exc:
+            raise SklambdaError(f"{args.event} is not valid JSON ({exc})") from None
+    else:
+        event = build_event(
+            method="POST",
+            target="/",
+            protocol="HTTP/1.1",
+            headers=[("content-type", "application/json"), ("host", "localhost")],
+            body=args.request.encode(),
+            source_ip="127.0.0.1",
+            request_id=str(uuid.uuid4()),
+            trace_id=f"Root=1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]}",
+        )
+    with contextlib.ExitStack() as stack:
+        dist = _package(args.dist, stack)
+        function = stack.enter_context(
+            LocalFunction(dist, memory=args.memory, timeout=args.timeout, concurrency=1)
+        )
+        result = function.invoke(event)
+    if args.event is None and result.error is None:
+        response = result_to_response(result.raw)
+        print(f"HTTP {response.status}", file=sys.stderr)
+        print(response.body.decode("utf-8", "replace"))
+    else:
+        print(json.dumps(result.payload))
+    print(result.report.line, file=sys.stderr)
+    return 1 if result.error else 0
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
     from .bundle import read_manifest
     from .console import model_card, out_console
@@ -256,6 +368,8 @@ COMMANDS = {
     "import": _cmd_import,
     "predict": _cmd_predict,
     "build": _cmd_build,
+    "serve": _cmd_serve,
+    "invoke": _cmd_invoke,
     "info": _cmd_info,
 }
 

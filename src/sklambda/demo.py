@@ -82,7 +82,47 @@ def main(argv: list[str] | None = None) -> int:
         _run("predict", str(bundle), "--json", '{"instances": [{"age": 59}]}')
     except SystemExit as exc:
         print(f"(exit code {exc.code})")
+
+    dist = args.out / "dist"
+    _run("build", str(bundle), "--out", str(dist))
+    serve_and_ask(dist, request)
     return 0
+
+
+def _post(url: str, body: object) -> tuple[int, str]:
+    import urllib.error
+    import urllib.request
+
+    data = json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, headers={"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def serve_and_ask(dist: Path, request: dict) -> None:
+    """Serve the package on loopback like a function URL and ask it over real HTTP."""
+    from .console import out_console
+    from .local import serve
+
+    console = out_console()
+    console.print(f"\n[bold cyan]$ sklambda serve {dist} --port 0[/bold cyan]  (no Docker)")
+    reports: list[str] = []
+    with serve(dist, port=0, concurrency=2, on_report=lambda r: reports.append(r.line)) as server:
+        console.print(f"function URL: {server.url}")
+        asks = [
+            ("cold start", request),
+            ("warm", request),
+            ("warm", {"instances": [{**request["instances"][0], "bmi": "high"}]}),
+        ]
+        for label, body in asks:
+            status, text = _post(server.url, body)
+            console.print(f"[bold]POST {server.url}[/bold] ({label}) → HTTP {status}")
+            console.print(f"  {text}", markup=False, highlight=False)
+            console.print(f"  [dim]{reports[-1] if reports else ''}[/dim]")
+    console.print("server stopped; no environment left running.")
 
 
 if __name__ == "__main__":

@@ -122,14 +122,15 @@ def verify_dist(
         )
         with serve(function, port=0) as server:
             started = time.perf_counter()
-            status, card = _http(server.url + "/")
+            base = server.url.rstrip("/")
+            status, card = _http(base + "/")
             result.first_request_ms = round((time.perf_counter() - started) * 1000, 1)
             if status != 200 or not isinstance(card, dict) or "features" not in card:
                 tail = "\n".join(log[-20:])
                 result.detail = f"GET / answered {status}: {str(card)[:300]}\n{tail}"
                 return result
             result.checks.append("GET / → model card")
-            status, spec = _http(server.url + "/openapi.json")
+            status, spec = _http(base + "/openapi.json")
             if status != 200 or not isinstance(spec, dict) or "openapi" not in spec:
                 result.detail = f"GET /openapi.json answered {status}"
                 return result
@@ -137,7 +138,7 @@ def verify_dist(
             request: dict[str, Any] = {"instances": rows}
             if expected_proba is not None:
                 request["return_probabilities"] = True
-            status, answer = _http(server.url + "/predict", "POST", request)
+            status, answer = _http(base + "/predict", "POST", request)
             if status != 200 or not isinstance(answer, dict):
                 result.detail = f"POST /predict answered {status}: {str(answer)[:300]}"
                 return result
@@ -150,7 +151,7 @@ def verify_dist(
             result.max_abs_error, result.max_rel_error = worst_abs, worst_rel
             result.label_mismatches = mismatches
             result.checks.append(f"POST /predict with {len(rows)} rows → compared")
-            status, error = _http(server.url + "/predict", "POST", {"instances": [{}]})
+            status, error = _http(base + "/predict", "POST", {"instances": [{}]})
             if status != 400 or "error" not in (error or {}):
                 problem = problem or f"a malformed request answered {status}, not 400"
             else:
