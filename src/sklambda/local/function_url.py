@@ -14,6 +14,7 @@ import binascii
 import contextlib
 import json
 import re
+import socket
 import sys
 import threading
 import uuid
@@ -56,7 +57,8 @@ class LocalServer:
     def __init__(self, function: LocalFunction, host: str, port: int, *, owns_function: bool):
         self.function = function
         self._owns_function = owns_function
-        self._httpd = _FrontServer((host, port), _FrontHandler)
+        server_class = _FrontServer6 if ":" in host else _FrontServer
+        self._httpd = server_class((host, port), _FrontHandler)
         self._httpd.front = self
         bound_host, bound_port = self._httpd.server_address[:2]
         shown = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
@@ -179,14 +181,9 @@ class _FrontServer(ThreadingHTTPServer):
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
 
-    def server_bind(self) -> None:
-        host = self.server_address[0]
-        if ":" in str(host):
-            import socket
 
-            self.address_family = socket.AF_INET6
-            self.socket = socket.socket(self.address_family, self.socket_type)
-        super().server_bind()
+class _FrontServer6(_FrontServer):
+    address_family = socket.AF_INET6
 
 
 class _FrontHandler(BaseHTTPRequestHandler):
