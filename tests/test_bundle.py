@@ -202,3 +202,25 @@ def test_same_model_same_version_regardless_of_save_time(
     b = sklambda.save(est, tmp_path / "b", X_sample=X)
     c = sklambda.save(Ridge(alpha=3).fit(X, houses_frame["price"]), tmp_path / "c", X_sample=X)
     assert a["version"] == b["version"] != c["version"]
+
+
+def test_no_sample_data_stores_synthetic_rows_only(
+    houses_db: Path, houses_frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    result = sklambda.train(
+        str(houses_db),
+        table="houses",
+        target="price",
+        features=["rooms", "area", "district"],
+        sample_data=False,
+        out=tmp_path / "private",
+    )
+    sample = sklambda.bundle.read_sample(tmp_path / "private")
+    assert result.manifest["sample"]["synthetic"] is True and sample["synthetic"] is True
+    real = {tuple(r) for r in houses_frame[["rooms", "area", "district"]].itertuples(index=False)}
+    rows = [(r["rooms"], r["area"], r["district"]) for r in sample["rows"]]
+    assert not real.intersection(rows)  # no training row was stored
+    for rooms, area, district in rows:  # but every row is inside the recorded ranges
+        assert 1 <= rooms <= 6 and houses_frame["area"].min() <= area <= houses_frame["area"].max()
+        assert district in {"centre", "north", "south"}
+    assert sklambda.load(tmp_path / "private").predict(sample["rows"]) == sample["predictions"]

@@ -103,3 +103,30 @@ def test_serve_answers_over_http_streams_reports_and_stops_cleanly(dist: Path) -
     ):
         time.sleep(0.05)
     assert not [pid for pid in environments if Path(f"/proc/{pid}").exists()]
+
+
+def test_build_cli_prints_sizes_and_proof(diabetes_bundle: Path, tmp_path: Path) -> None:
+    result = run_cli(
+        "build", str(diabetes_bundle), "--out", str(tmp_path / "d"), "--python", "3.12"
+    )
+    assert result.returncode == 0, result.stderr
+    for words in ("function.zip", "headroom", "verified in the local emulator", "bytecode"):
+        assert words in result.stdout
+    assert json.loads((tmp_path / "d" / "build.json").read_text())["python"] == "3.12"
+
+
+def test_build_cli_refusal_is_one_line(houses_db: Path, tmp_path: Path) -> None:
+    import sklambda
+
+    sklambda.train(
+        str(houses_db),
+        table="houses",
+        target="band",
+        estimator="ridge",
+        features=["rooms", "area"],
+        out=tmp_path / "b",
+    )
+    result = run_cli("build", str(tmp_path / "b"), "--out", str(tmp_path / "d"))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "needs the sklearn runtime" in result.stderr
+    assert not (tmp_path / "d").exists()
