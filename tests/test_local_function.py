@@ -331,6 +331,10 @@ def test_report_lines_and_logs(local_dists: dict[str, Path]) -> None:
     handled = [line for line in lines if line.text.startswith("handling echo")]
     assert [line.request_id for line in handled] == [cold.request_id, warm.request_id]
     assert all(line.stream == "stdout" for line in handled)
+    # What the handler printed is forwarded before the END of its request.
+    for result in (cold, warm):
+        printed = texts.index(f"handling echo {result.request_id}")
+        assert printed < texts.index(f"END RequestId: {result.request_id}")
 
 
 # -- versions and shutdown ------------------------------------------------------------------------

@@ -151,3 +151,17 @@ def test_close_releases_a_blocked_next(api: RuntimeAPIServer) -> None:
         api.close()
         status, _, _ = pending.result(timeout=10)
     assert status == 410
+
+
+def test_invocations_after_the_runtime_exited_fail_at_once(api: RuntimeAPIServer) -> None:
+    pending = Invocation(b"{}", function_arn=ARN, timeout_s=30)
+    api.submit(pending)
+    api.runtime_exited(
+        lambda request_id: Outcome(b"gone " + request_id.encode(), "Runtime.ExitError")
+    )
+    assert pending.outcome == Outcome(b"gone " + pending.request_id.encode(), "Runtime.ExitError")
+    late = Invocation(b"{}", function_arn=ARN, timeout_s=30)
+    api.submit(late)  # an environment found dead after its watcher ran must not hang a caller
+    assert late.finished
+    assert late.outcome is not None
+    assert late.outcome.error_type == "Runtime.ExitError"

@@ -28,7 +28,7 @@ from pathlib import Path
 from sklambda.interpreters import Interpreter
 from sklambda.local.bootstrap import BOOTSTRAP_NAME
 from sklambda.local.dist import Dist
-from sklambda.local.logs import LogLine, LogSink, pump_lines
+from sklambda.local.logs import LinePump, LogLine, LogSink
 from sklambda.local.report import Report, peak_rss_mb
 from sklambda.local.runtime_api import Invocation, Outcome, RuntimeAPIServer, error_payload
 from sklambda.local.sandbox import make_preexec, make_read_only, make_writable
@@ -38,6 +38,7 @@ __all__ = ["INIT_LIMIT_S", "RESERVED_ENV_VARS", "Environment", "EnvironmentSpec"
 # Lambda caps the INIT phase at 10 s, then retries init within the invoke and its timeout; the
 # emulator makes a single attempt, allowed the longer of the two.
 INIT_LIMIT_S = 10.0
+_DRAIN_LIMIT_S = 0.2
 
 # Names Lambda refuses in a function's configuration (it sets them itself).
 RESERVED_ENV_VARS = frozenset(
@@ -115,6 +116,7 @@ class Environment:
         self._api: RuntimeAPIServer | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._threads: list[threading.Thread] = []
+        self._pumps: list[LinePump] = []
         self._started_at = 0.0
         self._served = False
         # The invocation in (or last through) this environment, for attributing log lines.
@@ -165,12 +167,13 @@ class Environment:
         )
         assert self._proc.stdout is not None
         assert self._proc.stderr is not None
-        self._threads = [
-            pump_lines(self._proc.stdout, "stdout", self.log_stream, self._current, self._on_log),
-            pump_lines(self._proc.stderr, "stderr", self.log_stream, self._current, self._on_log),
-            threading.Thread(target=self._watch, name="sklambda-env-watch", daemon=True),
+        self._pumps = [
+            LinePump(self._proc.stdout, "stdout", self.log_stream, self._current, self._on_log),
+            LinePump(self._proc.stderr, "stderr", self.log_stream, self._current, self._on_log),
         ]
-        self._threads[-1].start()
+        watcher = threading.Thread(target=self._watch, name="sklambda-env-watch", daemon=True)
+        self._threads = [*(pump.thread for pump in self._pumps), watcher]
+        watcher.start()
 
     def _environ(self, task: Path, opt: Path, scratch: Path) -> dict[str, str]:
         spec = self.spec
@@ -212,7 +215,7 @@ class Environment:
             if returncode < 0
             else f"exit status {returncode}"
         )
-        self._api.fail_all(
+        self._api.runtime_exited(
             lambda request_id: Outcome(
                 error_payload(
                     "Runtime.ExitError",
@@ -343,6 +346,10 @@ class Environment:
             status=outcome.status,
             error_type=outcome.error_type if outcome.status else None,
         )
+        # What the function printed before answering belongs before END (bounded: a process
+        # that keeps printing must not hold the caller).
+        for pump in self._pumps:
+            pump.wait_drained(_DRAIN_LIMIT_S)
         self._platform(f"END RequestId: {invocation.request_id}", invocation.request_id)
         self._platform(report.line, invocation.request_id)
         stale = (

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
+import struct
+import termios
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO, Literal
 
-__all__ = ["LogLine", "LogSink", "pump_lines"]
+__all__ = ["LinePump", "LogLine", "LogSink"]
 
 Stream = Literal["stdout", "stderr", "platform"]
 
@@ -44,28 +48,84 @@ class LogLine:
 LogSink = Callable[[LogLine], None]
 
 
-def pump_lines(
-    pipe: BinaryIO,
-    stream: Stream,
-    log_stream: str,
-    current_request: Callable[[], str | None],
-    sink: LogSink | None,
-) -> threading.Thread:
-    """Forward each line of ``pipe`` to ``sink`` from a daemon thread, until EOF.
+class LinePump:
+    """Forwards each line of a pipe to a sink from a daemon thread, until EOF.
 
     The pipe is drained even without a sink, so a chatty function never blocks on a full pipe.
+    :meth:`wait_drained` lets the environment make sure that everything the function wrote
+    before answering has been forwarded before it writes END and REPORT.
     """
 
-    def run() -> None:
-        with pipe:
-            for raw in iter(pipe.readline, b""):
-                if sink is None:
-                    continue
-                text = raw.decode("utf-8", errors="replace").rstrip("\n")
-                # A faulty callback must not stall the pipe (and so the function).
-                with contextlib.suppress(Exception):
-                    sink(LogLine(text, stream, log_stream, current_request()))
+    def __init__(
+        self,
+        pipe: BinaryIO,
+        stream: Stream,
+        log_stream: str,
+        current_request: Callable[[], str | None],
+        sink: LogSink | None,
+    ) -> None:
+        self._pipe = pipe
+        self._fd = pipe.fileno()
+        self._stream: Stream = stream
+        self._log_stream = log_stream
+        self._current_request = current_request
+        self._sink = sink
+        self._cond = threading.Condition()
+        self._idle = False
+        self._eof = False
+        self.thread = threading.Thread(target=self._run, name=f"sklambda-log-{stream}", daemon=True)
+        self.thread.start()
 
-    thread = threading.Thread(target=run, name=f"sklambda-log-{stream}", daemon=True)
-    thread.start()
-    return thread
+    def _emit(self, raw: bytes) -> None:
+        if self._sink is None:
+            return
+        text = raw.decode("utf-8", errors="replace")
+        line = LogLine(text, self._stream, self._log_stream, self._current_request())
+        # A faulty callback must not stall the pipe (and so the function).
+        with contextlib.suppress(Exception):
+            self._sink(line)
+
+    def _run(self) -> None:
+        pending = b""
+        with self._pipe:
+            while True:
+                with self._cond:
+                    self._idle = True
+                    self._cond.notify_all()
+                chunk = os.read(self._fd, 1 << 16)
+                with self._cond:
+                    self._idle = False
+                if not chunk:
+                    break
+                *lines, pending = (pending + chunk).split(b"\n")
+                for raw in lines:
+                    self._emit(raw)
+            if pending:
+                self._emit(pending)
+        with self._cond:
+            self._eof = self._idle = True
+            self._cond.notify_all()
+
+    def _drained(self) -> bool:
+        if self._eof:
+            return True
+        if not self._idle:
+            return False
+        try:
+            unread = struct.unpack("i", fcntl.ioctl(self._fd, termios.FIONREAD, b"\0" * 4))[0]
+        except OSError:
+            return True
+        return unread == 0
+
+    def wait_drained(self, timeout: float) -> bool:
+        """Wait until every byte written so far has been read and forwarded (or EOF)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not self._drained():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                # Woken when the reader goes idle; the short cap covers bytes that arrive
+                # while it is idle (the reader then wakes on its own).
+                self._cond.wait(min(remaining, 0.005))
+        return True

@@ -161,6 +161,7 @@ class RuntimeAPIServer:
         self._pending: Invocation | None = None
         self._current: Invocation | None = None
         self._closed = False
+        self._exit_outcome: Callable[[str], Outcome] | None = None
         self.ready_at: float | None = None
         self.init_error: bytes | None = None
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
@@ -176,14 +177,21 @@ class RuntimeAPIServer:
         self._thread.start()
 
     def submit(self, invocation: Invocation) -> None:
-        """Queue ``invocation`` for the runtime's next ``/next`` call."""
+        """Queue ``invocation`` for the runtime's next ``/next`` call.
+
+        After :meth:`runtime_exited` the invocation is finished at once with the exit outcome.
+        """
         with self._cond:
             if self._pending is not None or (
                 self._current is not None and not self._current.finished
             ):
                 raise RuntimeError("an environment runs one invocation at a time")
-            self._pending = invocation
-            self._cond.notify_all()
+            exit_outcome = self._exit_outcome
+            if exit_outcome is None:
+                self._pending = invocation
+                self._cond.notify_all()
+        if exit_outcome is not None:
+            invocation.finish(exit_outcome(invocation.request_id))
 
     def wait_ready(self, timeout: float) -> bool:
         """Wait for the end of init: first ``/next``, an init error, or :meth:`close`."""
@@ -193,11 +201,14 @@ class RuntimeAPIServer:
                 timeout,
             )
 
-    def fail_all(self, outcome_for: Callable[[str], Outcome]) -> None:
-        """Finish the pending and the running invocation with ``outcome_for(request_id)``."""
+    def runtime_exited(self, outcome_for: Callable[[str], Outcome]) -> None:
+        """The runtime process is gone: finish the pending and running invocations, and any
+        later one, with ``outcome_for(request_id)``."""
         with self._cond:
+            self._exit_outcome = outcome_for
             victims = [inv for inv in (self._pending, self._current) if inv is not None]
             self._pending = None
+            self._cond.notify_all()
         for inv in victims:
             inv.finish(outcome_for(inv.request_id))
 
