@@ -1,0 +1,49 @@
+"""Deploy stage: a built package → IAM role, layer, function, alias ``live``, function URL.
+
+boto3 is imported only inside the functions that call AWS, so importing this package is cheap.
+
+- :class:`AwsClient` — the one client over boto3 (session, region, endpoint, clock injectable);
+- :func:`deploy`, :func:`plan_deploy`, :class:`DeployOptions`, :class:`DeployResult`;
+- :func:`status`, :func:`rollback`, :func:`destroy`;
+- :func:`export` — SAM ``template.yaml`` or ``serverless.yml``;
+- errors in :mod:`sklambda.aws.errors`.
+"""
+
+from __future__ import annotations
+
+from .client import AwsClient
+from .deploy import DeployOptions, DeployResult, deploy, plan_deploy
+from .destroy import DestroyResult, destroy
+from .errors import (
+    AwsError,
+    CredentialsError,
+    DeployError,
+    NotManagedError,
+    PackageTooLargeError,
+    PermissionDeniedError,
+    RegionError,
+)
+from .status import RollbackResult, Status, rollback, status
+from .templates import export
+
+__all__ = [
+    "AwsClient",
+    "AwsError",
+    "CredentialsError",
+    "DeployError",
+    "DeployOptions",
+    "DeployResult",
+    "DestroyResult",
+    "NotManagedError",
+    "PackageTooLargeError",
+    "PermissionDeniedError",
+    "RegionError",
+    "RollbackResult",
+    "Status",
+    "deploy",
+    "destroy",
+    "export",
+    "plan_deploy",
+    "rollback",
+    "status",
+]

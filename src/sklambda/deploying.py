@@ -1,0 +1,177 @@
+"""``sklambda.deploy``: a fitted estimator (or a bundle, or a package) → a live function URL.
+
+One call does what the CLI does in three (save, build, deploy); the module is ``deploying`` so
+that ``sklambda.deploy`` stays the function.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import BundleError
+
+if TYPE_CHECKING:
+    import boto3
+
+    from .aws.client import AwsClient
+    from .aws.deploy import DeployResult
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A deployed model.
+
+    Attributes
+    ----------
+    url:
+        The function URL (alias ``live``).
+    version:
+        The function version ``live`` points at.
+    build:
+        The build report (``build.json``) of the package that was deployed.
+    result:
+        Everything else the deploy reported (actions, ARNs, auth type, example request).
+    dist:
+        The package directory when it was kept (``out`` given, or a package passed in), else
+        ``None`` (built in a temporary directory, removed after the upload).
+    """
+
+    url: str
+    version: str
+    build: dict[str, Any]
+    result: DeployResult
+    dist: Path | None
+
+    @property
+    def name(self) -> str:
+        return self.result.name
+
+    def example_command(self) -> str:
+        return self.result.example_command()
+
+
+def deploy(
+    estimator_or_bundle_path: Any,
+    *,
+    name: str,
+    X_sample: Any = None,
+    public: bool = False,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+    memory: int = 1024,
+    timeout: int = 30,
+    arch: str | None = None,
+    python: str | None = None,
+    role_arn: str | None = None,
+    s3_bucket: str | None = None,
+    env: dict[str, str] | None = None,
+    adopt: bool = False,
+    out: str | Path | None = None,
+    trust_pickle: bool = False,
+    session: boto3.session.Session | None = None,
+    client: AwsClient | None = None,
+) -> Deployment:
+    """Save (if needed), build with the automatic runtime, and deploy behind a function URL.
+
+    Parameters
+    ----------
+    estimator_or_bundle_path:
+        A fitted scikit-learn estimator, a bundle directory (``sklambda.save`` /
+        ``sklambda train``), or a package directory (``sklambda build``: deployed as is).
+    name:
+        The Lambda function name (and the bundle's name when an estimator is saved).
+    X_sample:
+        Required with an estimator: a DataFrame of representative rows (or the feature names).
+    public:
+        ``True``: a URL anyone can call (``AuthType=NONE`` plus both permissions a public URL
+        needs). Default ``AWS_IAM``: only SigV4-signed callers.
+    region, endpoint_url, session:
+        Where to deploy (default: the usual AWS chain). ``client`` overrides all three.
+    memory, timeout, arch, role_arn, s3_bucket, env, adopt:
+        As the ``sklambda deploy`` flags of the same names.
+    python, arch:
+        The Lambda Python version and architecture to build for.
+    out:
+        Keep the built package in this directory (default: a temporary one).
+
+    Returns
+    -------
+    Deployment
+        ``.url``, ``.version``, ``.build`` (the build report) and the full ``.result``.
+
+    Examples
+    --------
+    >>> live = sklambda.deploy(model, name="houses", X_sample=X_train.head(50))  # doctest: +SKIP
+    >>> live.url  # doctest: +SKIP
+    'https://abc….lambda-url.us-east-1.on.aws/'
+    """
+    from .aws.client import AwsClient
+    from .aws.deploy import DeployOptions, check_name
+    from .aws.deploy import deploy as deploy_package
+    from .aws.package import BUILD_JSON, read_package
+    from .bundle import MANIFEST
+
+    check_name(name)
+    # Options are checked before anything is saved or built: a typo should not cost a build.
+    options = DeployOptions(
+        memory=memory,
+        timeout=timeout,
+        arch=arch,
+        public=public,
+        role_arn=role_arn,
+        s3_bucket=s3_bucket,
+        env=dict(env or {}),
+        adopt=adopt,
+    )
+    if client is None:
+        client = AwsClient(session=session, region=region, endpoint_url=endpoint_url)
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sklambda-deploy-")))
+        source = estimator_or_bundle_path
+        kept: Path | None = None
+        if isinstance(source, str | Path) and (Path(source) / BUILD_JSON).is_file():
+            dist = Path(source)
+            kept = dist
+        else:
+            if isinstance(source, str | Path):
+                bundle = Path(source)
+                if not (bundle / MANIFEST).is_file():
+                    raise BundleError(
+                        f"{bundle} is neither a bundle ({MANIFEST}) nor a package ({BUILD_JSON})"
+                    )
+            else:
+                if X_sample is None:
+                    raise BundleError(
+                        "deploying an estimator needs X_sample: a DataFrame of a few "
+                        "representative input rows (or the list of feature names)"
+                    )
+                from .bundle import save
+
+                bundle = tmp / "bundle"
+                save(source, bundle, X_sample=X_sample, name=name)
+            from .building import build
+            from .console import progress
+
+            target = Path(out) if out is not None else tmp / "dist"
+            with progress(f"building and verifying {name}…"):
+                dist = build(
+                    bundle,
+                    target,
+                    python=python,
+                    arch=arch or "x86_64",
+                    trust_pickle=trust_pickle,
+                ).dist
+            kept = dist if out is not None else None
+        package = read_package(dist)
+        result = deploy_package(client, package, name, options)
+    return Deployment(
+        url=result.url,
+        version=result.version,
+        build=package.report,
+        result=result,
+        dist=kept,
+    )
