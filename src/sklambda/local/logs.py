@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import select
 import struct
 import termios
 import threading
@@ -87,14 +88,19 @@ class LinePump:
 
     def _run(self) -> None:
         pending = b""
+        poller = select.poll()
+        poller.register(self._fd, select.POLLIN | select.POLLHUP | select.POLLERR)
         with self._pipe:
             while True:
                 with self._cond:
                     self._idle = True
                     self._cond.notify_all()
-                chunk = os.read(self._fd, 1 << 16)
+                # Wait for data *before* taking it: the reader is marked busy while bytes are
+                # out of the pipe but not yet forwarded, so "idle and pipe empty" means drained.
+                poller.poll()
                 with self._cond:
                     self._idle = False
+                chunk = os.read(self._fd, 1 << 16)
                 if not chunk:
                     break
                 *lines, pending = (pending + chunk).split(b"\n")
