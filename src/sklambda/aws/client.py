@@ -104,10 +104,10 @@ class AwsClient:
 
     def call(self, service: str, operation: str, **params: Any) -> dict[str, Any]:
         """Call ``operation`` (API name, e.g. ``CreateFunction``); errors are translated."""
+        from botocore import xform_name
         from botocore.exceptions import BotoCoreError, ClientError
 
-        client = self._client(service)
-        method = getattr(client, client.meta.method_to_api_mapping_inverse[operation])
+        method = getattr(self._client(service), xform_name(operation))
         try:
             return dict(method(**params))
         except (ClientError, BotoCoreError) as exc:
