@@ -166,36 +166,41 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(info.to_dict(), indent=2))
         return 0
+    import base64
+
     from rich.table import Table
 
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
-    grid.add_column()
-    grid.add_row("function", f"{info.name} ({info.region})")
-    grid.add_row("live", f"version {info.live_version}" if info.live_version else "no alias")
-    grid.add_row("URL", f"{info.url} (auth {info.auth_type})" if info.url else "none")
-    if info.public_permissions:
-        grid.add_row("public grants", ", ".join(info.public_permissions))
-    grid.add_row("runtime", f"{info.runtime} on {info.arch}")
-    grid.add_row("memory / timeout", f"{info.memory} MB / {info.timeout} s")
-    grid.add_row("code size", f"{info.code_size:,} bytes")
-    grid.add_row("last update", f"{info.last_modified} ({info.last_update_status})")
-    grid.add_row(
-        "model",
-        f"{info.tags.get('sklambda:model', '?')} "
-        f"{info.tags.get('sklambda:model-version', '')}".strip(),
-    )
+    # Plain lines, so a URL is never wrapped or cropped by the table layout.
+    rows = [
+        ("function", f"{info.name} ({info.region})"),
+        ("live", f"version {info.live_version}" if info.live_version else "no alias"),
+        ("URL", f"{info.url} (auth {info.auth_type})" if info.url else "none"),
+        ("public grants", ", ".join(info.public_permissions) or "none"),
+        ("runtime", f"{info.runtime} on {info.arch}"),
+        ("memory / timeout", f"{info.memory} MB / {info.timeout} s"),
+        ("code size", f"{info.code_size:,} bytes"),
+        ("last update", f"{info.last_modified} ({info.last_update_status})"),
+        (
+            "model",
+            f"{info.tags.get('sklambda:model', '?')} "
+            f"{info.tags.get('sklambda:model-version', '')}".strip(),
+        ),
+    ]
     if not info.managed:
-        grid.add_row("note", "not created by sklambda")
+        rows.append(("note", "not created by sklambda"))
+    for key, value in rows:
+        print(f"{key:<17} {value}")
     versions = Table(title="versions", title_justify="left")
     for column in ("version", "code sha256", "published"):
         versions.add_column(column)
     for v in info.versions:
         mark = " ← live" if v.version == info.live_version else ""
-        versions.add_row(f"{v.version}{mark}", v.code_sha256[:12], v.last_modified)
-    console = out_console()
-    console.print(grid)
-    console.print(versions)
+        try:
+            digest = base64.b64decode(v.code_sha256).hex()[:12]
+        except ValueError:
+            digest = v.code_sha256[:12]
+        versions.add_row(f"{v.version}{mark}", digest, v.last_modified)
+    out_console().print(versions)
     return 0
 
 

@@ -108,18 +108,7 @@ def translate(exc: Exception, service: str, operation: str) -> Exception:
     code = str(error.get("Code", ""))
     message = str(error.get("Message", ""))
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    if code in {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"} or (
-        status == 403 and code not in {"InvalidClientTokenId", "SignatureDoesNotMatch"}
-    ):
-        # AWS usually names the action ("...is not authorized to perform: lambda:CreateFunction
-        # on resource: ..."); when it does not, the operation tells us.
-        named = re.search(r"perform: ([\w-]+:[\w-]+)", message)
-        action = named.group(1) if named else _action(service, operation)
-        return PermissionDeniedError(
-            f"AWS denied {operation}: your identity needs the IAM permission {action}"
-            + (f" ({message})" if message else ""),
-            code,
-        )
+    # Credential problems come first: AWS answers them with 403 too.
     if code in {
         "InvalidClientTokenId",
         "UnrecognizedClientException",
@@ -130,6 +119,16 @@ def translate(exc: Exception, service: str, operation: str) -> Exception:
         return CredentialsError(
             f"AWS rejected the credentials ({code}): refresh them (aws sso login, aws configure) "
             "or check AWS_PROFILE / AWS_ACCESS_KEY_ID",
+            code,
+        )
+    if code in {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"} or status == 403:
+        # AWS usually names the action ("...is not authorized to perform: lambda:CreateFunction
+        # on resource: ..."); when it does not, the operation tells us.
+        named = re.search(r"perform: ([\w-]+:[\w-]+)", message)
+        action = named.group(1) if named else _action(service, operation)
+        return PermissionDeniedError(
+            f"AWS denied {operation}: your identity needs the IAM permission {action}"
+            + (f" ({message})" if message else ""),
             code,
         )
     if code in {"RequestEntityTooLargeException", "CodeStorageExceededException"} or (
