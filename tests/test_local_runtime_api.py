@@ -165,3 +165,13 @@ def test_invocations_after_the_runtime_exited_fail_at_once(api: RuntimeAPIServer
     assert late.finished
     assert late.outcome is not None
     assert late.outcome.error_type == "Runtime.ExitError"
+
+
+def test_an_init_error_before_the_first_event_fails_it_at_once(api: RuntimeAPIServer) -> None:
+    document = {"errorMessage": "boom", "errorType": "RuntimeError", "stackTrace": []}
+    call(api, "POST", "/2018-06-01/runtime/init/error", body=json.dumps(document).encode())
+    invocation = Invocation(b"{}", function_arn=ARN, timeout_s=30)
+    api.submit(invocation)
+    assert invocation.outcome is not None
+    assert invocation.outcome.error_type == "RuntimeError"
+    assert json.loads(invocation.outcome.payload) == document

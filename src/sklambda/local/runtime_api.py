@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import secrets
+import select
+import socket
 import sys
 import threading
 import time
@@ -164,6 +166,7 @@ class RuntimeAPIServer:
         self._exit_outcome: Callable[[str], Outcome] | None = None
         self.ready_at: float | None = None
         self.init_error: bytes | None = None
+        self._init_error_type: str | None = None
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.api = self
         port = self._httpd.server_address[1]
@@ -186,11 +189,14 @@ class RuntimeAPIServer:
                 self._current is not None and not self._current.finished
             ):
                 raise RuntimeError("an environment runs one invocation at a time")
-            exit_outcome = self._exit_outcome
-            if exit_outcome is None:
+            init_error, exit_outcome = self.init_error, self._exit_outcome
+            if init_error is None and exit_outcome is None:
                 self._pending = invocation
                 self._cond.notify_all()
-        if exit_outcome is not None:
+        # A fast runtime can fail its init before the first event is even submitted.
+        if init_error is not None:
+            invocation.finish(_init_error_outcome(init_error, self._init_error_type))
+        elif exit_outcome is not None:
             invocation.finish(exit_outcome(invocation.request_id))
 
     def wait_ready(self, timeout: float) -> bool:
@@ -224,14 +230,16 @@ class RuntimeAPIServer:
 
     # -- called from request handler threads --------------------------------------------------
 
-    def _next(self) -> Invocation | None:
+    def _next(self, connection: socket.socket) -> Invocation | None:
         with self._cond:
             if self.ready_at is None:
                 self.ready_at = time.perf_counter()
                 self._cond.notify_all()
             while self._pending is None and not self._closed:
                 self._cond.wait(_POLL_S * 20)
-            if self._closed:
+            # A runtime killed while waiting in /next leaves this call behind: the event must
+            # stay pending (and fail as undelivered) rather than go to a dead socket.
+            if self._closed or _peer_closed(connection):
                 return None
             invocation, self._pending = self._pending, None
             self._current = invocation
@@ -248,12 +256,29 @@ class RuntimeAPIServer:
     def _init_failed(self, body: bytes, error_type: str | None) -> None:
         with self._cond:
             self.init_error = body
+            self._init_error_type = error_type
             pending, self._pending = self._pending, None
             self._cond.notify_all()
         if pending is not None:
-            body_type = _error_type_of(body)
-            kind = error_type if body_type == "Unhandled" and error_type else body_type
-            pending.finish(Outcome(body, kind, status="error"))
+            pending.finish(_init_error_outcome(body, error_type))
+
+
+def _init_error_outcome(body: bytes, header_type: str | None) -> Outcome:
+    body_type = _error_type_of(body)
+    kind = header_type if body_type == "Unhandled" and header_type else body_type
+    return Outcome(body, kind, status="error")
+
+
+def _peer_closed(connection: socket.socket) -> bool:
+    # The runtime sends nothing after its GET, so a readable socket means the peer hung up.
+    poller = select.poll()
+    poller.register(connection, select.POLLIN | select.POLLHUP | select.POLLERR)
+    if not poller.poll(0):
+        return False
+    try:
+        return connection.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
 
 
 def _error_type_of(body: bytes) -> str:
@@ -302,7 +327,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path != _NEXT:
             self._reply(HTTPStatus.NOT_FOUND, {"errorType": "NotFound", "errorMessage": self.path})
             return
-        invocation = self.server.api._next()
+        invocation = self.server.api._next(self.connection)
         if invocation is None:
             self.close_connection = True
             self._reply(HTTPStatus.GONE, {"errorType": "Shutdown", "errorMessage": "closing"})
