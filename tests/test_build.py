@@ -186,9 +186,7 @@ def test_numpy_layer_for_amazon_linux_2(tmp_path: Path) -> None:
     assert report["verification"]["ok"] and report["verification"]["python"] == "3.11"
 
 
-def test_model_the_lean_runtime_cannot_serve_is_refused_clearly(
-    houses_db: Path, tmp_path: Path
-) -> None:
+def test_lean_runtime_refuses_a_model_it_cannot_serve(houses_db: Path, tmp_path: Path) -> None:
     sklambda.train(
         str(houses_db),
         table="houses",
@@ -197,8 +195,8 @@ def test_model_the_lean_runtime_cannot_serve_is_refused_clearly(
         features=["rooms", "area"],
         out=tmp_path / "b",
     )
-    with pytest.raises(BuildError, match=r"RidgeClassifier.*needs the sklearn runtime"):
-        build(tmp_path / "b", tmp_path / "dist")
+    with pytest.raises(BuildError, match=r"RidgeClassifier.*--runtime sklearn"):
+        build(tmp_path / "b", tmp_path / "dist", runtime="lean")
     assert not (tmp_path / "dist").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["b"]  # no staging left behind
 

@@ -126,7 +126,9 @@ def test_build_cli_refusal_is_one_line(houses_db: Path, tmp_path: Path) -> None:
         features=["rooms", "area"],
         out=tmp_path / "b",
     )
-    result = run_cli("build", str(tmp_path / "b"), "--out", str(tmp_path / "d"))
+    result = run_cli(
+        "build", str(tmp_path / "b"), "--out", str(tmp_path / "d"), "--runtime", "lean"
+    )
     assert result.returncode == 2
-    assert result.stderr.count("\n") == 1 and "needs the sklearn runtime" in result.stderr
+    assert result.stderr.count("\n") == 1 and "--runtime sklearn" in result.stderr
     assert not (tmp_path / "d").exists()

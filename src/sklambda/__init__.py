@@ -13,6 +13,7 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from .bundle import load, save
+    from .deploying import deploy
     from .errors import (
         BundleError,
         DataError,
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from .training import TrainResult, train
 
 _EXPORTS = {
+    "deploy": "deploying",
     "train": "training",
     "TrainResult": "training",
     "save": "bundle",
@@ -52,6 +54,7 @@ __all__ = [
     "TrainResult",
     "UntrustedModelError",
     "__version__",
+    "deploy",
     "import_legacy",
     "load",
     "save",

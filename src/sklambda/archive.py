@@ -38,7 +38,7 @@ def write_zip(source: Path, destination: Path, *, prefix: str = "") -> Artifact:
     """Zip ``source``'s tree (sorted, fixed timestamps, modes kept) under ``prefix``."""
     files = sorted(p for p in source.rglob("*") if p.is_file())
     unzipped = 0
-    with zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+    with zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
         for path in files:
             arcname = prefix + path.relative_to(source).as_posix()
             info = zipfile.ZipInfo(arcname, date_time=EPOCH)
@@ -47,6 +47,6 @@ def write_zip(source: Path, destination: Path, *, prefix: str = "") -> Artifact:
             info.compress_type = zipfile.ZIP_DEFLATED
             data = path.read_bytes()
             unzipped += len(data)
-            zf.writestr(info, data, compresslevel=9)
+            zf.writestr(info, data, compresslevel=6)
     digest = hashlib.sha256(destination.read_bytes()).hexdigest()
     return Artifact(destination, destination.stat().st_size, unzipped, len(files), digest)

@@ -24,11 +24,13 @@ HANDLER = "sklambda_handler.handler"
 BUILD_JSON = "build.json"
 DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024  # zipped, through the API (larger: through S3)
 UNZIPPED_LIMIT = 262_144_000  # function + layers, unzipped, as Lambda enforces it
-# The runtime modules a lean package ships: standard library code only.
-LEAN_MODULES = (
-    *("__init__", "contract", "events", "card"),
-    *("service", "handler", "lean_predict"),
-)
+# The runtime modules a package ships: standard library code only (plus the model's runtime).
+RUNTIME_MODULES = ("__init__", "contract", "events", "card", "service", "handler")
+PREDICTOR_MODULES = {"lean": "lean_predict", "sklearn": "sklearn_predict"}
+# Slimming rules for the sklearn layer, in order. The two trap rules exist to show (in tests)
+# that verification catches what they break; they are never defaults.
+SAFE_SLIM = ("installer", "tests", "sources", "data", "strip", "unimported", "sourceless")
+TRAP_SLIM = ("tests-all", "strip-libs")
 PROBE_ROWS = 24
 HANDLER_SOURCE = '''"""Lambda entry point written by sklambda build; the model loads at INIT."""
 
@@ -60,18 +62,25 @@ def _packaged_manifest(manifest: dict[str, Any], runtime: str, tgt: Target) -> d
     return packaged
 
 
-def _write_task_root(root: Path, manifest: dict[str, Any], lean: Any) -> None:
+def _write_task_root(root: Path, manifest: dict[str, Any], runtime: str, model: Any) -> None:
+    """The function's files: handler, runtime modules, and the model in the runtime's form."""
+    import pickle
+
     runtime_src = Path(__file__).parent / "runtime"
     package = root / "sklambda"
     (package / "runtime").mkdir(parents=True)
     (package / "__init__.py").write_text('"""sklambda runtime package (Lambda side only)."""\n')
-    for name in LEAN_MODULES:
+    for name in (*RUNTIME_MODULES, PREDICTOR_MODULES[runtime]):
         shutil.copy2(runtime_src / f"{name}.py", package / "runtime" / f"{name}.py")
     (root / "sklambda_handler.py").write_text(HANDLER_SOURCE)
     model_dir = root / "model"
     model_dir.mkdir()
     (model_dir / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
-    lean.write(model_dir)
+    if runtime == "lean":
+        model.write(model_dir)
+    else:
+        with (model_dir / "model.pkl").open("wb") as handle:
+            pickle.dump(model, handle, protocol=5)
 
 
 def _probe(model: Any) -> tuple[list[dict[str, Any]], list[Any], list[list[float]] | None]:
@@ -104,28 +113,110 @@ def _lean(model: Any, rows: list[dict[str, Any]]) -> Any:
     return lean, ""
 
 
-def _layer_zip(
+def _refuse_skew(model: Any) -> None:
+    """A model is only rebuilt under the scikit-learn it was trained with."""
+    from .bundle import library_versions
+
+    trained = model.manifest.get("versions", {}).get("sklearn")
+    here = library_versions().get("sklearn")
+    if trained and here and trained != here:
+        raise BuildError(
+            f"the bundle was trained with scikit-learn {trained} but this environment has "
+            f"{here}: loading it here may change the model. Build from an environment with "
+            f"scikit-learn {trained} (e.g. `uv pip install scikit-learn=={trained}`), or retrain "
+            "it here; nothing was written"
+        )
+
+
+def _pinned(manifest: dict[str, Any]) -> list[str]:
+    versions = manifest.get("versions", {})
+    missing = [lib for lib in ("sklearn", "numpy", "scipy") if not versions.get(lib)]
+    if missing:
+        raise BuildError(
+            f"the bundle does not record the {', '.join(missing)} version it was trained with; "
+            "retrain or re-save it with this sklambda"
+        )
+    return [
+        f"scikit-learn=={versions['sklearn']}",
+        f"numpy=={versions['numpy']}",
+        f"scipy=={versions['scipy']}",
+    ]
+
+
+def _rows_in_order(model: Any, rows: list[dict[str, Any]]) -> list[list[Any]]:
+    names = [f["name"] for f in model.features]
+    return [[r[n] for n in names] for r in rows]
+
+
+def _adapted(model: Any, rows: list[dict[str, Any]]) -> Any:
+    """The array-taking copy of the model, proven in process to predict what it predicts."""
+    from .array_input import adapt_for_arrays
+    from .runtime.sklearn_predict import SklearnPredictor
+    from .verify import compare
+
+    adapted = adapt_for_arrays(model.estimator, [f["name"] for f in model.features])
+    predictor = SklearnPredictor(adapted, [f["type"] for f in model.features])
+    ordered = _rows_in_order(model, rows)
+    _, _, mismatches, problem = compare(model.task, predictor.predict(ordered), model.predict(rows))
+    if problem or mismatches:
+        raise BuildError(f"the model cannot be served from plain arrays: {problem}")
+    return adapted
+
+
+@dataclass
+class LayerResult:
+    artifact: Artifact
+    pyc: int
+    packages: dict[str, str]
+    slim: dict[str, Any] | None
+    loaded: set[str]
+
+
+def _layer(
     layer_root: Path,
     destination: Path,
     tgt: Target,
-    packages: dict[str, str],
+    requirements: list[str],
+    *,
     interpreter: Any,
-) -> tuple[Artifact, int]:
-    """Compile and zip a layer, or reuse the same layer built before (same packages, target and
-    compiler): compiling and zipping numpy is most of a build's time."""
+    platform: str | None = None,
+    slim_rules: tuple[str, ...] = (),
+    task_root: Path | None = None,
+    trace_rows: list[list[Any]] | None = None,
+    loaded: set[str] | None = None,
+) -> LayerResult:
+    """Install, slim, compile and zip a layer; reuse one built before from the same inputs.
+
+    ``interpreter`` (of the layer's Python version, or None) traces and compiles. A layer built
+    without one may reuse the import trace of a twin (``loaded``).
+    """
     import hashlib
 
     from .bytecode import compile_tree
     from .cache import cache_dir
+    from .wheels import install
 
+    site = layer_root / "python"
+    packages = install(requirements, site, tgt, platform=platform)
+    if slim_rules and loaded is None:
+        if interpreter is None or task_root is None:
+            loaded = set()
+        else:
+            try:
+                loaded = _trace(interpreter.path, site, task_root, trace_rows or [])
+            except RuntimeError as exc:
+                raise BuildError(str(exc)) from None
+    loaded = loaded or set()
     key = hashlib.sha256(
         json.dumps(
             {
-                "format": 2,
-                "platform": tgt.platform,
+                "format": 4,
+                "platform": platform or tgt.platform,
                 "python": tgt.python,
                 "packages": packages,
                 "compiler": str(interpreter.path) if interpreter else None,
+                "slim": slim_rules,
+                "loaded": sorted(loaded) if slim_rules else [],
             },
             sort_keys=True,
         ).encode()
@@ -139,8 +230,16 @@ def _layer_zip(
             destination, meta["zipped"], meta["unzipped"], meta["files"], meta["sha256"]
         )
         if artifact.zipped == destination.stat().st_size:
-            return artifact, meta["pyc"]
-    pyc = compile_tree(layer_root, interpreter.path, "/opt") if interpreter else 0
+            return LayerResult(artifact, meta["pyc"], packages, meta.get("slim"), loaded)
+    slim_report = None
+    if slim_rules:
+        slim_report = _slim(site, slim_rules, loaded, interpreter).to_dict()
+    if interpreter is None:
+        pyc = 0
+    elif "sourceless" in slim_rules:
+        pyc = sum(1 for _ in site.rglob("*.pyc"))
+    else:
+        pyc = compile_tree(layer_root, interpreter.path, "/opt")
     artifact = write_zip(layer_root, destination)
     cached.mkdir(parents=True, exist_ok=True)
     shutil.copy2(destination, cached / "layer.zip.tmp")
@@ -151,9 +250,59 @@ def _layer_zip(
         "files": artifact.files,
         "sha256": artifact.sha256,
         "pyc": pyc,
+        "slim": slim_report,
     }
     meta_file.write_text(json.dumps(meta))
-    return artifact, pyc
+    return LayerResult(artifact, pyc, packages, slim_report, loaded)
+
+
+def _trace(interpreter: Path, site: Path, task_root: Path, rows: list[list[Any]]) -> set[str]:
+    from .slim import trace_imports
+
+    return trace_imports(interpreter, site, task_root, rows)
+
+
+def _slim(site: Path, rules: tuple[str, ...], loaded: set[str], interpreter: Any) -> Any:
+    from . import slim
+
+    report = slim.SlimReport(before=slim.package_sizes(site))
+    for rule in rules:
+        if rule == "installer":
+            report.rules.append(slim.drop_installer_files(site))
+        elif rule == "tests":
+            report.rules.append(slim.drop_tests(site, keep=loaded))
+        elif rule == "tests-all":
+            report.rules.append(slim.drop_tests(site, keep=set()))
+        elif rule == "sources":
+            report.rules.append(slim.drop_sources(site))
+        elif rule == "data":
+            report.rules.append(slim.drop_data(site))
+        elif rule == "strip":
+            report.rules.append(slim.strip_extensions(site))
+        elif rule == "strip-libs":
+            report.rules.append(slim.strip_extensions(site, include_libs=True))
+        elif rule == "unimported" and loaded:
+            report.rules.append(
+                slim.drop_unimported_packages(site, loaded, roots=("scipy", "sklearn", "joblib"))
+            )
+        elif rule == "sourceless" and interpreter is not None:
+            report.rules.append(slim.sourceless(site, interpreter.path, "/opt/python"))
+    report.after = slim.package_sizes(site)
+    return report
+
+
+def _choose(model: Any, rows: list[dict[str, Any]], runtime: str) -> tuple[str, Any, list[str]]:
+    """``(runtime, model in that runtime's form, notes)``."""
+    if runtime in ("auto", "lean"):
+        lean, why_not = _lean(model, rows)
+        if lean is not None:
+            return "lean", lean, []
+        if runtime == "lean":
+            raise BuildError(
+                f"{why_not}; build it with --runtime sklearn (or auto); nothing was written"
+            )
+        return "sklearn", _adapted(model, rows), [f"lean runtime not possible ({why_not})"]
+    return "sklearn", _adapted(model, rows), []
 
 
 def build(
@@ -164,6 +313,7 @@ def build(
     python: str | None = None,
     arch: str = "x86_64",
     trust_pickle: bool = False,
+    slim_rules: tuple[str, ...] = SAFE_SLIM,
 ) -> BuildResult:
     """Build, verify and write a Lambda package for a bundle.
 
@@ -172,61 +322,94 @@ def build(
     bundle:
         A bundle directory (``sklambda train`` / ``sklambda.save``).
     out:
-        The package directory to write: ``function.zip``, ``layer.zip`` when numpy is needed,
-        ``build.json``. Replaced only after the new package verified.
+        The package directory to write: ``function.zip``, ``layer.zip`` when the runtime needs
+        one, ``build.json``. Replaced only after the new package verified.
     runtime:
-        ``auto`` (the smallest runtime that reproduces the model), ``lean`` or ``sklearn``.
+        ``auto`` (the lean runtime when it reproduces the model, else scikit-learn), ``lean`` or
+        ``sklearn``.
     python, arch:
         The Lambda runtime to target: ``3.11``…``3.14`` (default: this machine's version when
         Lambda has it, else 3.12) and ``x86_64`` or ``arm64``.
+    slim_rules:
+        Slimming rules for the scikit-learn layer (see :mod:`sklambda.slim`).
     """
-    from .bundle import load
+    from .bundle import MANIFEST, load, sha256_file
     from .bytecode import compile_tree
     from .interpreters import find_interpreter, host_version
     from .verify import verify_dist
-    from .wheels import host_platform, install
 
     if runtime not in RUNTIMES:
         raise BuildError(f'unknown runtime "{runtime}"; choose one of {", ".join(RUNTIMES)}')
+    unknown = [r for r in slim_rules if r not in SAFE_SLIM + TRAP_SLIM]
+    if unknown:
+        raise BuildError(f"unknown slimming rule {unknown[0]!r}; rules: {', '.join(SAFE_SLIM)}")
     tgt = target(python, arch)
     out = Path(out)
     check_replaceable(out, BUILD_JSON, "sklambda package")
     model = load(bundle, trust_pickle=trust_pickle)
+    _refuse_skew(model)
     rows, expected, expected_proba = _probe(model)
-
-    if runtime == "sklearn":
-        raise BuildError(
-            "the sklearn runtime is not available in this sklambda yet; use --runtime lean"
-        )
-    lean, why_not = _lean(model, rows)
-    if lean is None:
-        raise BuildError(
-            f"{why_not}. This model needs the sklearn runtime, which this sklambda cannot build "
-            "yet; nothing was written"
-        )
+    chosen, packaged_model, notes = _choose(model, rows, runtime)
+    if chosen == "lean":
+        requirements = ["numpy"] if packaged_model.needs_numpy else []
+        layer_slim: tuple[str, ...] = ()
+    else:
+        requirements = _pinned(model.manifest)
+        layer_slim = slim_rules
+    ordered_rows = _rows_in_order(model, rows)
 
     interpreter = find_interpreter(tgt.python)
+    host = find_interpreter(host_version())
+    twin = interpreter is None
+    here = Target(host_version(), tgt.arch)
     staging = staging_dir(out)
     try:
-        task_root, layer_root, dist = staging / "task", staging / "layer", staging / "dist"
+        task_root, dist = staging / "task", staging / "dist"
         dist.mkdir()
-        _write_task_root(task_root, _packaged_manifest(model.manifest, "lean", tgt), lean)
-        notes: list[str] = []
+        packaged = _packaged_manifest(model.manifest, chosen, tgt)
+        _write_task_root(task_root, packaged, chosen, packaged_model)
+        twin_layer: LayerResult | None = None
+        if twin and requirements and chosen == "sklearn":
+            # No python{target} here: a twin layer for this machine's Python (same releases)
+            # is traced and verified instead, and lends its trace to the target's slimming.
+            twin_layer = _twin_layer(
+                staging, requirements, here, host, layer_slim, task_root, ordered_rows, notes
+            )
+        layer: LayerResult | None = None
+        if requirements:
+            try:
+                layer = _layer(
+                    staging / "layer",
+                    dist / "layer.zip",
+                    tgt,
+                    requirements,
+                    interpreter=interpreter,
+                    slim_rules=layer_slim,
+                    task_root=task_root,
+                    trace_rows=ordered_rows,
+                    loaded=twin_layer.loaded if twin_layer else None,
+                )
+            except SklambdaError as exc:
+                if chosen != "sklearn":
+                    raise
+                raise BuildError(_unavailable(model.manifest, tgt, exc)) from None
+            if twin and chosen == "lean":
+                pinned = [f"numpy=={layer.packages['numpy']}"]
+                twin_layer = _twin_layer(
+                    staging, pinned, here, host, (), task_root, ordered_rows, notes
+                )
         pyc = compile_tree(task_root, interpreter.path, "/var/task") if interpreter else 0
         artifacts: dict[str, Artifact] = {"function": write_zip(task_root, dist / "function.zip")}
-        layer_packages: dict[str, str] = {}
-        if lean.needs_numpy:
-            layer_packages = install(["numpy"], layer_root / "python", tgt)
-            artifacts["layer"], layer_pyc = _layer_zip(
-                layer_root, dist / "layer.zip", tgt, layer_packages, interpreter
-            )
-            pyc += layer_pyc
+        if layer is not None:
+            artifacts["layer"] = layer.artifact
+            pyc += layer.pyc
         bytecode: dict[str, Any] = {"shipped": False}
         if interpreter is not None:
             bytecode = {
                 "shipped": True,
                 "files": pyc,
                 "invalidation": "unchecked-hash",
+                "layout": "sourceless" if "sourceless" in layer_slim else "__pycache__",
                 "compiled_with": str(interpreter.path),
             }
         else:
@@ -245,23 +428,28 @@ def build(
         }
         if not limits["unzipped_ok"]:
             raise BuildError(
-                f"the package is {unzipped / 1e6:.1f} MB unzipped, over Lambda's 262.1 MB limit"
+                f"the package is {unzipped / 2**20:.1f} MiB unzipped, over Lambda's 250 MiB limit "
+                "for a function and its layers; nothing was written"
             )
+        if not limits["direct_upload_ok"]:
+            notes.append("an artifact is over 50 MiB zipped: deploy uploads it through S3")
         report: dict[str, Any] = {
             "sklambda": __version__,
             "name": model.name,
+            "bundle_sha256": sha256_file(Path(bundle) / MANIFEST),
             "model": {
                 "name": model.name,
                 "version": model.manifest.get("version"),
                 "task": model.task,
             },
-            "runtime": "lean",
-            "needs_numpy": lean.needs_numpy,
+            "runtime": chosen,
+            "needs_numpy": bool(requirements),
             "python": tgt.python,
             "arch": tgt.arch,
             "target": tgt.to_dict(),
             "handler": HANDLER,
-            "layer_packages": layer_packages,
+            "layer_packages": layer.packages if layer else {},
+            "slim": layer.slim if layer else None,
             "artifacts": {k: a.to_dict() for k, a in artifacts.items()},
             "limits": limits,
             "bytecode": bytecode,
@@ -270,30 +458,14 @@ def build(
         }
         (dist / BUILD_JSON).write_text(json.dumps(report, indent=2) + "\n")
 
-        verify_at, python_path, twin = dist, None, False
-        if interpreter is None:
-            # Verify a twin: the same code with the same numpy release for this machine's Python.
-            twin = True
-            here = Target(host_version(), tgt.arch)
-            twin_dist = staging / "twin"
-            twin_dist.mkdir()
-            shutil.copy2(dist / "function.zip", twin_dist / "function.zip")
-            if layer_packages:
-                twin_layer = staging / "twin-layer"
-                wanted = layer_packages["numpy"]
-                try:
-                    install(
-                        [f"numpy=={wanted}"], twin_layer / "python", here, platform=host_platform()
-                    )
-                except SklambdaError:
-                    got = install(["numpy"], twin_layer / "python", here, platform=host_platform())
-                    notes.append(
-                        f"numpy {wanted} has no wheel for python{here.python}: the twin was "
-                        f"verified with numpy {got.get('numpy')}"
-                    )
-                write_zip(twin_layer, twin_dist / "layer.zip")
-            (twin_dist / BUILD_JSON).write_text(json.dumps({**report, "python": here.python}))
-            verify_at = twin_dist
+        verify_at = dist
+        if twin:
+            verify_at = staging / "twin"
+            verify_at.mkdir()
+            shutil.copy2(dist / "function.zip", verify_at / "function.zip")
+            if twin_layer is not None:
+                shutil.copy2(twin_layer.artifact.path, verify_at / "layer.zip")
+            (verify_at / BUILD_JSON).write_text(json.dumps({**report, "python": here.python}))
             notes.append(
                 f"verified a twin for python{here.python} (the same function code): no "
                 f"python{tgt.python} interpreter here"
@@ -304,7 +476,7 @@ def build(
             rows=rows,
             expected=expected,
             expected_proba=expected_proba,
-            python=python_path,
+            python=None,
             twin=twin,
         )
         if not verification.ok:
@@ -318,3 +490,54 @@ def build(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return BuildResult(out, report)
+
+
+def _twin_layer(
+    staging: Path,
+    requirements: list[str],
+    here: Target,
+    host: Any,
+    slim_rules: tuple[str, ...],
+    task_root: Path,
+    rows: list[list[Any]],
+    notes: list[str],
+) -> LayerResult:
+    from .wheels import host_platform
+
+    (staging / "twin-dist").mkdir()
+    destination = staging / "twin-dist" / "layer.zip"
+    kwargs = {
+        "interpreter": host,
+        "platform": host_platform(),
+        "slim_rules": slim_rules,
+        "task_root": task_root,
+        "trace_rows": rows,
+    }
+    try:
+        return _layer(staging / "twin-layer", destination, here, requirements, **kwargs)
+    except SklambdaError:
+        if requirements != [r for r in requirements if r.startswith("numpy==")]:
+            raise
+        # numpy for the lean runtime: the newest the target has may be newer than this
+        # machine's Python can install; the twin takes the newest it can.
+        shutil.rmtree(staging / "twin-layer", ignore_errors=True)
+        result = _layer(staging / "twin-layer", destination, here, ["numpy"], **kwargs)
+        notes.append(
+            f"the twin was verified with numpy {result.packages.get('numpy')}, the newest for "
+            f"python{here.python}"
+        )
+        return result
+
+
+def _unavailable(manifest: dict[str, Any], tgt: Target, exc: Exception) -> str:
+    versions = manifest.get("versions", {})
+    trained = ", ".join(
+        f"{name} {versions.get(key)}"
+        for name, key in (("scikit-learn", "sklearn"), ("numpy", "numpy"), ("scipy", "scipy"))
+    )
+    newer = "3.12" if tgt.python == "3.11" else "a newer Python"
+    return (
+        f"the model was trained with {trained}, which {tgt.runtime} ({tgt.os}, glibc "
+        f"{tgt.glibc}) cannot install ({exc}). Two ways out: build for --python {newer}, or "
+        f"retrain in an environment with versions {tgt.runtime} has; nothing was written"
+    )

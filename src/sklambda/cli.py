@@ -126,6 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="show a bundle's model card")
     info.add_argument("bundle", type=Path)
     info.add_argument("--json", action="store_true", help="print the manifest as JSON")
+
+    from .aws.commands import add_parsers
+
+    COMMANDS.update(add_parsers(commands, _Parser))
     return parser
 
 
@@ -363,7 +367,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {
+COMMANDS: dict[str, Any] = {
     "train": _cmd_train,
     "import": _cmd_import,
     "predict": _cmd_predict,

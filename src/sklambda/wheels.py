@@ -52,6 +52,10 @@ def install(
         "--only-binary",
         ":all:",
         "--no-compile",
+        # Copies, not links into uv's cache: slimming edits files in place (GNU strip rewrites
+        # hard-linked files where they are), which must never reach the cache.
+        "--link-mode",
+        "copy",
         *requirements,
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
