@@ -395,3 +395,37 @@ def test_user_environment_variables_reach_the_function(local_dists: dict[str, Pa
     with LocalFunction(local_dists["basic"], env={"MODEL_NAME": "houses"}) as function:
         environ = function.invoke({"action": "describe"}).payload["environ"]
     assert environ["MODEL_NAME"] == "houses"
+
+
+def test_trees_of_a_killed_host_process_are_swept(
+    local_dists: dict[str, Path], tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    from sklambda.local.environment import sweep_orphaned_workdirs
+
+    # A host process that starts an environment and is SIGKILLed: no chance to clean up.
+    script = (
+        "import os, sys\n"
+        "from sklambda.local import LocalFunction\n"
+        "f = LocalFunction(sys.argv[1])\n"
+        "f.invoke({'action': 'echo'})\n"
+        "print(os.getpid(), flush=True)\n"
+        "os.kill(os.getpid(), 9)\n"
+    )
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(local_dists["basic"])],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    left = list(tmp_path.glob("sklambda-env-*"))
+    assert len(left) == 1
+    assert (left[0] / "task" / "basic_handler.py").exists()
+    assert sweep_orphaned_workdirs(tmp_path) == left
+    assert not left[0].exists()

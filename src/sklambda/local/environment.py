@@ -33,11 +33,23 @@ from sklambda.local.report import Report, peak_rss_mb
 from sklambda.local.runtime_api import Invocation, Outcome, RuntimeAPIServer, error_payload
 from sklambda.local.sandbox import make_preexec, make_read_only, make_writable
 
-__all__ = ["INIT_LIMIT_S", "RESERVED_ENV_VARS", "Environment", "EnvironmentSpec", "RunResult"]
+__all__ = [
+    "INIT_LIMIT_S",
+    "RESERVED_ENV_VARS",
+    "WORKDIR_PREFIX",
+    "Environment",
+    "EnvironmentSpec",
+    "RunResult",
+    "sweep_orphaned_workdirs",
+]
 
 # Lambda caps the INIT phase at 10 s, then retries init within the invoke and its timeout; the
 # emulator makes a single attempt, allowed the longer of the two.
 INIT_LIMIT_S = 10.0
+WORKDIR_PREFIX = "sklambda-env-"
+_OWNER_FILE = ".owner-pid"
+# Trees from before owner files existed, or unreadable ones, are left alone this long.
+_UNOWNED_GRACE_S = 3600.0
 _DRAIN_LIMIT_S = 0.2
 
 # Names Lambda refuses in a function's configuration (it sets them itself).
@@ -132,7 +144,9 @@ class Environment:
     def start(self) -> None:
         """Lay out the directories and start the process (returns before init finishes)."""
         spec = self.spec
-        self._workdir = Path(tempfile.mkdtemp(prefix="sklambda-env-"))
+        self._workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))
+        # Who owns this tree: lets a later run delete it if this process dies without cleanup.
+        (self._workdir / _OWNER_FILE).write_text(str(os.getpid()))
         task, opt, scratch = (self._workdir / name for name in ("task", "opt", "tmp"))
         for directory in (task, opt, scratch):
             directory.mkdir()
@@ -358,6 +372,35 @@ class Environment:
             and outcome.error_type == "Runtime.ExitError"
         )
         return RunResult(outcome, report, stale)
+
+
+def sweep_orphaned_workdirs(root: Path | None = None) -> list[Path]:
+    """Delete environment trees left behind by processes that died without cleaning up.
+
+    A host process killed with SIGKILL (or SIGTERM, which skips ``atexit``) cannot remove its
+    environments' directories; their runtimes exit on their own once the Runtime API socket
+    closes. Returns the directories removed.
+    """
+    base = Path(root or tempfile.gettempdir())
+    removed: list[Path] = []
+    for workdir in base.glob(f"{WORKDIR_PREFIX}*"):
+        try:
+            owner = int((workdir / _OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            owner = None
+        try:
+            if owner is not None:
+                if Path(f"/proc/{owner}").exists():
+                    continue
+            elif time.time() - workdir.stat().st_mtime < _UNOWNED_GRACE_S:
+                continue
+            for tree in ("task", "opt"):
+                make_writable(workdir / tree)
+            shutil.rmtree(workdir)
+        except OSError:
+            continue
+        removed.append(workdir)
+    return removed
 
 
 def _extract(archive: Path, destination: Path) -> None:

@@ -15,7 +15,12 @@ from typing import Any
 from sklambda.interpreters import Interpreter, find_interpreter, host_version, inspect_python
 from sklambda.local.bootstrap import ensure_runtime
 from sklambda.local.dist import Dist, load_dist
-from sklambda.local.environment import RESERVED_ENV_VARS, Environment, EnvironmentSpec
+from sklambda.local.environment import (
+    RESERVED_ENV_VARS,
+    Environment,
+    EnvironmentSpec,
+    sweep_orphaned_workdirs,
+)
 from sklambda.local.exceptions import RequestTooLargeError
 from sklambda.local.logs import LogSink
 from sklambda.local.pool import EnvironmentPool
@@ -149,6 +154,7 @@ class LocalFunction:
             user_env=dict(env or {}),
         )
         self._on_log = on_log
+        sweep_orphaned_workdirs()
         self._pool = EnvironmentPool(self._new_environment, concurrency)
         self._reports: list[Report] = []
         self._reports_lock = threading.Lock()
