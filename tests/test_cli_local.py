@@ -67,7 +67,10 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def test_serve_answers_over_http_streams_reports_and_stops_cleanly(dist: Path) -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_serve_answers_over_http_streams_reports_and_stops_cleanly(
+    dist: Path, stop_signal: int
+) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "sklambda", "serve", str(dist), "--port", "0"],
         stdout=subprocess.PIPE,
@@ -91,7 +94,7 @@ def test_serve_answers_over_http_streams_reports_and_stops_cleanly(dist: Path) -
         environments = _children(process.pid)
         assert environments, "an execution environment should be running"
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop_signal)
         _, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     reports = [line for line in err.splitlines() if line.startswith("REPORT")]

@@ -283,6 +283,7 @@ def _print_log(line: Any) -> None:
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     import contextlib
+    import signal
     import threading
 
     from .local import serve
@@ -306,8 +307,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             "-d '{\"instances\": [...]}'",
             flush=True,
         )
+        stop = threading.Event()
+        # SIGTERM (service managers, `kill`) must shut environments down like Ctrl-C does.
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
         with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+            stop.wait()
     return 0
 
 

@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from sklambda.cache import CACHE_ENV, cache_dir
 from sklambda.interpreters import Interpreter
 from sklambda.local.exceptions import RuntimeClientError
 
@@ -25,7 +26,6 @@ __all__ = ["AWSLAMBDARIC_VERSION", "BOOTSTRAP_NAME", "cache_dir", "ensure_runtim
 # part of the cache path, so raising it installs afresh next to the old one.
 AWSLAMBDARIC_VERSION = "4.2.2"
 BOOTSTRAP_NAME = "bootstrap.py"
-CACHE_ENV_VAR = "SKLAMBDA_CACHE_DIR"
 _INSTALL_TIMEOUT_S = 600.0
 _COMPLETE_MARKER = ".complete"
 
@@ -58,19 +58,6 @@ def _main():
 
 _main()
 '''
-
-
-def cache_dir() -> Path:
-    """Return sklambda's cache directory.
-
-    ``$SKLAMBDA_CACHE_DIR`` when set, else ``$XDG_CACHE_HOME/sklambda``, else
-    ``~/.cache/sklambda``.
-    """
-    explicit = os.environ.get(CACHE_ENV_VAR)
-    if explicit:
-        return Path(explicit)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "sklambda"
 
 
 def ensure_runtime(interpreter: Interpreter) -> Path:
@@ -135,7 +122,7 @@ def _install(interpreter: Interpreter, target: Path) -> None:
                 f"installing {requirement} for Python {interpreter.version} "
                 f"({interpreter.path}) failed:\n{done.stderr.strip()[-2000:]}\n"
                 "The first run needs network access to PyPI; later runs use the cache at "
-                f"{target.parent} (set ${CACHE_ENV_VAR} to move it)."
+                f"{target.parent} (set ${CACHE_ENV} to move it)."
             )
         (staging / _COMPLETE_MARKER).write_text(requirement + "\n", encoding="utf-8")
         if target.exists():
