@@ -20,7 +20,12 @@ def check_replaceable(out: Path, marker: str, what: str) -> None:
 
 
 def staging_dir(out: Path) -> Path:
-    """A fresh directory beside ``out`` (same filesystem, so the final move is a rename)."""
+    """A fresh directory beside ``out`` (same filesystem, so the final move is a rename).
+
+    Always absolute: paths recorded while building (import traces) are compared with absolute
+    module paths.
+    """
+    out = out.absolute()
     out.parent.mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
 

@@ -106,6 +106,7 @@ def trace_imports(
     Runs ``sklambda.runtime.sklearn_predict`` from the staged ``task_root``, in the target
     interpreter, isolated from the host's site-packages: the same code path as in Lambda.
     """
+    site, task_root = site.absolute(), task_root.absolute()
     rows_file = site.parent / ".trace-rows.json"
     rows_file.write_text(json.dumps(rows))
     try:
@@ -132,7 +133,11 @@ def trace_imports(
     if result.returncode != 0:
         tail = result.stderr.strip().splitlines()[-3:]
         raise RuntimeError("tracing the model's imports failed: " + " | ".join(tail))
-    return set(json.loads(result.stdout))
+    loaded = set(json.loads(result.stdout))
+    if not any(path.startswith("sklearn/") for path in loaded):
+        # An empty trace would let the rules that keep what is imported keep nothing.
+        raise RuntimeError(f"tracing the model's imports saw no scikit-learn module under {site}")
+    return loaded
 
 
 def _remove(paths: Iterable[Path], rule: RuleResult) -> None:
