@@ -182,7 +182,7 @@ def mlp_ladder(work: Path, runs: int) -> str:
             pipe = Pipeline(
                 [
                     ("s", StandardScaler()),
-                    ("m", MLPClassifier((n, n, n), max_iter=30, random_state=0)),
+                    ("m", MLPClassifier(hidden_layer_sizes=(n, n, n), max_iter=30, random_state=0)),
                 ]
             ).fit(X, y)
         bundle = work / f"mlp{n}"

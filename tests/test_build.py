@@ -172,7 +172,9 @@ def test_numpy_layer_for_amazon_linux_2(tmp_path: Path) -> None:
     from sklearn.neural_network import MLPClassifier
 
     X = pd.DataFrame({"a": np.linspace(0, 1, 40), "b": np.linspace(1, 0, 40) ** 2})
-    clf = MLPClassifier((8,), max_iter=2000, random_state=0).fit(X, (X["a"] > 0.5).astype(int))
+    clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=2000, random_state=0).fit(
+        X, (X["a"] > 0.5).astype(int)
+    )
     sklambda.save(clf, tmp_path / "b", X_sample=X)
     report = build(tmp_path / "b", tmp_path / "dist", python="3.11").report
     assert report["target"]["platform"] == "x86_64-manylinux_2_17"
@@ -258,3 +260,24 @@ def test_unknown_runtime_python_and_arch(diabetes_bundle: Path, tmp_path: Path) 
         build(diabetes_bundle, tmp_path / "d", arch="ppc")
     with pytest.raises(BuildError, match='unknown runtime "fast"'):
         build(diabetes_bundle, tmp_path / "d", runtime="fast")
+
+
+def test_arm64_ships_aarch64_wheels_and_verifies_a_host_twin(tmp_path: Path) -> None:
+    import numpy as np
+    import pandas as pd
+    from sklearn.neural_network import MLPRegressor
+
+    X = pd.DataFrame({"a": np.linspace(0, 1, 40), "b": np.linspace(1, 0, 40) ** 2})
+    reg = MLPRegressor(hidden_layer_sizes=(8,), max_iter=2000, random_state=0).fit(
+        X, X["a"] * 3 + X["b"]
+    )
+    sklambda.save(reg, tmp_path / "b", X_sample=X)
+    report = build(tmp_path / "b", tmp_path / "dist", python="3.12", arch="arm64").report
+    assert report["target"]["platform"] == "aarch64-manylinux_2_34"
+    with zipfile.ZipFile(tmp_path / "dist" / "layer.zip") as zf:
+        binaries = [n for n in zf.namelist() if n.endswith(".so")]
+    assert binaries and all("aarch64" in n or "x86_64" not in n for n in binaries)
+    assert any("aarch64" in n for n in binaries)
+    verification = report["verification"]
+    assert verification["ok"] and verification["twin"] is True
+    assert any("not arm64" in note for note in report["notes"])

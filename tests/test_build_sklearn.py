@@ -147,3 +147,30 @@ def test_a_bundle_from_another_sklearn_is_refused_by_build(
     with pytest.raises(BuildError, match=r"trained with scikit-learn 1\.7\.2 but this environment"):
         build(copy, tmp_path / "dist")
     assert not (tmp_path / "dist").exists()
+
+
+def test_image_context_holds_the_verified_tree_and_passes_hadolint(
+    ridge_classifier: Path, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    report = build(ridge_classifier, tmp_path / "dist", python="3.12", image=True).report
+    dist = tmp_path / "dist"
+    assert sorted(p.name for p in dist.iterdir()) == ["build.json", "image"]
+    assert report["verification"]["ok"] and report["runtime"] == "sklearn"
+    dockerfile = (dist / "image" / "Dockerfile").read_text()
+    assert "FROM public.ecr.aws/lambda/python:3.12-x86_64" in dockerfile
+    assert 'CMD ["sklambda_handler.handler"]' in dockerfile
+    task = dist / "image" / "task"
+    assert (task / "sklambda_handler.py").is_file() and (task / "model" / "model.pkl").is_file()
+    assert (task / "sklearn" / "__init__.pyc").is_file()  # the slimmed layer, in the task root
+    assert "docker build" in (dist / "image" / "README.md").read_text()
+    hadolint = Path(sys.executable).with_name("hadolint")
+    lint = subprocess.run(
+        [str(hadolint), str(dist / "image" / "Dockerfile")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert lint.returncode == 0, lint.stdout + lint.stderr

@@ -17,13 +17,14 @@ from ._version import __version__
 from .archive import Artifact, write_zip
 from .atomic import check_replaceable, replace_dir, staging_dir
 from .errors import SklambdaError
-from .targets import Target, target
+from .targets import Target, host_arch, host_machine, target
 
 RUNTIMES = ("auto", "lean", "sklearn")
 HANDLER = "sklambda_handler.handler"
 BUILD_JSON = "build.json"
 DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024  # zipped, through the API (larger: through S3)
 UNZIPPED_LIMIT = 262_144_000  # function + layers, unzipped, as Lambda enforces it
+IMAGE_LIMIT = 10 * 1024**3  # a container image
 # The runtime modules a package ships: standard library code only (plus the model's runtime).
 RUNTIME_MODULES = ("__init__", "contract", "events", "card", "service", "handler")
 PREDICTOR_MODULES = {"lean": "lean_predict", "sklearn": "sklearn_predict"}
@@ -210,7 +211,7 @@ def _layer(
     key = hashlib.sha256(
         json.dumps(
             {
-                "format": 4,
+                "format": 5,
                 "platform": platform or tgt.platform,
                 "python": tgt.python,
                 "packages": packages,
@@ -241,6 +242,8 @@ def _layer(
     else:
         pyc = compile_tree(layer_root, interpreter.path, "/opt")
     artifact = write_zip(layer_root, destination)
+    if slim_report is not None:
+        _add_zipped_sizes(slim_report, destination)
     cached.mkdir(parents=True, exist_ok=True)
     shutil.copy2(destination, cached / "layer.zip.tmp")
     (cached / "layer.zip.tmp").replace(cached / "layer.zip")
@@ -254,6 +257,21 @@ def _layer(
     }
     meta_file.write_text(json.dumps(meta))
     return LayerResult(artifact, pyc, packages, slim_report, loaded)
+
+
+def _add_zipped_sizes(slim_report: dict[str, Any], layer_zip: Path) -> None:
+    """Zipped bytes per top-level package, read from the layer's own entries."""
+    import zipfile
+
+    zipped: dict[str, int] = {}
+    with zipfile.ZipFile(layer_zip) as zf:
+        for info in zf.infolist():
+            top = info.filename.removeprefix("python/").split("/", 1)[0]
+            name = top.split("-")[0] if top.endswith(".dist-info") else top
+            name = name.removesuffix(".py").removesuffix(".pyc")
+            zipped[name] = zipped.get(name, 0) + info.compress_size
+    for name, sizes in slim_report["packages"].items():
+        sizes["zipped_bytes"] = zipped.get(name, 0)
 
 
 def _trace(interpreter: Path, site: Path, task_root: Path, rows: list[list[Any]]) -> set[str]:
@@ -314,6 +332,7 @@ def build(
     arch: str = "x86_64",
     trust_pickle: bool = False,
     slim_rules: tuple[str, ...] = SAFE_SLIM,
+    image: bool = False,
 ) -> BuildResult:
     """Build, verify and write a Lambda package for a bundle.
 
@@ -332,6 +351,9 @@ def build(
         Lambda has it, else 3.12) and ``x86_64`` or ``arm64``.
     slim_rules:
         Slimming rules for the scikit-learn layer (see :mod:`sklambda.slim`).
+    image:
+        Write a container-image build context (``out/image/``) instead of zips, for models whose
+        dependencies exceed 250 MB; its file tree is what gets verified.
     """
     from .bundle import MANIFEST, load, sha256_file
     from .bytecode import compile_tree
@@ -359,9 +381,12 @@ def build(
     ordered_rows = _rows_in_order(model, rows)
 
     interpreter = find_interpreter(tgt.python)
-    host = find_interpreter(host_version())
-    twin = interpreter is None
-    here = Target(host_version(), tgt.arch)
+    # This machine can only run binaries of its own architecture and interpreters it has: when
+    # the target differs in either, a twin (same code, same releases) is what gets verified.
+    foreign_arch = tgt.machine != host_machine()
+    twin = interpreter is None or foreign_arch
+    host = interpreter if interpreter is not None else find_interpreter(host_version())
+    here = Target(tgt.python if interpreter is not None else host_version(), host_arch())
     staging = staging_dir(out)
     try:
         task_root, dist = staging / "task", staging / "dist"
@@ -426,12 +451,18 @@ def build(
             "direct_upload_limit_bytes": DIRECT_UPLOAD_LIMIT,
             "direct_upload_ok": all(a.zipped <= DIRECT_UPLOAD_LIMIT for a in artifacts.values()),
         }
-        if not limits["unzipped_ok"]:
+        if image:
+            limits = {
+                "image_bytes": unzipped,
+                "image_limit_bytes": IMAGE_LIMIT,
+                "image_ok": unzipped <= IMAGE_LIMIT,
+            }
+        elif not limits["unzipped_ok"]:
             raise BuildError(
                 f"the package is {unzipped / 2**20:.1f} MiB unzipped, over Lambda's 250 MiB limit "
                 "for a function and its layers; nothing was written"
             )
-        if not limits["direct_upload_ok"]:
+        if not image and not limits["direct_upload_ok"]:
             notes.append("an artifact is over 50 MiB zipped: deploy uploads it through S3")
         report: dict[str, Any] = {
             "sklambda": __version__,
@@ -456,9 +487,18 @@ def build(
             "notes": notes,
             "created_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         }
+        if image:
+            report["image"] = _image_context(dist, staging, tgt, model)
+            report["artifacts"] = {}
         (dist / BUILD_JSON).write_text(json.dumps(report, indent=2) + "\n")
 
         verify_at = dist
+        if image:
+            # The image's own file tree, run as the emulator runs a zip: what ships is proven.
+            verify_at = staging / "image-as-zip"
+            verify_at.mkdir()
+            write_zip(dist / "image" / "task", verify_at / "function.zip")
+            (verify_at / BUILD_JSON).write_text(json.dumps(report))
         if twin:
             verify_at = staging / "twin"
             verify_at.mkdir()
@@ -466,9 +506,14 @@ def build(
             if twin_layer is not None:
                 shutil.copy2(twin_layer.artifact.path, verify_at / "layer.zip")
             (verify_at / BUILD_JSON).write_text(json.dumps({**report, "python": here.python}))
+            why = (
+                f"this machine is {here.arch}, not {tgt.arch}"
+                if foreign_arch
+                else f"no python{tgt.python} interpreter here"
+            )
             notes.append(
-                f"verified a twin for python{here.python} (the same function code): no "
-                f"python{tgt.python} interpreter here"
+                f"verified a twin for python{here.python} on {here.arch} (the same function code "
+                f"and package releases): {why}"
             )
         verification = verify_dist(
             verify_at,
@@ -490,6 +535,42 @@ def build(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return BuildResult(out, report)
+
+
+def _image_context(dist: Path, staging: Path, tgt: Target, model: Any) -> dict[str, Any]:
+    """Replace the zips in ``dist`` by an image build context holding what they hold."""
+    import zipfile
+
+    from .image import write_context
+
+    task = staging / "image-task"
+    with zipfile.ZipFile(dist / "function.zip") as zf:
+        zf.extractall(task)
+    site = None
+    if (dist / "layer.zip").exists():
+        with zipfile.ZipFile(dist / "layer.zip") as zf:
+            zf.extractall(staging / "image-layer")
+        site = staging / "image-layer" / "python"
+        (dist / "layer.zip").unlink()
+    (dist / "function.zip").unlink()
+    context = write_context(
+        dist,
+        task,
+        site,
+        tgt,
+        handler=HANDLER,
+        name=model.name,
+        version=str(model.manifest.get("version")),
+    )
+    files = [p for p in (context / "task").rglob("*") if p.is_file()]
+    return {
+        "context": "image",
+        "dockerfile": "image/Dockerfile",
+        "base": f"public.ecr.aws/lambda/python:{tgt.python}-{tgt.arch}",
+        "platform": "linux/arm64" if tgt.arch == "arm64" else "linux/amd64",
+        "task_bytes": sum(p.stat().st_size for p in files),
+        "files": len(files),
+    }
 
 
 def _twin_layer(

@@ -102,6 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--python", choices=PYTHONS, default=None, help="Lambda Python version")
     build.add_argument("--arch", choices=ARCHES, default="x86_64")
     build.add_argument("--trust-pickle", action="store_true", help="for joblib bundles")
+    build.add_argument(
+        "--image",
+        action="store_true",
+        help="write a container-image build context (DIST/image/) instead of zips",
+    )
 
     serve = commands.add_parser(
         "serve", help="run a package (or a bundle) as a local Lambda function URL, no Docker"
@@ -253,6 +258,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
             python=args.python,
             arch=args.arch,
             trust_pickle=args.trust_pickle,
+            image=args.image,
         )
     console = out_console()
     for part in build_table(result.report):

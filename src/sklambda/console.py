@@ -100,7 +100,9 @@ def model_card(manifest: dict[str, Any]) -> list[Any]:
 
 def _mb(n: int) -> str:
     """Sizes in binary units, as Lambda's limits are (50 MB = 52,428,800 bytes)."""
-    return f"{n / 2**20:,.2f} MiB" if n >= 100 * 1024 else f"{n / 1024:,.1f} KiB"
+    if abs(n) >= 100 * 1024:
+        return f"{n / 2**20:,.2f} MiB"
+    return f"{n / 1024:,.1f} KiB"
 
 
 def build_table(report: dict[str, Any]) -> list[Any]:
@@ -121,17 +123,45 @@ def build_table(report: dict[str, Any]) -> list[Any]:
             _mb(artifact["unzipped_bytes"]),
             str(artifact["files"]),
         )
+    image = report.get("image")
+    if image:
+        table.add_row("image/task", "—", _mb(image["task_bytes"]), str(image["files"]))
+        table.add_row("image/Dockerfile", f"FROM {image['base']}", image["platform"], "")
     limits = report["limits"]
-    largest = max(a["zipped_bytes"] for a in report["artifacts"].values())
-    upload_left = limits["direct_upload_limit_bytes"] - largest
-    unzipped_left = limits["unzipped_limit_bytes"] - limits["unzipped_total_bytes"]
-    table.add_row(
-        "headroom",
-        f"{_mb(upload_left)} of 50 MiB upload" if upload_left >= 0 else "via S3 (> 50 MiB)",
-        f"{_mb(unzipped_left)} of 250 MiB",
-        "",
-        style="dim",
-    )
+    largest = max((a["zipped_bytes"] for a in report["artifacts"].values()), default=0)
+    if not image:
+        upload_left = limits["direct_upload_limit_bytes"] - largest
+        unzipped_left = limits["unzipped_limit_bytes"] - limits["unzipped_total_bytes"]
+        table.add_row(
+            "headroom",
+            f"{_mb(upload_left)} of 50 MiB upload" if upload_left >= 0 else "via S3 (> 50 MiB)",
+            f"{_mb(unzipped_left)} of 250 MiB",
+            "",
+            style="dim",
+        )
+    parts: list[Any] = [table]
+    slim = report.get("slim")
+    if slim:
+        packages = Table(title="layer by package (slimmed, proven)", title_justify="left")
+        for column in ("package", "installed", "shipped", "zipped"):
+            packages.add_column(column, justify="left" if column == "package" else "right")
+        rows = sorted(slim["packages"].items(), key=lambda kv: -kv[1]["after_bytes"])
+        for name, sizes in rows:
+            if sizes["after_bytes"] < 100 * 1024 and sizes["before_bytes"] < 100 * 1024:
+                continue  # dist-info folders and tiny modules would drown the table
+            packages.add_row(
+                name,
+                _mb(sizes["before_bytes"]),
+                _mb(sizes["after_bytes"]),
+                _mb(sizes.get("zipped_bytes", 0)),
+            )
+        saved = Table(title="slimming rules", title_justify="left")
+        saved.add_column("rule")
+        saved.add_column("files", justify="right")
+        saved.add_column("saved", justify="right")
+        for rule in slim["rules"]:
+            saved.add_row(rule["description"], str(rule["files"]), _mb(rule["bytes_saved"]))
+        parts += [packages, saved]
     v = report["verification"]
     where = f"python{v['python']}" + (" (twin)" if v["twin"] else "")
     proof = (
@@ -147,4 +177,4 @@ def build_table(report: dict[str, Any]) -> list[Any]:
     )
     layer = report.get("layer_packages") or {}
     extra = [f"layer: {', '.join(f'{k} {v}' for k, v in layer.items())}"] if layer else []
-    return [table, proof, pyc, *extra, *(f"[yellow]note:[/yellow] {n}" for n in report["notes"])]
+    return [*parts, proof, pyc, *extra, *(f"[yellow]note:[/yellow] {n}" for n in report["notes"])]

@@ -88,7 +88,7 @@ def package_sizes(site: Path) -> dict[str, int]:
     sizes: dict[str, int] = {}
     for entry in sorted(site.iterdir()):
         name = entry.name.split("-")[0] if entry.name.endswith(".dist-info") else entry.name
-        name = name.removesuffix(".py")
+        name = name.removesuffix(".py").removesuffix(".pyc")
         size = entry.stat().st_size if entry.is_file() else _tree_bytes(entry)
         sizes[name] = sizes.get(name, 0) + size
     return sizes

@@ -70,3 +70,16 @@ def target(python: str | None = None, arch: str = "x86_64") -> Target:
     if arch not in ARCHES:
         raise SklambdaError(f'unknown architecture "{arch}"; choose one of {", ".join(ARCHES)}')
     return Target(python, arch)
+
+
+def host_machine() -> str:
+    """This machine's architecture as wheel tags name it (``x86_64``, ``aarch64``)."""
+    import platform
+
+    machine = platform.machine().lower()
+    return {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
+
+
+def host_arch() -> str:
+    """This machine's architecture as Lambda names it (``x86_64``, ``arm64``)."""
+    return "arm64" if host_machine() == "aarch64" else "x86_64"
