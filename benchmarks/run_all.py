@@ -1,0 +1,19 @@
+"""`make bench`: run every benchmark in turn; each writes its section of RESULTS.md.
+
+They run one after another, never in parallel, so that no benchmark's timing disturbs another's.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).parent
+BENCHMARKS = ("bench_lean.py", "bench_emulator.py", "bench_sklearn.py")
+
+if __name__ == "__main__":
+    for name in BENCHMARKS:
+        print(f"== {name}", flush=True)
+        subprocess.run([sys.executable, str(HERE / name)], check=True)
+    print(f"results: {HERE / 'RESULTS.md'}")
