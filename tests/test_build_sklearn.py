@@ -144,7 +144,10 @@ def test_a_bundle_from_another_sklearn_is_refused_by_build(
     manifest = json.loads((copy / "manifest.json").read_text())
     manifest["versions"]["sklearn"] = "1.7.2"
     (copy / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(BuildError, match=r"trained with scikit-learn 1\.7\.2 but this environment"):
+    with (
+        pytest.warns(sklambda.SklambdaVersionWarning, match="sklearn 1.7.2"),
+        pytest.raises(BuildError, match=r"trained with scikit-learn 1\.7\.2 but this environment"),
+    ):
         build(copy, tmp_path / "dist")
     assert not (tmp_path / "dist").exists()
 
