@@ -57,7 +57,8 @@ def extract(dist: Path, into: Path, *, drop_bytecode: bool = False) -> list[str]
 def cold(python: str, scripts: dict[str, str], runs: int) -> dict[str, float]:
     def once(script: str) -> float:
         start = time.perf_counter()
-        subprocess.run([python, "-I", "-S", "-c", script], check=True, capture_output=True)
+        # -B: nothing may write bytecode, as on Lambda's read-only disk (root ignores chmod).
+        subprocess.run([python, "-I", "-S", "-B", "-c", script], check=True, capture_output=True)
         return (time.perf_counter() - start) * 1000
 
     for script in scripts.values():
