@@ -259,6 +259,7 @@ def test_first_deploy_of_a_real_package(
     assert tags["sklambda:model-version"] == report["model"]["version"]
     assert tags["sklambda:version"] == report["sklambda"]
     assert tags["sklambda:code-sha256"] == report["artifacts"]["function"]["sha256"]
+    assert tags["sklambda:bundle-sha256"] == report["bundle_sha256"]
 
     alias = aws["lambda"].get_alias(FunctionName="diabetes", Name=LIVE)
     assert alias["FunctionVersion"] == "1"
