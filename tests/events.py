@@ -115,3 +115,23 @@ def rest_event(body: Any, *, method: str = "POST", path: str = "/predict") -> di
     event["resource"] = path
     event["body"] = json.dumps(body)
     return event
+
+
+def ask_every_event_kind(dist: Any, rows: list[dict[str, Any]], proba: bool) -> dict[str, Any]:
+    """Ask a built package, in the local emulator, over a function URL event, an API Gateway v1
+    event, a direct invoke and a keep-warm ping; returns the decoded answers by kind."""
+    from sklambda.local import LocalFunction
+
+    with LocalFunction(dist, concurrency=1, timeout=120) as function:
+        url = function.invoke(url_event({"instances": rows, "return_probabilities": proba}))
+        rest = function.invoke(rest_event({"instances": rows}))
+        direct = function.invoke({"instances": rows})
+        warm = function.invoke(SCHEDULED_EVENT)
+    for result in (url, rest, direct, warm):
+        assert result.error is None, result.payload
+    return {
+        "url": json.loads(url.payload["body"]),
+        "rest": json.loads(rest.payload["body"]),
+        "direct": direct.payload,
+        "warm": warm.payload,
+    }

@@ -12,11 +12,10 @@ from typing import Any
 import pytest
 
 import sklambda
-from events import SCHEDULED_EVENT, rest_event, url_event
+from events import ask_every_event_kind, url_event
 from sklambda.building import BuildError, build
 from sklambda.bundle import read_sample
 from sklambda.interpreters import find_interpreter
-from sklambda.local import LocalFunction
 
 pytestmark = pytest.mark.slow
 
@@ -95,23 +94,6 @@ def test_building_twice_gives_the_same_function_zip(
     )
 
 
-def _answers(dist: Path, rows: list[dict[str, Any]], proba: bool) -> dict[str, Any]:
-    """Ask the package over function URL, API Gateway v1 and direct-invoke events."""
-    with LocalFunction(dist, concurrency=1, timeout=60) as function:
-        url = function.invoke(url_event({"instances": rows, "return_probabilities": proba}))
-        rest = function.invoke(rest_event({"instances": rows}))
-        direct = function.invoke({"instances": rows})
-        warm = function.invoke(SCHEDULED_EVENT)
-    for result in (url, rest, direct, warm):
-        assert result.error is None, result.payload
-    return {
-        "url": json.loads(url.payload["body"]),
-        "rest": json.loads(rest.payload["body"]),
-        "direct": direct.payload,
-        "warm": warm.payload,
-    }
-
-
 CASES = [
     ("linear", "classification"),
     ("linear", "regression"),
@@ -148,7 +130,7 @@ def test_every_estimator_builds_verifies_and_answers_every_event_kind(
     assert (tmp_path / "dist" / "layer.zip").exists() is result.report["needs_numpy"]
     model = sklambda.load(tmp_path / "bundle")
     rows = read_sample(tmp_path / "bundle")["rows"]
-    answers = _answers(tmp_path / "dist", rows, proba=task == "classification")
+    answers = ask_every_event_kind(tmp_path / "dist", rows, proba=task == "classification")
     expected = model.predict(rows)
     for kind in ("url", "rest", "direct"):
         if task == "classification":

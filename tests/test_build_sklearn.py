@@ -6,32 +6,17 @@ import json
 import shutil
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import sklambda
-from events import SCHEDULED_EVENT, rest_event, url_event
+from events import ask_every_event_kind
 from sklambda.building import BuildError, build
 from sklambda.bundle import read_sample
-from sklambda.local import LocalFunction
 from sklambda.training import ESTIMATORS
 
 pytestmark = pytest.mark.slow
 FEATURES = ["rooms", "area", "age", "district"]
-
-
-def _ask_every_event_kind(dist: Path, rows: list[dict[str, Any]], proba: bool) -> list[Any]:
-    with LocalFunction(dist, concurrency=1, timeout=120) as function:
-        url = function.invoke(url_event({"instances": rows, "return_probabilities": proba}))
-        rest = function.invoke(rest_event({"instances": rows}))
-        direct = function.invoke({"instances": rows})
-        warm = function.invoke(SCHEDULED_EVENT)
-    for result in (url, rest, direct, warm):
-        assert result.error is None, result.payload
-    assert warm.payload["warm"] is True
-    answers = [json.loads(url.payload["body"]), json.loads(rest.payload["body"]), direct.payload]
-    return [a["predictions"] for a in answers]
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS)
@@ -55,7 +40,10 @@ def test_every_estimator_builds_with_the_sklearn_runtime(
     model = sklambda.load(tmp_path / "bundle")
     rows = read_sample(tmp_path / "bundle")["rows"]
     proba = bool(model.manifest["probabilities"])  # RidgeClassifier has no predict_proba
-    for got in _ask_every_event_kind(tmp_path / "dist", rows, proba=proba):
+    answers = ask_every_event_kind(tmp_path / "dist", rows, proba=proba)
+    assert answers["warm"]["warm"] is True
+    for kind in ("url", "rest", "direct"):
+        got = answers[kind]["predictions"]
         if task == "classification":
             assert got == model.predict(rows)
         else:

@@ -30,8 +30,13 @@ class Artifact:
         }
 
 
-def tree_size(root: Path) -> int:
-    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+def sha256_file(path: Path) -> str:
+    """The file's sha256, read in chunks (artifacts can be hundreds of MB)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def write_zip(source: Path, destination: Path, *, prefix: str = "") -> Artifact:
@@ -48,5 +53,6 @@ def write_zip(source: Path, destination: Path, *, prefix: str = "") -> Artifact:
             data = path.read_bytes()
             unzipped += len(data)
             zf.writestr(info, data, compresslevel=6)
-    digest = hashlib.sha256(destination.read_bytes()).hexdigest()
-    return Artifact(destination, destination.stat().st_size, unzipped, len(files), digest)
+    return Artifact(
+        destination, destination.stat().st_size, unzipped, len(files), sha256_file(destination)
+    )

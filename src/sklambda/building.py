@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ._version import __version__
-from .archive import Artifact, write_zip
+from .archive import Artifact, sha256_file, write_zip
 from .atomic import check_replaceable, replace_dir, staging_dir
 from .errors import SklambdaError
 from .targets import Target, host_arch, host_machine, target
@@ -355,7 +355,7 @@ def build(
         Write a container-image build context (``out/image/``) instead of zips, for models whose
         dependencies exceed 250 MB; its file tree is what gets verified.
     """
-    from .bundle import MANIFEST, load, sha256_file
+    from .bundle import MANIFEST, load
     from .bytecode import compile_tree
     from .interpreters import find_interpreter, host_version
     from .verify import verify_dist

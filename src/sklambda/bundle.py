@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import persistence
 from ._version import __version__
+from .archive import sha256_file
 from .atomic import check_replaceable, replace_dir, staging_dir
 from .errors import BundleError, SklambdaError
 
@@ -56,14 +57,6 @@ def library_versions() -> dict[str, str]:
         with contextlib.suppress(PackageNotFoundError):
             out[key] = version(dist)
     return out
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def content_digest(path: Path) -> str:

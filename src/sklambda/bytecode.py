@@ -11,12 +11,14 @@ import subprocess
 from pathlib import Path
 
 
-def compile_tree(root: Path, interpreter: Path, lambda_path: str) -> int:
+def compile_tree(root: Path, interpreter: Path, lambda_path: str, *, beside: bool = False) -> int:
     """Compile every ``.py`` under ``root`` with ``interpreter``; returns the ``.pyc`` count.
 
     ``lambda_path`` is where ``root`` will be inside Lambda (``/var/task``, ``/opt``): source
     paths in the bytecode (and so in tracebacks) name it instead of the build machine's
-    directory, which also makes the bytecode the same from one build to the next.
+    directory, which also makes the bytecode the same from one build to the next. ``beside``
+    writes ``module.pyc`` next to ``module.py`` (the layout CPython imports without the source)
+    instead of into ``__pycache__``.
     """
     subprocess.run(
         [
@@ -25,6 +27,7 @@ def compile_tree(root: Path, interpreter: Path, lambda_path: str) -> int:
             "-m",
             "compileall",
             "-q",
+            *(["-b"] if beside else []),
             "-j",
             "0",
             "--invalidation-mode",

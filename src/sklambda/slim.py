@@ -274,29 +274,10 @@ def sourceless(site: Path, interpreter: Path, lambda_path: str) -> RuleResult:
         "sourceless",
         "Python sources replaced by their compiled .pyc (same size, no compile at import)",
     )
+    from .bytecode import compile_tree
+
     before = _tree_bytes(site)
-    subprocess.run(
-        [
-            str(interpreter),
-            "-I",
-            "-m",
-            "compileall",
-            "-q",
-            "-b",
-            "-j",
-            "0",
-            "--invalidation-mode",
-            "unchecked-hash",
-            "-s",
-            str(site),
-            "-p",
-            lambda_path,
-            str(site),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=900,
-    )
+    compile_tree(site, interpreter, lambda_path, beside=True)
     sources = [p for p in site.rglob("*.py") if p.with_suffix(".pyc").is_file()]
     rule.files = len(sources)
     for path in sources:

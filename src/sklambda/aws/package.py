@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..archive import sha256_file
 from .errors import DeployError
 
 BUILD_JSON = "build.json"  # the same name sklambda.building writes; not imported to stay light
@@ -60,7 +60,7 @@ class Package:
         """Hex sha256 of ``function`` or ``layer`` as build.json records it."""
         return str(self.report["artifacts"][artifact]["sha256"])
 
-    def lambda_code_sha256(self) -> str:
+    def lambda_codesha256_file(self) -> str:
         """The function zip's digest the way Lambda reports ``CodeSha256`` (base64, not hex)."""
         return base64.b64encode(bytes.fromhex(self.sha256("function"))).decode()
 
@@ -83,14 +83,6 @@ class Package:
                 categories = spec.get("categories") or [""]
                 row[spec["name"]] = categories[0]
         return row
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def read_package(dist: str | Path) -> Package:
@@ -123,7 +115,7 @@ def read_package(dist: str | Path) -> Package:
         file = dist / artifacts[kind]["file"]
         if not file.is_file():
             raise DeployError(f"{file} is missing; rebuild the package")
-        if _sha256(file) != artifacts[kind]["sha256"]:
+        if sha256_file(file) != artifacts[kind]["sha256"]:
             raise DeployError(
                 f"{file} does not match the sha256 in {BUILD_JSON} (changed after the build); "
                 "rebuild the package"
