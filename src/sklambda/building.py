@@ -440,7 +440,8 @@ def build(
         else:
             bytecode["reason"] = (
                 f"no python{tgt.python} on this machine to compile with: every cold start "
-                "compiles the modules it imports (see benchmarks/RESULTS.md for the cost)"
+                "compiles the modules it imports (measured with the scikit-learn runtime: 2.5x "
+                "as long; see benchmarks/RESULTS.md)"
             )
             notes.append(f"no bytecode shipped: {bytecode['reason']}")
         unzipped = sum(a.unzipped for a in artifacts.values())
