@@ -1,8 +1,11 @@
-"""sklambda in the environments its users have: scikit-learn 1.7.2 with numpy 2.2.6 on Python 3.11.
+"""sklambda in the environments its users have, at both ends of what it supports.
 
-That is the newest set python3.11 on Amazon Linux 2 (glibc 2.26) can install, and the one where
-deleting every `tests/` folder breaks `import sklearn` (numpy.testing imports
-numpy/_core/tests/_natype.py), so it is also where the slimming trap is shown to be caught.
+- scikit-learn 1.3.2 with numpy 1.24 (the oldest supported: the old tags API, tree classifiers
+  that store counts, gradient boosting's pre-1.4 loss classes);
+- scikit-learn 1.7.2 with numpy 2.2.6: the newest set python3.11 on Amazon Linux 2 (glibc 2.26)
+  can install, and the one where deleting every `tests/` folder breaks `import sklearn`
+  (numpy.testing imports numpy/_core/tests/_natype.py), so it is also where the slimming trap is
+  shown to be caught.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import json
 import os
 import subprocess
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,11 +24,33 @@ from sklambda.wheels import uv_binary
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
-OLD = ["scikit-learn==1.7.2", "numpy==2.2.6", "scipy==1.16.3"]
+SETS = {
+    "sklearn-1.3": ("scikit-learn==1.3.2", "numpy==1.24.4", "scipy==1.11.4"),
+    "sklearn-1.7": ("scikit-learn==1.7.2", "numpy==2.2.6", "scipy==1.16.3"),
+}
 
 
-@pytest.fixture(scope="module")
-def old_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@dataclass(frozen=True)
+class OldEnv:
+    python: Path
+    releases: tuple[str, ...]
+
+    def run(self, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+        env.pop("VIRTUAL_ENV", None)
+        return subprocess.run(
+            [str(self.python), *args],
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+            env=env,
+            timeout=900,
+            check=False,
+        )
+
+
+@pytest.fixture(scope="module", params=sorted(SETS))
+def old_env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> OldEnv:
     """A virtualenv with the old releases, sklambda's other dependencies, and this source tree."""
     interpreter = find_interpreter("3.11")
     if interpreter is None:
@@ -33,6 +59,7 @@ def old_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
     uv = uv_binary()
     subprocess.run([uv, "venv", "-q", "--python", str(interpreter.path), str(venv)], check=True)
     python = venv / "bin" / "python"
+    releases = SETS[request.param]
     subprocess.run(
         [
             uv,
@@ -41,7 +68,7 @@ def old_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "-q",
             "--python",
             str(python),
-            *OLD,
+            *releases,
             "pandas",
             "skops",
             "sqlalchemy",
@@ -51,28 +78,15 @@ def old_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
         check=True,
         timeout=600,
     )
-    return python
-
-
-def run_old(python: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    env.pop("VIRTUAL_ENV", None)
-    return subprocess.run(
-        [str(python), *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=900,
-        check=False,
-    )
+    return OldEnv(python, releases)
 
 
 @pytest.fixture(scope="module")
-def old_bundle(old_env: Path, diabetes_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def old_bundle(
+    old_env: OldEnv, diabetes_db: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     work = tmp_path_factory.mktemp("oldwork")
-    result = run_old(
-        old_env,
+    result = old_env.run(
         "-m",
         "sklambda",
         "train",
@@ -90,16 +104,15 @@ def old_bundle(old_env: Path, diabetes_db: Path, tmp_path_factory: pytest.TempPa
     )
     assert result.returncode == 0, result.stderr
     versions = json.loads((work / "bundle" / "manifest.json").read_text())["versions"]
-    assert (versions["sklearn"], versions["numpy"]) == ("1.7.2", "2.2.6")
+    assert f"scikit-learn=={versions['sklearn']}" in old_env.releases
     return work / "bundle"
 
 
 def test_sklearn_runtime_for_amazon_linux_2_from_an_old_environment(
-    old_env: Path, old_bundle: Path
+    old_env: OldEnv, old_bundle: Path
 ) -> None:
     work = old_bundle.parent
-    result = run_old(
-        old_env,
+    result = old_env.run(
         "-m",
         "sklambda",
         "build",
@@ -116,42 +129,56 @@ def test_sklearn_runtime_for_amazon_linux_2_from_an_old_environment(
     report = json.loads((work / "dist-sklearn" / "build.json").read_text())
     assert report["target"]["platform"] == "x86_64-manylinux_2_17"
     packages = report["layer_packages"]
-    assert (packages["scikit-learn"], packages["numpy"], packages["scipy"]) == (
-        "1.7.2",
-        "2.2.6",
-        "1.16.3",
-    )
+    shipped = tuple(f"{name}=={packages[name]}" for name in ("scikit-learn", "numpy", "scipy"))
+    assert shipped == old_env.releases
     assert report["verification"]["ok"] and report["verification"]["python"] == "3.11"
     assert report["verification"]["twin"] is False
     with zipfile.ZipFile(work / "dist-sklearn" / "layer.zip") as zf:
         names = set(zf.namelist())
-    # the one test module numpy 2.2 imports at run time was kept; the rest of the tests went
-    assert "python/numpy/_core/tests/_natype.pyc" in names
-    assert "python/numpy/_core/tests/test_multiarray.pyc" not in names
+    assert not any(n.endswith("/test_multiarray.pyc") for n in names)  # test suites went...
+    if "numpy==2.2.6" in shipped:
+        # ...except the one test module numpy 2.2 imports at run time
+        assert "python/numpy/_core/tests/_natype.pyc" in names
 
 
-def test_lean_runtime_from_an_old_environment(old_env: Path, old_bundle: Path) -> None:
+def test_lean_runtime_from_an_old_environment(old_env: OldEnv, old_bundle: Path) -> None:
     work = old_bundle.parent
-    result = run_old(
-        old_env,
-        "-m",
-        "sklambda",
-        "build",
-        "bundle",
-        "--out",
-        "dist-lean",
-        "--python",
-        "3.11",
-        cwd=work,
+    result = old_env.run(
+        "-m", "sklambda", "build", "bundle", "--out", "dist-lean", "--python", "3.11", cwd=work
     )
     assert result.returncode == 0, result.stderr
     report = json.loads((work / "dist-lean" / "build.json").read_text())
     assert report["runtime"] == "lean" and report["verification"]["ok"]
 
 
+def test_tree_classifiers_stay_lean_and_exact(old_env: OldEnv, tmp_path: Path) -> None:
+    """Before 1.4, classifier trees store counts: the lean form must still match bit for bit."""
+    code = (
+        "import numpy as np, pandas as pd, sklambda\n"
+        "from sklambda.building import build\n"
+        "rng = np.random.default_rng(0)\n"
+        "df = pd.DataFrame({'a': rng.random(200), 'b': rng.random(200)})\n"
+        "df['band'] = np.where(df.a + df.b > 1, 'hi', np.where(df.a > .5, 'mid', 'lo'))\n"
+        "for est in ('random-forest', 'gradient-boosting'):\n"
+        "    sklambda.train(frame=df, target='band', estimator=est, out=est)\n"
+        "    r = build(est, 'dist-' + est, python='3.11').report\n"
+        "    v = r['verification']\n"
+        "    print(est, r['runtime'], v['ok'], v['label_mismatches'], v['max_abs_error'])\n"
+    )
+    result = old_env.run("-c", code, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = [line.split() for line in result.stdout.strip().splitlines()]
+    assert [line[0] for line in lines] == ["random-forest", "gradient-boosting"]
+    for _, runtime, ok, mismatches, max_abs in lines:
+        assert (runtime, ok, mismatches) == ("lean", "True", "0")
+        assert float(max_abs) <= 1e-9
+
+
 def test_deleting_every_tests_folder_breaks_import_and_verification_catches_it(
-    old_env: Path, old_bundle: Path
+    old_env: OldEnv, old_bundle: Path
 ) -> None:
+    if "numpy==2.2.6" not in old_env.releases:
+        return  # the trap is numpy 2.2's (numpy.testing → numpy/_core/tests/_natype.py)
     work = old_bundle.parent
     code = (
         "from sklambda.building import build, BuildError\n"
@@ -161,7 +188,7 @@ def test_deleting_every_tests_folder_breaks_import_and_verification_catches_it(
         "except BuildError as exc:\n"
         "    print('REFUSED', exc)\n"
     )
-    result = run_old(old_env, "-c", code, cwd=work)
+    result = old_env.run("-c", code, cwd=work)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("REFUSED"), result.stdout
     assert "failed verification" in result.stdout

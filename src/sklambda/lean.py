@@ -364,6 +364,13 @@ def _mlp(est: Any, path: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     }
 
 
+def _trees_store_counts() -> bool:
+    import sklearn
+
+    major, minor = (int(part) for part in sklearn.__version__.split(".")[:2])
+    return (major, minor) < (1, 4)
+
+
 def _flatten_trees(
     trees: list[Any], key: str, arrays: dict[str, np.ndarray], classify: bool
 ) -> None:
@@ -379,8 +386,19 @@ def _flatten_trees(
         thresholds.append(t.threshold.astype(np.float64))
         lefts.append(np.where(leaf, -1, left + offset))
         rights.append(np.where(leaf, -1, right + offset))
-        missing.append(t.missing_go_to_left.astype(np.bool_))
+        # scikit-learn < 1.3 trees have no missing-value routing: nothing goes left.
+        go_left = getattr(t, "missing_go_to_left", None)
+        missing.append(
+            np.zeros(t.node_count, np.bool_) if go_left is None else go_left.astype(np.bool_)
+        )
         value = t.value[:, 0, :]
+        if classify and _trees_store_counts():
+            # Before scikit-learn 1.4 a classifier's leaves hold weighted counts, and
+            # predict_proba divides each tree's row by its sum; do that division here, the same
+            # way, so the runtime's arithmetic matches bit for bit.
+            normalizer = value.sum(axis=1)[:, np.newaxis]
+            normalizer[normalizer == 0.0] = 1.0
+            value = value / normalizer
         values.append(value if classify else value[:, :1])
         offset += t.node_count
     arrays[f"{key}/feature"] = np.concatenate(features)
@@ -392,6 +410,18 @@ def _flatten_trees(
     arrays[f"{key}/roots"] = np.asarray(roots, dtype=np.int64)
 
 
+def _allows_nan(est: Any) -> bool:
+    """Whether the estimator takes NaN inputs (scikit-learn ≥ 1.6 tags, or the older dict)."""
+    tags = getattr(est, "__sklearn_tags__", None)
+    if tags is not None:
+        try:
+            return bool(tags().input_tags.allow_nan)
+        except AttributeError:
+            pass
+    old = getattr(est, "_get_tags", None)
+    return bool(old().get("allow_nan", False)) if old is not None else False
+
+
 def _forest(est: Any, path: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     from sklearn.base import is_classifier
 
@@ -401,10 +431,7 @@ def _forest(est: Any, path: str, arrays: dict[str, np.ndarray]) -> dict[str, Any
     key = path or "model"
     _flatten_trees(trees, key, arrays, is_classifier(est))
     first = trees[0]
-    allow_nan = bool(
-        first.__sklearn_tags__().input_tags.allow_nan
-        and getattr(first, "monotonic_cst", None) is None
-    )
+    allow_nan = _allows_nan(first) and getattr(first, "monotonic_cst", None) is None
     return {
         "op": "forest",
         "n_features": int(est.n_features_in_),

@@ -73,6 +73,7 @@ _SKLEARN_INTERNAL_MODULES = (
     "sklearn._loss.loss",
     "sklearn._loss._loss",
     "sklearn._loss.link",
+    "sklearn.ensemble._gb_losses",  # gradient boosting's losses before scikit-learn 1.4
     "sklearn.ensemble._hist_gradient_boosting.binning",
     "sklearn.ensemble._hist_gradient_boosting.predictor",
 )
@@ -106,8 +107,11 @@ def allowed_types() -> frozenset[str]:
         except ImportError:
             continue
         for _, cls in inspect.getmembers(module, inspect.isclass):
-            if cls.__module__ == module_name:
+            # Some Cython builds name their classes' module by its last part only
+            # (scikit-learn 1.7's `_loss.CyHalfMultinomialLoss`): that is how skops records them.
+            if cls.__module__ in (module_name, module_name.rsplit(".", 1)[-1]):
                 names.add(f"{module_name}.{cls.__qualname__}")
+                names.add(f"{cls.__module__}.{cls.__qualname__}")
     for class_name in _SCIPY_SPARSE.split():
         cls = getattr(scipy.sparse, class_name, None)
         if cls is not None:
