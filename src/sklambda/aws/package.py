@@ -60,7 +60,7 @@ class Package:
         """Hex sha256 of ``function`` or ``layer`` as build.json records it."""
         return str(self.report["artifacts"][artifact]["sha256"])
 
-    def lambda_codesha256_file(self) -> str:
+    def lambda_code_sha256(self) -> str:
         """The function zip's digest the way Lambda reports ``CodeSha256`` (base64, not hex)."""
         return base64.b64encode(bytes.fromhex(self.sha256("function"))).decode()
 
