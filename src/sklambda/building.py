@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -245,8 +246,11 @@ def _layer(
     if slim_report is not None:
         _add_zipped_sizes(slim_report, destination)
     cached.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(destination, cached / "layer.zip.tmp")
-    (cached / "layer.zip.tmp").replace(cached / "layer.zip")
+    # Unique temporary names, then renames: two builds filling the same entry never mix bytes,
+    # and a reader sees a whole zip (checked against the metadata's size) or none.
+    tmp_zip = cached / f"layer.zip.{os.getpid()}.tmp"
+    shutil.copy2(destination, tmp_zip)
+    tmp_zip.replace(cached / "layer.zip")
     meta = {
         "zipped": artifact.zipped,
         "unzipped": artifact.unzipped,
@@ -255,7 +259,9 @@ def _layer(
         "pyc": pyc,
         "slim": slim_report,
     }
-    meta_file.write_text(json.dumps(meta))
+    tmp_meta = cached / f"layer.json.{os.getpid()}.tmp"
+    tmp_meta.write_text(json.dumps(meta))
+    tmp_meta.replace(meta_file)
     return LayerResult(artifact, pyc, packages, slim_report, loaded)
 
 
