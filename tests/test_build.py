@@ -30,7 +30,7 @@ def seed_package(diabetes_bundle: Path, tmp_path_factory: pytest.TempPathFactory
 def test_seed_model_package_is_small_verified_and_compiled(seed_package: Path) -> None:
     report = json.loads((seed_package / "build.json").read_text())
     assert sorted(p.name for p in seed_package.iterdir()) == ["build.json", "function.zip"]
-    assert report["runtime"] == "lean" and report["needs_numpy"] is False
+    assert report["runtime"] == "lean" and "layer" not in report["artifacts"]
     assert report["handler"] == "sklambda_handler.handler"
     assert report["target"]["os"] == "Amazon Linux 2023"
     function = report["artifacts"]["function"]
@@ -127,7 +127,7 @@ def test_every_estimator_builds_verifies_and_answers_every_event_kind(
     )
     result = build(tmp_path / "bundle", tmp_path / "dist", runtime="lean")
     assert result.report["verification"]["ok"]
-    assert (tmp_path / "dist" / "layer.zip").exists() is result.report["needs_numpy"]
+    assert (tmp_path / "dist" / "layer.zip").exists() is bool(result.report["layer_packages"])
     model = sklambda.load(tmp_path / "bundle")
     rows = read_sample(tmp_path / "bundle")["rows"]
     answers = ask_every_event_kind(tmp_path / "dist", rows, proba=task == "classification")

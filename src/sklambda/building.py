@@ -18,6 +18,7 @@ from ._version import __version__
 from .archive import Artifact, sha256_file, write_zip
 from .atomic import check_replaceable, replace_dir, staging_dir
 from .errors import SklambdaError
+from .slim import SAFE_RULES
 from .targets import Target, host_arch, host_machine, target
 
 RUNTIMES = ("auto", "lean", "sklearn")
@@ -29,10 +30,8 @@ IMAGE_LIMIT = 10 * 1024**3  # a container image
 # The runtime modules a package ships: standard library code only (plus the model's runtime).
 RUNTIME_MODULES = ("__init__", "contract", "events", "card", "service", "handler")
 PREDICTOR_MODULES = {"lean": "lean_predict", "sklearn": "sklearn_predict"}
-# Slimming rules for the sklearn layer, in order. The two trap rules exist to show (in tests)
-# that verification catches what they break; they are never defaults.
-SAFE_SLIM = ("installer", "tests", "sources", "data", "strip", "unimported", "sourceless")
-TRAP_SLIM = ("tests-all", "strip-libs")
+# Slimming rules for the sklearn layer, in order (see sklambda.slim).
+SAFE_SLIM = SAFE_RULES
 PROBE_ROWS = 24
 HANDLER_SOURCE = '''"""Lambda entry point written by sklambda build; the model loads at INIT."""
 
@@ -196,6 +195,7 @@ def _layer(
 
     from .bytecode import compile_tree
     from .cache import cache_dir
+    from .slim import apply_rules, trace_imports
     from .wheels import install
 
     site = layer_root / "python"
@@ -205,7 +205,7 @@ def _layer(
             loaded = set()
         else:
             try:
-                loaded = _trace(interpreter.path, site, task_root, trace_rows or [])
+                loaded = trace_imports(interpreter.path, site, task_root, trace_rows or [])
             except RuntimeError as exc:
                 raise BuildError(str(exc)) from None
     loaded = loaded or set()
@@ -235,7 +235,8 @@ def _layer(
             return LayerResult(artifact, meta["pyc"], packages, meta.get("slim"), loaded)
     slim_report = None
     if slim_rules:
-        slim_report = _slim(site, slim_rules, loaded, interpreter).to_dict()
+        compiler = interpreter.path if interpreter is not None else None
+        slim_report = apply_rules(site, slim_rules, loaded, compiler).to_dict()
     if interpreter is None:
         pyc = 0
     elif "sourceless" in slim_rules:
@@ -278,41 +279,6 @@ def _add_zipped_sizes(slim_report: dict[str, Any], layer_zip: Path) -> None:
             zipped[name] = zipped.get(name, 0) + info.compress_size
     for name, sizes in slim_report["packages"].items():
         sizes["zipped_bytes"] = zipped.get(name, 0)
-
-
-def _trace(interpreter: Path, site: Path, task_root: Path, rows: list[list[Any]]) -> set[str]:
-    from .slim import trace_imports
-
-    return trace_imports(interpreter, site, task_root, rows)
-
-
-def _slim(site: Path, rules: tuple[str, ...], loaded: set[str], interpreter: Any) -> Any:
-    from . import slim
-
-    report = slim.SlimReport(before=slim.package_sizes(site))
-    for rule in rules:
-        if rule == "installer":
-            report.rules.append(slim.drop_installer_files(site))
-        elif rule == "tests":
-            report.rules.append(slim.drop_tests(site, keep=loaded))
-        elif rule == "tests-all":
-            report.rules.append(slim.drop_tests(site, keep=set()))
-        elif rule == "sources":
-            report.rules.append(slim.drop_sources(site))
-        elif rule == "data":
-            report.rules.append(slim.drop_data(site))
-        elif rule == "strip":
-            report.rules.append(slim.strip_extensions(site))
-        elif rule == "strip-libs":
-            report.rules.append(slim.strip_extensions(site, include_libs=True))
-        elif rule == "unimported" and loaded:
-            report.rules.append(
-                slim.drop_unimported_packages(site, loaded, roots=("scipy", "sklearn", "joblib"))
-            )
-        elif rule == "sourceless" and interpreter is not None:
-            report.rules.append(slim.sourceless(site, interpreter.path, "/opt/python"))
-    report.after = slim.package_sizes(site)
-    return report
 
 
 def _choose(model: Any, rows: list[dict[str, Any]], runtime: str) -> tuple[str, Any, list[str]]:
@@ -368,9 +334,11 @@ def build(
 
     if runtime not in RUNTIMES:
         raise BuildError(f'unknown runtime "{runtime}"; choose one of {", ".join(RUNTIMES)}')
-    unknown = [r for r in slim_rules if r not in SAFE_SLIM + TRAP_SLIM]
+    from .slim import TRAP_RULES
+
+    unknown = [r for r in slim_rules if r not in SAFE_RULES + TRAP_RULES]
     if unknown:
-        raise BuildError(f"unknown slimming rule {unknown[0]!r}; rules: {', '.join(SAFE_SLIM)}")
+        raise BuildError(f"unknown slimming rule {unknown[0]!r}; rules: {', '.join(SAFE_RULES)}")
     tgt = target(python, arch)
     out = Path(out)
     check_replaceable(out, BUILD_JSON, "sklambda package")
@@ -481,7 +449,6 @@ def build(
                 "task": model.task,
             },
             "runtime": chosen,
-            "needs_numpy": bool(requirements),
             "python": tgt.python,
             "arch": tgt.arch,
             "target": tgt.to_dict(),

@@ -28,6 +28,7 @@ from ._version import __version__
 from .archive import sha256_file
 from .atomic import check_replaceable, replace_dir, staging_dir
 from .errors import BundleError, SklambdaError
+from .runtime.contract import plain
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -114,8 +115,8 @@ def default_name(text: str) -> str:
 
 
 def _plain(value: Any) -> Any:
-    if hasattr(value, "item"):
-        value = value.item()
+    """A JSON value for sample.json: plain Python, missing (NaN) as null."""
+    value = plain(value)
     if isinstance(value, float) and math.isnan(value):
         return None
     return value

@@ -6,7 +6,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .runtime.contract import PredictRequest, RequestParser, respond
+from .runtime.contract import PredictRequest, RequestParser, plain, respond
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -105,7 +105,7 @@ class Model:
 
     def predict(self, rows: Any) -> list[Any]:
         """Predictions for rows: dicts by feature name, arrays in manifest order, a DataFrame."""
-        return [_plain(p) for p in self._predict_rows(self._rows(rows))]
+        return [plain(p) for p in self._predict_rows(self._rows(rows))]
 
     def predict_proba(self, rows: Any) -> list[list[float]]:
         """Class probabilities (columns in ``classes`` order) for a classifier."""
@@ -133,7 +133,3 @@ class _RowPredictor:
 
     def predict_proba(self, rows: list[Row]) -> list[list[float]]:
         return self.model._proba_rows(rows)
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value

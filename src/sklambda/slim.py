@@ -286,4 +286,38 @@ def sourceless(site: Path, interpreter: Path, lambda_path: str) -> RuleResult:
     return rule
 
 
-Rule = Callable[[Path], RuleResult]
+# Rules in the order they run. The two trap rules exist only to show (in tests) that
+# verification catches what they break; they are never defaults.
+SAFE_RULES = ("installer", "tests", "sources", "data", "strip", "unimported", "sourceless")
+TRAP_RULES = ("tests-all", "strip-libs")
+
+
+def apply_rules(
+    site: Path, rules: Iterable[str], loaded: set[str], interpreter: Path | None
+) -> SlimReport:
+    """Run ``rules`` over ``site``. ``loaded`` is the import trace: the rules that keep what a
+    prediction imports are skipped without one (keeping everything is safe; guessing is not)."""
+    report = SlimReport(before=package_sizes(site))
+    actions: dict[str, Callable[[], RuleResult]] = {
+        "installer": lambda: drop_installer_files(site),
+        "tests": lambda: drop_tests(site, keep=loaded),
+        "tests-all": lambda: drop_tests(site, keep=set()),
+        "sources": lambda: drop_sources(site),
+        "data": lambda: drop_data(site),
+        "strip": lambda: strip_extensions(site),
+        "strip-libs": lambda: strip_extensions(site, include_libs=True),
+        "unimported": lambda: drop_unimported_packages(
+            site, loaded, roots=("scipy", "sklearn", "joblib")
+        ),
+    }
+    if interpreter is not None:
+        actions["sourceless"] = lambda: sourceless(site, interpreter, "/opt/python")
+    for rule in rules:
+        if rule not in SAFE_RULES + TRAP_RULES:
+            raise ValueError(f"unknown slimming rule {rule!r}; rules: {', '.join(SAFE_RULES)}")
+        if rule in ("tests", "unimported") and not loaded:
+            continue
+        if rule in actions:
+            report.rules.append(actions[rule]())
+    report.after = package_sizes(site)
+    return report

@@ -357,7 +357,7 @@ class RequestParser:
         return value
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """numpy scalars and arrays to plain JSON values (duck-typed: no numpy import here)."""
     if hasattr(value, "tolist"):
         return value.tolist()
@@ -374,10 +374,10 @@ def respond(
     model: Mapping[str, Any],
 ) -> dict[str, Any]:
     """Run the predictor on validated rows and shape the response body."""
-    predictions = [_plain(p) for p in predictor.predict(request.rows)]
+    predictions = [plain(p) for p in predictor.predict(request.rows)]
     body: dict[str, Any] = {"predictions": predictions}
     if request.return_probabilities:
-        labels = [str(_plain(c)) for c in classes or []]
+        labels = [str(plain(c)) for c in classes or []]
         body["probabilities"] = [
             dict(zip(labels, (float(p) for p in row), strict=True))
             for row in predictor.predict_proba(request.rows)

@@ -69,17 +69,20 @@ def _to_float(value: Any) -> float:
 # ---------------------------------------------------------------- transforms (pure Python)
 
 
-def _standard_scaler(node: dict[str, Any]) -> RowFn:
-    mean = node["mean"]
-    scale = node["scale"]
-    if mean is not None and scale is not None:
-        pairs = list(zip(mean, scale, strict=True))
-        return lambda row: [(_to_float(v) - m) / s for v, (m, s) in zip(row, pairs, strict=True)]
-    if mean is not None:
-        return lambda row: [_to_float(v) - m for v, m in zip(row, mean, strict=True)]
+def _center_scale(center: list[float] | None, scale: list[float] | None) -> RowFn:
+    """``(x - center) / scale``, either part optional: StandardScaler and RobustScaler alike."""
+    if center is not None and scale is not None:
+        pairs = list(zip(center, scale, strict=True))
+        return lambda row: [(_to_float(v) - c) / s for v, (c, s) in zip(row, pairs, strict=True)]
+    if center is not None:
+        return lambda row: [_to_float(v) - c for v, c in zip(row, center, strict=True)]
     if scale is not None:
         return lambda row: [_to_float(v) / s for v, s in zip(row, scale, strict=True)]
     return lambda row: [_to_float(v) for v in row]
+
+
+def _standard_scaler(node: dict[str, Any]) -> RowFn:
+    return _center_scale(node["mean"], node["scale"])
 
 
 def _minmax_scaler(node: dict[str, Any]) -> RowFn:
@@ -105,16 +108,7 @@ def _minmax_scaler(node: dict[str, Any]) -> RowFn:
 
 
 def _robust_scaler(node: dict[str, Any]) -> RowFn:
-    center = node["center"]
-    scale = node["scale"]
-    if center is not None and scale is not None:
-        pairs = list(zip(center, scale, strict=True))
-        return lambda row: [(_to_float(v) - c) / s for v, (c, s) in zip(row, pairs, strict=True)]
-    if center is not None:
-        return lambda row: [_to_float(v) - c for v, c in zip(row, center, strict=True)]
-    if scale is not None:
-        return lambda row: [_to_float(v) / s for v, s in zip(row, scale, strict=True)]
-    return lambda row: [_to_float(v) for v in row]
+    return _center_scale(node["center"], node["scale"])
 
 
 def _maxabs_scaler(node: dict[str, Any]) -> RowFn:
