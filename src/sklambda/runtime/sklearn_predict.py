@@ -1,8 +1,10 @@
 """The scikit-learn runtime inside Lambda: a fitted model that takes plain arrays.
 
 The model file is a pickle that `sklambda build` wrote itself, from a model it loaded through
-its skops allowlist and proved against the bundle; the package is the user's own artifact. (skops
-itself would add ~1 s of imports to every cold start.) numpy and scikit-learn come from the layer.
+its skops allowlist and proved against the bundle; the package is the user's own artifact.
+Loading skops in Lambda would cost every cold start its import (~1.5 s for `import skops.io` in
+the team's reference measurements, shared/reference/prior-art.md). numpy and scikit-learn come
+from the layer.
 """
 
 from __future__ import annotations
