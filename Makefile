@@ -9,7 +9,7 @@ setup:
 	@$(UV) sync --locked --all-extras --quiet
 
 demo: setup
-	@$(UV) run --locked python -m sklambda.demo
+	@$(UV) run --locked python -m sklambda.cli.demo
 
 test: setup lint
 	@$(UV) run --locked pytest -q

@@ -24,11 +24,10 @@ import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
 
 from results import write_section
 
-from events import url_event
+from sklambda.local.url_events import post_event
 
 PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
 SITE = [p for p in sys.path if p.endswith("site-packages")]
@@ -105,7 +104,7 @@ def seed(work: Path, runs: int) -> tuple[str, dict[str, float]]:
 
     import sklambda
     from sklambda.building import build
-    from sklambda.demo import make_database
+    from sklambda.cli.demo import make_database
 
     db = make_database(work / "diabetes.db")
     sklambda.train(str(db), table="patients", target="progression", out=work / "seed")
@@ -113,7 +112,11 @@ def seed(work: Path, runs: int) -> tuple[str, dict[str, float]]:
     model = sklambda.load(work / "seed")
     joblib.dump(model.estimator, work / "seed.joblib")
     columns = [f["name"] for f in model.features]
-    event = json.dumps(url_event({"instances": [[59, 2, 32.1, 101, 157, 93.2, 38, 4, 4.8598, 87]]}))
+    event = json.dumps(
+        post_event(
+            json.dumps({"instances": [[59, 2, 32.1, 101, 157, 93.2, 38, 4, 4.8598, 87]]}).encode()
+        )
+    )
     paths = extract(dist, work / "seed-run")
     medians = cold(
         {
@@ -171,7 +174,7 @@ def mlp_ladder(work: Path, runs: int) -> str:
     from sklambda.building import build
 
     X, y = load_iris(return_X_y=True, as_frame=True)
-    event = json.dumps(url_event({"instances": [[5.1, 3.5, 1.4, 0.2]]}))
+    event = json.dumps(post_event(json.dumps({"instances": [[5.1, 3.5, 1.4, 0.2]]}).encode()))
     rows = [
         "### MLPClassifier on iris, three hidden layers of N units",
         "",

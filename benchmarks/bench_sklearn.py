@@ -27,11 +27,10 @@ import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
 
 from results import write_section
 
-from events import url_event
+from sklambda.local.url_events import post_event
 
 PYTHON = "3.12"
 HANDLER = """
@@ -76,9 +75,9 @@ def main() -> None:
     args = parser.parse_args()
 
     import sklambda
-    from sklambda.building import SAFE_SLIM, build
-    from sklambda.demo import make_database
-    from sklambda.interpreters import find_interpreter
+    from sklambda.building.builder import SAFE_SLIM, build
+    from sklambda.cli.demo import make_database
+    from sklambda.local.interpreters import find_interpreter
 
     interpreter = find_interpreter(PYTHON)
     if interpreter is None:
@@ -98,7 +97,11 @@ def main() -> None:
                 work / "bundle", work / name, runtime="sklearn", python=PYTHON, slim_rules=rules
             ).report
         event = json.dumps(
-            url_event({"instances": [[59, 2, 32.1, 101, 157, 93.2, 38, 4, 4.8598, 87]]})
+            post_event(
+                json.dumps(
+                    {"instances": [[59, 2, 32.1, 101, 157, 93.2, 38, 4, 4.8598, 87]]}
+                ).encode()
+            )
         )
         scripts = {
             name: HANDLER.format(paths=extract(work / name, work / f"run-{name}"), event=event)

@@ -3,31 +3,20 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the real `sklambda` CLI in a fresh process."""
-    return subprocess.run(
-        [sys.executable, "-m", "sklambda", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-        check=False,
-    )
+from tests.support import aws as aws_support
+from tests.support import handlers
 
 
 @pytest.fixture(scope="session")
 def diabetes_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from sklambda.demo import make_database
+    from sklambda.cli.demo import make_database
 
     return make_database(tmp_path_factory.mktemp("db") / "diabetes.db")
 
@@ -99,146 +88,6 @@ def houses_classifier(tmp_path_factory: pytest.TempPathFactory, houses_db: Path)
 
 # -- local emulator (sklambda.local) ---------------------------------------------------------------
 
-LOCAL_BASIC_HANDLER = """
-import os, socket, subprocess, sys, time
-
-import layer_pkg
-import layer_site_mod
-
-INIT_PID = os.getpid()
-print("init done in", INIT_PID)
-
-
-def handler(event, context):
-    action = event.get("action", "echo")
-    print("handling", action, context.aws_request_id)
-    if action == "echo":
-        return {"event": event, "pid": os.getpid(), "request_id": context.aws_request_id}
-    if action == "describe":
-        return {
-            "version": list(sys.version_info[:2]),
-            "path": sys.path,
-            "awslambdaric": "awslambdaric" in sys.modules,
-            "environ": dict(os.environ),
-            "cwd": os.getcwd(),
-            "layers": [layer_pkg.NAME, layer_site_mod.NAME],
-            "function_name": context.function_name,
-            "memory_limit_in_mb": context.memory_limit_in_mb,
-            "arn": context.invoked_function_arn,
-            "remaining_ms": context.get_remaining_time_in_millis(),
-            "pid": os.getpid(),
-        }
-    if action == "imports":
-        found = {}
-        for name in ("sklambda", "numpy", "pytest"):
-            try:
-                __import__(name)
-                found[name] = "importable"
-            except ImportError as exc:
-                found[name] = type(exc).__name__
-        return found
-    if action == "block":
-        # Connect to the test, which learns the handler is running, then wait for its word.
-        with socket.create_connection(("127.0.0.1", event["port"])) as conn:
-            conn.recv(1)
-        return {"unblocked": True, "pid": os.getpid()}
-    if action == "sleep":
-        time.sleep(event["seconds"])
-        return {"slept": event["seconds"], "pid": os.getpid()}
-    if action == "raise":
-        raise ValueError("the handler says no")
-    if action == "big":
-        return "x" * (7 * 1024 * 1024)
-    if action == "write_task_root":
-        try:
-            with open(os.path.join(os.environ["LAMBDA_TASK_ROOT"], "new.txt"), "w") as f:
-                f.write("x")
-        except OSError as exc:
-            return {"error": type(exc).__name__, "errno": exc.errno}
-        return {"error": None}
-    if action == "write_tmp":
-        path = os.path.join(os.environ["TMPDIR"], "scratch.txt")
-        with open(path, "w") as f:
-            f.write("ok")
-        with open(path) as f:
-            return {"read_back": f.read(), "path": path}
-    if action == "allocate":
-        blob = b"x" * (event["mb"] * 1024 * 1024)
-        return {"allocated": len(blob)}
-    if action == "spawn":
-        child = subprocess.Popen(["sleep", "300"])
-        return {"child": child.pid, "pid": os.getpid()}
-    if action == "exit":
-        os._exit(3)
-    raise KeyError(action)
-"""
-
-LOCAL_WEB_HANDLER = """
-import base64, json
-
-
-def handler(event, context):
-    path = event["rawPath"]
-    if path == "/plain":
-        return {"answer": 42}
-    if path == "/string":
-        return "Hello, world!"
-    if path == "/binary":
-        return {"statusCode": 200, "headers": {"content-type": "application/octet-stream"},
-                "body": base64.b64encode(bytes(range(256))).decode(), "isBase64Encoded": True}
-    if path == "/cookies":
-        return {"statusCode": 201, "headers": {"x-custom": "yes"}, "body": "made",
-                "cookies": ["a=1; Max-Age=60", "b=2; Path=/"]}
-    if path == "/raise":
-        raise RuntimeError("broken route")
-    if path == "/malformed":
-        return {"statusCode": "not a number"}
-    return {"statusCode": 200, "headers": {"content-type": "application/json"},
-            "body": json.dumps(event)}
-"""
-
-LOCAL_INIT_ERROR_HANDLER = """
-raise RuntimeError("module-level failure")
-
-
-def handler(event, context):
-    return "never"
-"""
-
-LOCAL_MISSING_IMPORT_HANDLER = """
-import sklambda  # on the host's venv, never in the package
-
-
-def handler(event, context):
-    return "never"
-"""
-
-
-def _local_make_dist(
-    root: Path,
-    name: str,
-    source: str,
-    *,
-    python: str = "3.12",
-    layer: dict[str, str] | None = None,
-) -> Path:
-    """Write a package directory: function.zip with ``<name>_handler.py``, layer.zip, build.json."""
-    import json
-    import zipfile
-
-    dist = root / name
-    dist.mkdir(parents=True)
-    module = f"{name}_handler"
-    with zipfile.ZipFile(dist / "function.zip", "w") as zipped:
-        zipped.writestr(f"{module}.py", source)
-    if layer:
-        with zipfile.ZipFile(dist / "layer.zip", "w") as zipped:
-            for arcname, text in layer.items():
-                zipped.writestr(arcname, text)
-    meta = {"runtime": "lean", "python": python, "arch": "x86_64", "handler": f"{module}.handler"}
-    (dist / "build.json").write_text(json.dumps(meta))
-    return dist
-
 
 @pytest.fixture(scope="session")
 def local_dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
@@ -248,15 +97,41 @@ def local_dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "python/layer_pkg/__init__.py": 'NAME = "from layer python/"\n',
         "python/lib/python3.12/site-packages/layer_site_mod.py": 'NAME = "from site-packages"\n',
     }
+    make = handlers.make_local_dist
     return {
-        "basic": _local_make_dist(root, "basic", LOCAL_BASIC_HANDLER, layer=layer),
-        "web": _local_make_dist(root, "web", LOCAL_WEB_HANDLER),
-        "init_error": _local_make_dist(root, "init_error", LOCAL_INIT_ERROR_HANDLER),
-        "missing_import": _local_make_dist(root, "missing_import", LOCAL_MISSING_IMPORT_HANDLER),
+        "basic": make(root, "basic", handlers.LOCAL_BASIC_HANDLER, layer=layer),
+        "web": make(root, "web", handlers.LOCAL_WEB_HANDLER),
+        "init_error": make(root, "init_error", handlers.LOCAL_INIT_ERROR_HANDLER),
+        "missing_import": make(root, "missing_import", handlers.LOCAL_MISSING_IMPORT_HANDLER),
     }
 
 
 @pytest.fixture(scope="session")
 def local_dist_maker() -> Callable[..., Path]:
     """``make(root, name, source, python="3.12", layer=None) -> Path`` for one-off packages."""
-    return _local_make_dist
+    return handlers.make_local_dist
+
+
+# -- AWS: moto's server on loopback, fake credentials --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def aws_env() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as mp:
+        for key in ("AWS_PROFILE", "AWS_REGION", "AWS_ENDPOINT_URL", "AWS_DEFAULT_PROFILE"):
+            mp.delenv(key, raising=False)
+        for key, value in aws_support.FAKE_ENV.items():
+            mp.setenv(key, value)
+        yield
+
+
+@pytest.fixture(scope="module")
+def endpoint(aws_env: None) -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    assert host == "127.0.0.1"
+    yield f"http://{host}:{port}"
+    server.stop()

@@ -9,41 +9,50 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._version import __version__
+from sklambda._version import __version__
 
 if TYPE_CHECKING:
-    from .bundle import load, save
-    from .deploying import deploy
-    from .errors import (
+    from sklambda.building.builder import BuildResult, build
+    from sklambda.bundle.legacy import import_legacy
+    from sklambda.bundle.model import Model, SklambdaVersionWarning
+    from sklambda.bundle.store import load, save
+    from sklambda.deploying import deploy
+    from sklambda.errors import (
+        BuildError,
         BundleError,
         DataError,
         SklambdaError,
         TrainError,
         UntrustedModelError,
     )
-    from .legacy import import_legacy
-    from .model import Model, SklambdaVersionWarning
-    from .runtime.contract import RequestError
-    from .training import TrainResult, train
+    from sklambda.runtime.contract import RequestError
+    from sklambda.training import TrainResult, train
 
+# name → the module that defines it (a stage's module is never named like one of these: a
+# submodule named ``build`` would replace ``sklambda.build`` once imported).
 _EXPORTS = {
-    "deploy": "deploying",
     "train": "training",
     "TrainResult": "training",
-    "save": "bundle",
-    "load": "bundle",
-    "import_legacy": "legacy",
-    "Model": "model",
-    "SklambdaVersionWarning": "model",
+    "save": "bundle.store",
+    "load": "bundle.store",
+    "import_legacy": "bundle.legacy",
+    "Model": "bundle.model",
+    "SklambdaVersionWarning": "bundle.model",
+    "build": "building.builder",
+    "BuildResult": "building.builder",
+    "deploy": "deploying",
     "SklambdaError": "errors",
     "DataError": "errors",
     "TrainError": "errors",
     "BundleError": "errors",
     "UntrustedModelError": "errors",
+    "BuildError": "errors",
     "RequestError": "runtime.contract",
 }
 
 __all__ = [
+    "BuildError",
+    "BuildResult",
     "BundleError",
     "DataError",
     "Model",
@@ -54,6 +63,7 @@ __all__ = [
     "TrainResult",
     "UntrustedModelError",
     "__version__",
+    "build",
     "deploy",
     "import_legacy",
     "load",

@@ -1,3 +1,3 @@
-from .cli import run
+from sklambda.cli import run
 
 run()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import DataError
+from sklambda.errors import DataError
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import BundleError
+from sklambda.errors import BundleError
 
 if TYPE_CHECKING:
     import boto3
 
-    from .aws.client import AwsClient
-    from .aws.deploy import DeployResult
+    from sklambda.aws.client import AwsClient
+    from sklambda.aws.deployer import DeployResult
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ def deploy(
     trust_pickle: bool = False,
     session: boto3.session.Session | None = None,
     client: AwsClient | None = None,
+    on_progress: Callable[[str], None] | None = None,
 ) -> Deployment:
     """Save (if needed), build with the automatic runtime, and deploy behind a function URL.
 
@@ -97,6 +99,9 @@ def deploy(
         The Lambda Python version and architecture to build for.
     out:
         Keep the built package in this directory (default: a temporary one).
+    on_progress:
+        Called with each step as it starts (building, then each deploy step); sklambda draws
+        nothing itself.
 
     Returns
     -------
@@ -109,11 +114,12 @@ def deploy(
     >>> live.url  # doctest: +SKIP
     'https://abc….lambda-url.us-east-1.on.aws/'
     """
-    from .aws.client import AwsClient
-    from .aws.deploy import DeployOptions, check_name
-    from .aws.deploy import deploy as deploy_package
-    from .aws.package import BUILD_JSON, read_package
-    from .bundle import MANIFEST
+    from sklambda.aws.client import AwsClient
+    from sklambda.aws.deployer import DeployOptions, check_name
+    from sklambda.aws.deployer import deploy as deploy_package
+    from sklambda.aws.package import read_package
+    from sklambda.bundle.format import MANIFEST
+    from sklambda.dist import BUILD_JSON
 
     check_name(name)
     # Options are checked before anything is saved or built: a typo should not cost a build.
@@ -149,25 +155,25 @@ def deploy(
                         "deploying an estimator needs X_sample: a DataFrame of a few "
                         "representative input rows (or the list of feature names)"
                     )
-                from .bundle import save
+                from sklambda.bundle.store import save
 
                 bundle = tmp / "bundle"
                 save(source, bundle, X_sample=X_sample, name=name)
-            from .building import build
-            from .console import progress
+            from sklambda.building.builder import build
 
             target = Path(out) if out is not None else tmp / "dist"
-            with progress(f"building and verifying {name}…"):
-                dist = build(
-                    bundle,
-                    target,
-                    python=python,
-                    arch=arch or "x86_64",
-                    trust_pickle=trust_pickle,
-                ).dist
+            if on_progress:
+                on_progress(f"building and verifying {name}…")
+            dist = build(
+                bundle,
+                target,
+                python=python,
+                arch=arch or "x86_64",
+                trust_pickle=trust_pickle,
+            ).dist
             kept = dist if out is not None else None
         package = read_package(dist)
-        result = deploy_package(client, package, name, options)
+        result = deploy_package(client, package, name, options, on_progress=on_progress)
     return Deployment(
         url=result.url,
         version=result.version,

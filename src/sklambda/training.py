@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import TrainError
+from sklambda.errors import Option, TrainError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -184,7 +184,7 @@ def prepare(
     """Check the table and target, and return ``(X, y, task, feature specs)``."""
     import pandas as pd
 
-    from .features import coerce_frame, describe
+    from sklambda.bundle.features import coerce_frame, describe
 
     columns = [str(c) for c in frame.columns]
     if target not in columns:
@@ -206,8 +206,8 @@ def prepare(
     missing = int(y.isna().sum())
     if missing:
         raise TrainError(
-            f'target column "{target}" has {missing} missing value(s); drop those rows, e.g. '
-            f'--query "SELECT * FROM <table> WHERE {target} IS NOT NULL"'
+            f'target column "{target}" has {missing} missing value(s); drop those rows, e.g. {{0}}',
+            Option("query", f"SELECT * FROM <table> WHERE {target} IS NOT NULL"),
         )
     if task not in TASKS:
         raise TrainError(f'unknown task "{task}"; choices: {", ".join(TASKS)}')
@@ -217,7 +217,8 @@ def prepare(
         if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
             raise TrainError(
                 f'target column "{target}" is not numeric (dtype {y.dtype}); regression needs '
-                "numbers: use --task classification for labels"
+                "numbers: use {0} for labels",
+                Option("task", "classification"),
             )
         y = y.astype("float64")
     elif y.nunique() < 2:
@@ -244,7 +245,7 @@ def fit(
     from sklearn.exceptions import ConvergenceWarning
 
     if not 0 < test_size < 1:
-        raise TrainError(f"--test-size must be between 0 and 1 (exclusive), got {test_size}")
+        raise TrainError(f"test_size must be between 0 and 1 (exclusive), got {test_size}")
     X, y, task, specs = prepare(frame, target, features, task)
     pipeline = build_pipeline(specs, task, estimator, seed)
     X_train, X_test, y_train, y_test = split(X, y, task, test_size, seed)
@@ -302,8 +303,8 @@ def train(
         Store real rows in ``sample.json`` for verification; False stores synthetic rows drawn
         from the recorded ranges instead (for private data).
     """
-    from .bundle import write_bundle
-    from .data import load_frame, source_of
+    from sklambda.bundle.store import write_bundle
+    from sklambda.data import load_frame, source_of
 
     if frame is None:
         if db is None:

@@ -11,10 +11,9 @@ boto3 is imported only inside the functions that call AWS, so importing this pac
 
 from __future__ import annotations
 
-from .client import AwsClient
-from .deploy import DeployOptions, DeployResult, deploy, plan_deploy
-from .destroy import DestroyResult, destroy
-from .errors import (
+from sklambda.aws.client import AwsClient
+from sklambda.aws.deployer import DeployOptions, DeployResult, deploy, plan_deploy
+from sklambda.aws.errors import (
     AwsError,
     CredentialsError,
     DeployError,
@@ -23,8 +22,9 @@ from .errors import (
     PermissionDeniedError,
     RegionError,
 )
-from .status import RollbackResult, Status, rollback, status
-from .templates import export
+from sklambda.aws.teardown import DestroyResult, destroy
+from sklambda.aws.templates import export
+from sklambda.aws.versions import RollbackResult, Status, rollback, status
 
 __all__ = [
     "AwsClient",

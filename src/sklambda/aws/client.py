@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import (
+from sklambda import limits
+from sklambda.aws.errors import (
     CredentialsError,
     DeployError,
     RegionError,
@@ -25,7 +26,7 @@ from .errors import (
 if TYPE_CHECKING:
     import boto3
 
-DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024  # zipped bytes Lambda accepts in the request itself
+DIRECT_UPLOAD_LIMIT = limits.DIRECT_UPLOAD_BYTES
 WAIT_TIMEOUT = 300.0  # seconds to wait for a function to become Active / Successful
 _NOT_FOUND = {"ResourceNotFoundException", "NoSuchEntity", "NoSuchBucket", "NotFound", "404"}
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..errors import SklambdaError
+from sklambda.errors import SklambdaError
 
 # Lambda does not offer function URLs here (reference/lambda.md); deploying would get as far as the
 # function and then fail, so the region is refused before anything is created.

@@ -9,11 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..archive import sha256_file
-from .errors import DeployError
-
-BUILD_JSON = "build.json"  # the same name sklambda.building writes; not imported to stay light
-IMAGE_DIR = "image"
+from sklambda.aws.errors import DeployError
+from sklambda.dist import BUILD_JSON, IMAGE_DIR
+from sklambda.files import sha256_file
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from .._version import __version__
-from .deploy import LIVE, MANAGED_TAG, DeployOptions, check_name
-from .errors import DeployError
-from .package import Package, read_package
+from sklambda._version import __version__
+from sklambda.aws.deployer import LIVE, MANAGED_TAG, DeployOptions, check_name
+from sklambda.aws.errors import DeployError
+from sklambda.aws.package import Package, read_package
 
 SAM_TEMPLATE = "template.yaml"
 SERVERLESS_FILE = "serverless.yml"

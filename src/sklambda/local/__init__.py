@@ -7,11 +7,12 @@ Invoke API, so ``boto3.client("lambda", endpoint_url=...)`` works.
 """
 
 from sklambda.local.dist import Dist, load_dist
-from sklambda.local.exceptions import (
+from sklambda.local.errors import (
     DistError,
     LocalError,
     RequestTooLargeError,
     RuntimeClientError,
+    SettingsError,
     TooManyRequestsError,
 )
 from sklambda.local.function import EnvironmentInfo, InvokeResult, LocalFunction
@@ -31,6 +32,7 @@ __all__ = [
     "Report",
     "RequestTooLargeError",
     "RuntimeClientError",
+    "SettingsError",
     "TooManyRequestsError",
     "load_dist",
     "serve",

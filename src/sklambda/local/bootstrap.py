@@ -16,9 +16,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from sklambda.cache import CACHE_ENV, cache_dir
-from sklambda.interpreters import Interpreter
-from sklambda.local.exceptions import RuntimeClientError
+from sklambda.files import CACHE_ENV, cache_dir
+from sklambda.local.errors import RuntimeClientError
+from sklambda.local.interpreters import Interpreter
 
 __all__ = ["AWSLAMBDARIC_VERSION", "BOOTSTRAP_NAME", "cache_dir", "ensure_runtime"]
 

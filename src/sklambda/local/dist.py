@@ -6,7 +6,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from sklambda.local.exceptions import DistError
+from sklambda.dist import BUILD_JSON, FUNCTION_ZIP, LAYER_ZIP
+from sklambda.local.errors import DistError
 
 __all__ = ["Dist", "load_dist"]
 
@@ -62,8 +63,8 @@ def load_dist(path: str | Path) -> Dist:
         When a required file or ``build.json`` key is missing.
     """
     root = Path(path).resolve()
-    manifest = root / "build.json"
-    function_zip = root / "function.zip"
+    manifest = root / BUILD_JSON
+    function_zip = root / FUNCTION_ZIP
     for required in (manifest, function_zip):
         if not required.is_file():
             raise DistError(
@@ -87,7 +88,7 @@ def load_dist(path: str | Path) -> Dist:
             f"handler {meta['handler']!r} in {manifest} must be 'module.function', "
             "e.g. 'sklambda_handler.handler'"
         )
-    layer_zip = root / "layer.zip"
+    layer_zip = root / LAYER_ZIP
     name = meta.get("name")
     return Dist(
         path=root,

@@ -25,9 +25,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sklambda.interpreters import Interpreter
 from sklambda.local.bootstrap import BOOTSTRAP_NAME
+from sklambda.local.cgroups import Cgroup
 from sklambda.local.dist import Dist
+from sklambda.local.interpreters import Interpreter
 from sklambda.local.logs import LinePump, LogLine, LogSink
 from sklambda.local.report import Report, peak_rss_mb
 from sklambda.local.runtime_api import Invocation, Outcome, RuntimeAPIServer, error_payload
@@ -85,6 +86,10 @@ class EnvironmentSpec:
     memory_mb: int
     region: str
     user_env: Mapping[str, str] = field(default_factory=dict)
+    cpu_share: bool = False
+    """Give each environment Lambda's CPU share for ``memory_mb`` (where cgroups allow it)."""
+    memory_cgroup: bool = False
+    """Enforce ``memory_mb`` as resident memory with a memory cgroup (OOM kill, as Lambda)."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +143,7 @@ class Environment:
         self._close_lock = threading.Lock()
         self._closed = False
         self._killed = False
+        self.cgroup: Cgroup | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -156,6 +162,15 @@ class Environment:
         make_read_only(task)
         make_read_only(opt)
         self._api = RuntimeAPIServer()
+        if spec.cpu_share or spec.memory_cgroup:
+            self.cgroup = Cgroup.create(
+                memory_mb=spec.memory_mb, cpu=spec.cpu_share, memory=spec.memory_cgroup
+            )
+        memory_by_cgroup = self.cgroup is not None and self.cgroup.memory_mb is not None
+        preexec = make_preexec(
+            None if memory_by_cgroup else spec.memory_mb,
+            self.cgroup.join_from_child if self.cgroup is not None else None,
+        )
         command = [
             str(spec.interpreter.path),
             "-I",
@@ -173,7 +188,7 @@ class Environment:
             stderr=subprocess.PIPE,
             cwd=task,
             env=self._environ(task, opt, scratch),
-            preexec_fn=make_preexec(spec.memory_mb),
+            preexec_fn=preexec,
             # Own session: the whole process group can be killed, and Ctrl-C in the host's
             # terminal reaches the emulator only, which then shuts environments down in order.
             start_new_session=True,
@@ -229,13 +244,19 @@ class Environment:
             if returncode < 0
             else f"exit status {returncode}"
         )
+        # Over the memory cgroup's limit the kernel kills the runtime: Lambda's error type.
+        error_type = (
+            "Runtime.OutOfMemory"
+            if self.cgroup is not None and self.cgroup.oom_killed()
+            else "Runtime.ExitError"
+        )
         self._api.runtime_exited(
             lambda request_id: Outcome(
                 error_payload(
-                    "Runtime.ExitError",
+                    error_type,
                     f"RequestId: {request_id} Error: Runtime exited with error: {reason}",
                 ),
-                "Runtime.ExitError",
+                error_type,
                 status="error",
             )
         )
@@ -250,6 +271,9 @@ class Environment:
         self._killed = True
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self._proc.pid, signal.SIGKILL)
+        if self.cgroup is not None:
+            # Descendants that left the process group (a new session) are still in the cgroup.
+            self.cgroup.kill_all()
 
     def close(self) -> None:
         """Kill the process, stop the Runtime API server and delete the directory tree."""
@@ -266,6 +290,8 @@ class Environment:
                 thread.join(timeout=5)
         if self._api is not None:
             self._api.close()
+        if self.cgroup is not None:
+            self.cgroup.remove()
         if self._workdir is not None:
             for tree in ("task", "opt"):
                 make_writable(self._workdir / tree)

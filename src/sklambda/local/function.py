@@ -12,8 +12,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sklambda.interpreters import Interpreter, find_interpreter, host_version, inspect_python
+from sklambda import limits
 from sklambda.local.bootstrap import ensure_runtime
+from sklambda.local.cgroups import cpu_share as lambda_cpu_share
+from sklambda.local.cgroups import support as cgroup_support
+from sklambda.local.cgroups import sweep_orphans as sweep_cgroups
 from sklambda.local.dist import Dist, load_dist
 from sklambda.local.environment import (
     RESERVED_ENV_VARS,
@@ -21,7 +24,8 @@ from sklambda.local.environment import (
     EnvironmentSpec,
     sweep_orphaned_workdirs,
 )
-from sklambda.local.exceptions import RequestTooLargeError
+from sklambda.local.errors import RequestTooLargeError, SettingsError
+from sklambda.local.interpreters import Interpreter, find_interpreter, host_version, inspect_python
 from sklambda.local.logs import LogSink
 from sklambda.local.pool import EnvironmentPool
 from sklambda.local.report import Report
@@ -30,7 +34,6 @@ from sklambda.local.runtime_api import MAX_PAYLOAD_BYTES, Invocation
 __all__ = ["ACCOUNT_ID", "EnvironmentInfo", "InvokeResult", "LocalFunction"]
 
 ACCOUNT_ID = "123456789012"
-_MAX_ENV_BYTES = 4 * 1024
 # An idle environment found dead is replaced by a fresh one; more than a couple in a row means
 # the runtime keeps crashing, and that error is returned.
 _STALE_RETRIES = 3
@@ -63,6 +66,27 @@ class InvokeResult:
     @property
     def request_id(self) -> str:
         return self.report.request_id
+
+
+@dataclass(frozen=True)
+class Enforcement:
+    """What of Lambda's CPU and memory limits the emulator enforces on this machine.
+
+    Attributes
+    ----------
+    vcpus : float or None
+        The CPU share each environment gets (``memory / 1769``), or None: not throttled (every
+        environment may use the whole machine, so small memory sizes look faster than on AWS).
+    memory : str
+        ``"cgroup"`` (resident memory, OOM kill as Lambda) or ``"address-space"`` (``RLIMIT_AS``
+        of memory + 1 GiB: a ``MemoryError`` well past the setting).
+    reason : str
+        Why something asked for is not enforced, when it is not.
+    """
+
+    vcpus: float | None
+    memory: str
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -107,6 +131,13 @@ class LocalFunction:
         Receives each :class:`Report`.
     on_log : callable, optional
         Receives each :class:`LogLine` (function output, START / END / REPORT).
+    cpu_share : bool
+        Give each environment the CPU Lambda gives ``memory`` (1,769 MB = one vCPU) with a
+        cgroup CPU quota, where this machine allows it (:func:`sklambda.local.cgroups.support`);
+        see :attr:`cpu_limited`.
+    memory_cgroup : bool
+        Enforce ``memory`` as resident memory with a memory cgroup: over it, the environment is
+        killed and the invoke fails with ``Runtime.OutOfMemory``, as on Lambda.
 
     Raises
     ------
@@ -132,6 +163,8 @@ class LocalFunction:
         python: str | Path | None = None,
         on_report: Callable[[Report], None] | None = None,
         on_log: LogSink | None = None,
+        cpu_share: bool = False,
+        memory_cgroup: bool = False,
     ) -> None:
         self.dist = dist if isinstance(dist, Dist) else load_dist(dist)
         _check_settings(memory, timeout, concurrency, max_wait, env or {})
@@ -152,9 +185,13 @@ class LocalFunction:
             memory_mb=memory,
             region=region,
             user_env=dict(env or {}),
+            cpu_share=cpu_share,
+            memory_cgroup=memory_cgroup,
         )
         self._on_log = on_log
         sweep_orphaned_workdirs()
+        sweep_cgroups()
+        self.enforcement = _enforcement(memory, cpu_share, memory_cgroup)
         self._pool = EnvironmentPool(self._new_environment, concurrency)
         self._reports: list[Report] = []
         self._reports_lock = threading.Lock()
@@ -264,30 +301,40 @@ class LocalFunction:
 def _check_settings(
     memory: int, timeout: float, concurrency: int, max_wait: float, env: Mapping[str, str]
 ) -> None:
-    if not 128 <= memory <= 10240:
-        raise ValueError(f"memory must be 128–10240 MB (Lambda's range), got {memory}")
-    if not 0 < timeout <= 900:
-        raise ValueError(f"timeout must be in (0, 900] seconds (Lambda's range), got {timeout}")
+    limits.check_memory(memory, SettingsError)
+    limits.check_timeout(timeout, SettingsError)
     if concurrency < 1:
-        raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+        raise SettingsError(f"concurrency must be at least 1, got {concurrency}")
     if max_wait < 0:
-        raise ValueError(f"max_wait must be >= 0 seconds, got {max_wait}")
+        raise SettingsError(f"max_wait must be >= 0 seconds, got {max_wait}")
     reserved = sorted(set(env) & RESERVED_ENV_VARS)
     if reserved:
-        raise ValueError(f"environment variables {reserved} are reserved: Lambda sets them itself")
+        raise SettingsError(
+            f"environment variables {reserved} are reserved: Lambda sets them itself"
+        )
     bad = [key for key, value in env.items() if not isinstance(value, str)]
     if bad:
-        raise ValueError(f"environment variable values must be strings; not for {bad}")
-    size = sum(len(k.encode()) + len(v.encode()) for k, v in env.items())
-    if size > _MAX_ENV_BYTES:
-        raise ValueError(f"environment variables take {size} bytes; Lambda allows 4 KB")
+        raise SettingsError(f"environment variable values must be strings; not for {bad}")
+    limits.check_env_size(dict(env), SettingsError)
+
+
+def _enforcement(memory: int, cpu_share: bool, memory_cgroup: bool) -> Enforcement:
+    can = cgroup_support()
+    reasons = []
+    if (cpu_share and not can.cpu) or (memory_cgroup and not can.memory):
+        reasons.append(can.reason)
+    return Enforcement(
+        vcpus=lambda_cpu_share(memory) if cpu_share and can.cpu else None,
+        memory="cgroup" if memory_cgroup and can.memory else "address-space",
+        reason="; ".join(reasons),
+    )
 
 
 def _pick_interpreter(dist: Dist, python: str | Path | None) -> Interpreter:
     if python is not None:
         explicit = inspect_python(python)
         if explicit is None:
-            raise ValueError(f"{python} does not run as a Python interpreter")
+            raise SettingsError(f"{python} does not run as a Python interpreter")
         return explicit
     found = find_interpreter(dist.python)
     if found is not None:

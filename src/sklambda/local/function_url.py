@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import errno
 import json
 import re
 import socket
@@ -24,8 +25,9 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from sklambda.errors import Option
 from sklambda.local.dist import Dist
-from sklambda.local.exceptions import RequestTooLargeError, TooManyRequestsError
+from sklambda.local.errors import RequestTooLargeError, SettingsError, TooManyRequestsError
 from sklambda.local.function import InvokeResult, LocalFunction
 from sklambda.local.request_body import BodyTooLarge, read_body
 from sklambda.local.runtime_api import MAX_PAYLOAD_BYTES, new_trace_id
@@ -39,7 +41,28 @@ from sklambda.local.url_events import (
 __all__ = ["LocalServer", "serve"]
 
 _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
-_LOOPBACK = ("127.", "::1", "localhost")
+
+
+def check_loopback(host: str) -> str:
+    """``host`` if it is a loopback address (``127.0.0.0/8``, ``::1``) or ``localhost``.
+
+    Checked as an address, not by its spelling: ``127.evil.example`` is a DNS name and is refused
+    before anything resolves it.
+    """
+    import ipaddress
+
+    if host == "localhost":
+        return host
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if address is None or not address.is_loopback:
+        raise SettingsError(
+            f"host must be a loopback address (127.0.0.1, ::1 or localhost), got {host!r}: "
+            "nothing leaves this machine"
+        )
+    return host
 
 
 class LocalServer:
@@ -58,7 +81,16 @@ class LocalServer:
         self.function = function
         self._owns_function = owns_function
         server_class = _FrontServer6 if ":" in host else _FrontServer
-        self._httpd = server_class((host, port), _FrontHandler)
+        try:
+            self._httpd = server_class((host, port), _FrontHandler)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise SettingsError(
+                    f"port {port} on {host} is already in use; pick another, or {{0}} for any "
+                    "free one",
+                    Option("port", 0),
+                ) from None
+            raise
         self._httpd.front = self
         bound_host, bound_port = self._httpd.server_address[:2]
         shown = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
@@ -153,13 +185,12 @@ def serve(
     >>> with serve("dist/houses", port=0) as server:  # doctest: +SKIP
     ...     requests.post(server.url, json={"instances": [[3, 20]]}).json()
     """
-    if not host.startswith(_LOOPBACK):
-        raise ValueError(
-            f"host must be a loopback address (127.0.0.1, ::1 or localhost), got {host!r}"
-        )
+    check_loopback(host)
+    if not isinstance(port, int) or not 0 <= port <= 65535:
+        raise SettingsError(f"port must be 0-65535 (0 picks a free one), got {port}")
     if isinstance(dist, LocalFunction):
         if function_options:
-            raise ValueError(
+            raise SettingsError(
                 "function options apply only when serve() creates the function; got "
                 f"{sorted(function_options)} with an existing LocalFunction"
             )

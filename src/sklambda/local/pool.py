@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 from sklambda.local.environment import Environment
-from sklambda.local.exceptions import TooManyRequestsError
+from sklambda.local.errors import TooManyRequestsError
 
 __all__ = ["EnvironmentPool"]
 

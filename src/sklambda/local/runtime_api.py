@@ -23,6 +23,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from sklambda import limits
 from sklambda.local.request_body import BodyTooLarge, read_body
 
 __all__ = [
@@ -34,7 +35,7 @@ __all__ = [
     "new_trace_id",
 ]
 
-MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+MAX_PAYLOAD_BYTES = limits.SYNC_PAYLOAD_BYTES
 _PREFIX = "/2018-06-01/runtime"
 _NEXT = f"{_PREFIX}/invocation/next"
 _INIT_ERROR = f"{_PREFIX}/init/error"

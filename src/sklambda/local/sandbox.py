@@ -66,16 +66,23 @@ def _prctl() -> Callable[..., int] | None:
         return None
 
 
-def make_preexec(memory_mb: int) -> Callable[[], None]:
+def make_preexec(
+    memory_mb: int | None, then: Callable[[], None] | None = None
+) -> Callable[[], None]:
     """Build the ``preexec_fn`` that confines an environment process.
 
     Parameters
     ----------
-    memory_mb : int
+    memory_mb : int or None
         The function's memory setting; the address-space ceiling is this plus
-        :data:`ADDRESS_SPACE_ALLOWANCE_MB`.
+        :data:`ADDRESS_SPACE_ALLOWANCE_MB`. None: no address-space ceiling (a memory cgroup
+        enforces the real, resident limit instead, see :mod:`sklambda.local.cgroups`).
+    then : callable, optional
+        Run last, still before ``exec`` (joining the environment's cgroups).
     """
-    address_space = (memory_mb + ADDRESS_SPACE_ALLOWANCE_MB) * 1024 * 1024
+    address_space = (
+        None if memory_mb is None else (memory_mb + ADDRESS_SPACE_ALLOWANCE_MB) * 1024 * 1024
+    )
     prctl = _prctl()
     _, nofile_hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     nofile = FILE_DESCRIPTOR_LIMIT
@@ -83,8 +90,11 @@ def make_preexec(memory_mb: int) -> Callable[[], None]:
         nofile = min(nofile, nofile_hard)
 
     def confine() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+        if address_space is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
         resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+        if then is not None:
+            then()
         if prctl is not None:
             for cap in _DROPPED_CAPS:
                 prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0)

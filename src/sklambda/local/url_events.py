@@ -74,6 +74,25 @@ def _request_time(epoch: float) -> str:
     )
 
 
+def post_event(body: bytes, *, path: str = "/", host: str = "localhost") -> dict[str, Any]:
+    """The event a ``POST`` of a JSON ``body`` to a function URL produces, with fresh ids.
+
+    What ``sklambda invoke --json`` sends, and what benchmarks replay.
+    """
+    import uuid
+
+    return build_event(
+        method="POST",
+        target=path,
+        protocol="HTTP/1.1",
+        headers=[("content-type", "application/json"), ("host", host)],
+        body=body,
+        source_ip="127.0.0.1",
+        request_id=str(uuid.uuid4()),
+        trace_id=f"Root=1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]}",
+    )
+
+
 def build_event(
     *,
     method: str,

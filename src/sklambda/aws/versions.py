@@ -1,0 +1,151 @@
+"""``status`` (what is deployed) and ``rollback`` (move ``live`` to another version)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sklambda.aws.client import AwsClient
+from sklambda.aws.deployer import LIVE, PUBLIC_INVOKE_SID, PUBLIC_URL_SID, is_managed
+from sklambda.aws.errors import DeployError, NotManagedError
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    version: str
+    code_sha256: str
+    last_modified: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Status:
+    """A deployed function as sklambda sees it.
+
+    Attributes
+    ----------
+    live_version:
+        The version alias ``live`` points at (``None`` when there is no alias).
+    url, auth_type:
+        The function URL on ``live`` and its ``AuthType`` (``None`` when there is no URL).
+    public_permissions:
+        The sklambda statement ids present in the function's policy.
+    """
+
+    name: str
+    region: str
+    function_arn: str
+    managed: bool
+    live_version: str | None
+    versions: tuple[VersionInfo, ...]
+    url: str | None
+    auth_type: str | None
+    public_permissions: tuple[str, ...]
+    memory: int
+    timeout: int
+    runtime: str
+    arch: str
+    code_size: int
+    last_modified: str
+    last_update_status: str
+    state: str
+    layers: tuple[str, ...]
+    tags: dict[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+def _require(client: AwsClient, name: str) -> dict[str, Any]:
+    found = client.get_function(name)
+    if found is None:
+        raise DeployError(
+            f"no function named {name} in {client.region}; check --name and --region "
+            "(`sklambda deploy DIST --name NAME` creates it)"
+        )
+    return found
+
+
+def status(client: AwsClient, name: str) -> Status:
+    """Read a function's versions, alias, URL, permissions and configuration."""
+    found = _require(client, name)
+    config: dict[str, Any] = found["Configuration"]
+    alias = client.maybe("lambda", "GetAlias", FunctionName=name, Name=LIVE)
+    url = (
+        client.maybe("lambda", "GetFunctionUrlConfig", FunctionName=name, Qualifier=LIVE)
+        if alias
+        else None
+    )
+    sids = {s.get("Sid") for s in client.policy_statements(name, LIVE)} if alias else set()
+    versions = tuple(
+        VersionInfo(
+            version=str(v["Version"]),
+            code_sha256=str(v.get("CodeSha256", "")),
+            last_modified=str(v.get("LastModified", "")),
+            description=str(v.get("Description", "")),
+        )
+        for v in client.versions(name)
+    )
+    return Status(
+        name=name,
+        region=client.region,
+        function_arn=config["FunctionArn"],
+        managed=is_managed(found.get("Tags")),
+        live_version=alias["FunctionVersion"] if alias else None,
+        versions=versions,
+        url=url["FunctionUrl"] if url else None,
+        auth_type=url.get("AuthType") if url else None,
+        public_permissions=tuple(s for s in (PUBLIC_URL_SID, PUBLIC_INVOKE_SID) if s in sids),
+        memory=int(config.get("MemorySize", 0)),
+        timeout=int(config.get("Timeout", 0)),
+        runtime=str(config.get("Runtime", "image")),
+        arch=(config.get("Architectures") or ["x86_64"])[0],
+        code_size=int(config.get("CodeSize", 0)),
+        last_modified=str(config.get("LastModified", "")),
+        last_update_status=str(config.get("LastUpdateStatus", "Successful")),
+        state=str(config.get("State", "Active")),
+        layers=tuple(layer["Arn"] for layer in config.get("Layers") or []),
+        tags=dict(found.get("Tags") or {}),
+    )
+
+
+@dataclass(frozen=True)
+class RollbackResult:
+    name: str
+    from_version: str
+    to_version: str
+
+
+def rollback(client: AwsClient, name: str, to: str | None = None) -> RollbackResult:
+    """Point ``live`` at version ``to`` (default: the newest version older than the live one).
+
+    The function URL, its permissions and the code stay; only the alias moves, so rolling
+    forward again is ``rollback --to N`` or a redeploy.
+    """
+    found = _require(client, name)
+    if not is_managed(found.get("Tags")):
+        raise NotManagedError(f"function {name} was not deployed by sklambda; not touching it")
+    alias = client.maybe("lambda", "GetAlias", FunctionName=name, Name=LIVE)
+    if alias is None:
+        raise DeployError(f"function {name} has no alias {LIVE}; deploy it again first")
+    current = str(alias["FunctionVersion"])
+    versions = [str(v["Version"]) for v in client.versions(name)]
+    if to is None:
+        older = [v for v in versions if int(v) < int(current)] if current.isdigit() else []
+        if not older:
+            raise DeployError(
+                f"{LIVE} is at version {current}, the oldest there is; nothing to roll back to"
+            )
+        target = older[-1]
+    else:
+        target = str(to)
+        if target not in versions:
+            raise DeployError(
+                f"function {name} has no version {target}; it has {', '.join(versions) or 'none'}"
+            )
+    if target != current:
+        client.wait_ready(name, target)
+        client.call("lambda", "UpdateAlias", FunctionName=name, Name=LIVE, FunctionVersion=target)
+    return RollbackResult(name, current, target)

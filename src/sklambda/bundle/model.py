@@ -1,0 +1,135 @@
+"""A loaded bundle: predict locally with the same validation the Lambda handler uses."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sklambda.runtime.contract import PredictRequest, RequestParser, plain, respond
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sklambda.runtime.contract import Row
+
+
+class SklambdaVersionWarning(UserWarning):
+    """The bundle was trained with other library versions than the ones loading it."""
+
+
+class Model:
+    """A fitted estimator with its manifest.
+
+    Use :meth:`predict` with rows (objects by feature name, arrays in manifest order, or a
+    DataFrame) and :meth:`respond` with a whole request in the HTTP contract's shapes.
+    """
+
+    def __init__(self, manifest: dict[str, Any], estimator: Any, path: Path | None = None):
+        self.manifest = manifest
+        self.estimator = estimator
+        self.path = path
+        self.features: list[dict[str, Any]] = manifest["features"]
+        self.parser = RequestParser.from_manifest(manifest)
+        self._warn_on_skew()
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest["name"])
+
+    @property
+    def task(self) -> str:
+        return str(self.manifest["task"])
+
+    @property
+    def classes(self) -> list[Any] | None:
+        return self.manifest.get("classes")
+
+    def _warn_on_skew(self) -> None:
+        from sklambda.bundle.format import library_versions
+
+        trained = self.manifest.get("versions", {})
+        here = library_versions()
+        skewed = [
+            f"{lib} {trained[lib]} (here {here.get(lib, 'missing')})"
+            for lib in ("sklearn", "numpy", "scipy")
+            if lib in trained and trained[lib] != here.get(lib)
+        ]
+        if skewed:
+            warnings.warn(
+                f'bundle "{self.name}" was trained with {", ".join(skewed)}; predictions may '
+                "differ. Retrain, or install the versions it was trained with",
+                SklambdaVersionWarning,
+                stacklevel=3,
+            )
+
+    # -- prediction --------------------------------------------------------------------------
+
+    def _rows(self, rows: Any) -> list[Row]:
+        import pandas as pd
+
+        if isinstance(rows, pd.DataFrame):
+            names = [f["name"] for f in self.features]
+            missing = [n for n in names if n not in rows.columns]
+            if missing:
+                from sklambda.runtime.contract import RequestError
+
+                raise RequestError(
+                    "missing_feature",
+                    f'feature "{missing[0]}" is missing; the model expects {names}',
+                    field=missing[0],
+                )
+            rows = rows[names].astype(object).where(rows[names].notna(), None).values.tolist()
+        return self.parser.parse({"instances": list(rows)}).rows
+
+    def _model_input(self, rows: list[Row]) -> pd.DataFrame | Any:
+        from sklambda.bundle.features import frame_from_rows
+
+        frame = frame_from_rows(rows, self.features)
+        if getattr(self.estimator, "feature_names_in_", None) is None:
+            # Fitted on bare arrays (e.g. an imported tutorial pickle): give it arrays, in order.
+            return frame.to_numpy(dtype=float)
+        return frame
+
+    def _predict_rows(self, rows: list[Row]) -> list[Any]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # sklearn's warnings are ours to translate, not show
+            return list(self.estimator.predict(self._model_input(rows)))
+
+    def _proba_rows(self, rows: list[Row]) -> list[list[float]]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return [
+                [float(p) for p in r] for r in self.estimator.predict_proba(self._model_input(rows))
+            ]
+
+    def predict(self, rows: Any) -> list[Any]:
+        """Predictions for rows: dicts by feature name, arrays in manifest order, a DataFrame."""
+        return [plain(p) for p in self._predict_rows(self._rows(rows))]
+
+    def predict_proba(self, rows: Any) -> list[list[float]]:
+        """Class probabilities (columns in ``classes`` order) for a classifier."""
+        if not self.manifest.get("probabilities"):
+            raise TypeError(f'model "{self.name}" does not give probabilities')
+        return self._proba_rows(self._rows(rows))
+
+    def respond(self, request: Any) -> dict[str, Any]:
+        """Answer a request in any of the contract's shapes, as the Lambda handler would."""
+        parsed: PredictRequest = self.parser.parse(request)
+        return respond(parsed, _RowPredictor(self), classes=self.classes, model=self.card_ref())
+
+    def card_ref(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.manifest.get("version")}
+
+
+class _RowPredictor:
+    """Adapts a Model to the contract's Predictor protocol (rows already validated)."""
+
+    def __init__(self, model: Model):
+        self.model = model
+
+    def predict(self, rows: list[Row]) -> list[Any]:
+        return self.model._predict_rows(rows)
+
+    def predict_proba(self, rows: list[Row]) -> list[list[float]]:
+        return self.model._proba_rows(rows)

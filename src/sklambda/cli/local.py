@@ -1,0 +1,138 @@
+"""The local Lambda commands: ``serve`` (a function URL on loopback) and ``invoke`` (one event)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def add_parsers(commands: Any) -> dict[str, Any]:
+    """Add ``serve`` and ``invoke`` to ``commands`` (argparse subparsers); returns handlers."""
+    serve = commands.add_parser(
+        "serve", help="run a package (or a bundle) as a local Lambda function URL, no Docker"
+    )
+    serve.add_argument("dist", type=Path, help="package directory (or a bundle: built first)")
+    serve.add_argument("--host", default="127.0.0.1", help="a loopback address")
+    serve.add_argument("--port", type=int, default=9000)
+    serve.add_argument("--concurrency", type=int, default=4)
+    serve.add_argument("--memory", type=int, default=1024, help="MB, 128-10240")
+    serve.add_argument("--timeout", type=float, default=30, help="seconds per invoke")
+
+    invoke = commands.add_parser("invoke", help="run one request in a fresh local environment")
+    invoke.add_argument("dist", type=Path, help="package directory (or a bundle: built first)")
+    request = invoke.add_mutually_exclusive_group(required=True)
+    request.add_argument(
+        "--json", dest="request", help="request body, sent as POST / over a function URL"
+    )
+    request.add_argument("--event", type=Path, help="a Lambda event JSON file, sent as is")
+    invoke.add_argument("--memory", type=int, default=1024, help="MB, 128-10240")
+    invoke.add_argument("--timeout", type=float, default=30, help="seconds")
+    return {"serve": cmd_serve, "invoke": cmd_invoke}
+
+
+def package_for(path: Path, stack: contextlib.ExitStack) -> Path:
+    """A package directory; a bundle is built (and verified) into a temporary one first."""
+    import tempfile
+
+    from sklambda.building.builder import build
+    from sklambda.bundle.format import MANIFEST
+    from sklambda.cli.console import progress
+
+    if not (path / MANIFEST).is_file():
+        return path
+    tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sklambda-serve-")))
+    with progress(f"building {path} first…"):
+        return build(path, tmp / "dist").dist
+
+
+def _print_log(line: Any) -> None:
+    if line.stream == "platform" and line.text.startswith("REPORT"):
+        print(line.text, file=sys.stderr, flush=True)
+
+
+def _check_settings(args: argparse.Namespace) -> None:
+    """Settings checked before a package is read or built: a typo costs nothing."""
+    from sklambda import limits
+    from sklambda.local.errors import SettingsError
+
+    limits.check_memory(args.memory, SettingsError)
+    limits.check_timeout(args.timeout, SettingsError)
+    if getattr(args, "host", None) is not None:
+        from sklambda.local.function_url import check_loopback
+
+        check_loopback(args.host)
+    port = getattr(args, "port", None)
+    if port is not None and not 0 <= port <= 65535:
+        raise SettingsError(f"port must be 0-65535 (0 picks a free one), got {port}")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from sklambda.local import serve
+
+    _check_settings(args)
+    with contextlib.ExitStack() as stack:
+        dist = package_for(args.dist, stack)
+        server = stack.enter_context(
+            serve(
+                dist,
+                host=args.host,
+                port=args.port,
+                concurrency=args.concurrency,
+                memory=args.memory,
+                timeout=args.timeout,
+                on_log=_print_log,
+            )
+        )
+        print(f"function URL: {server.url}  (Ctrl-C stops it)", flush=True)
+        print(
+            f"  curl -s {server.url} -H 'content-type: application/json' "
+            "-d '{\"instances\": [...]}'",
+            flush=True,
+        )
+        stop = threading.Event()
+        # SIGTERM (service managers, `kill`) must shut environments down like Ctrl-C does.
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        with contextlib.suppress(KeyboardInterrupt):
+            # A timeout, so the main thread wakes to run the signal handler even when the
+            # signal arrived between the handler's install and this wait.
+            while not stop.wait(0.5):
+                pass
+    return 0
+
+
+def cmd_invoke(args: argparse.Namespace) -> int:
+    from sklambda.errors import SklambdaError
+    from sklambda.local import LocalFunction
+    from sklambda.local.url_events import post_event, result_to_response
+
+    _check_settings(args)
+    if args.event is not None:
+        if not args.event.is_file():
+            raise SklambdaError(f"event file not found: {args.event}")
+        try:
+            event = json.loads(args.event.read_text())
+        except json.JSONDecodeError as exc:
+            raise SklambdaError(f"{args.event} is not valid JSON ({exc})") from None
+    else:
+        event = post_event(args.request.encode())
+    with contextlib.ExitStack() as stack:
+        dist = package_for(args.dist, stack)
+        function = stack.enter_context(
+            LocalFunction(dist, memory=args.memory, timeout=args.timeout, concurrency=1)
+        )
+        result = function.invoke(event)
+    if args.event is None and result.error is None:
+        response = result_to_response(result.raw)
+        print(f"HTTP {response.status}", file=sys.stderr)
+        print(response.body.decode("utf-8", "replace"))
+    else:
+        print(json.dumps(result.payload))
+    print(result.report.line, file=sys.stderr)
+    return 1 if result.error else 0

@@ -1,0 +1,186 @@
+"""The model commands: ``train``, ``import``, ``predict``, ``info``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from sklambda.cli.parsing import csv_list, fraction
+
+Handler = Any
+
+
+def add_parsers(commands: Any) -> dict[str, Handler]:
+    """Add the model commands to ``commands`` (argparse subparsers); returns their handlers."""
+    from sklambda.bundle.persistence import FORMATS
+    from sklambda.training import ESTIMATORS, TASKS
+
+    train = commands.add_parser("train", help="train a model from a SQL table into a bundle")
+    train.add_argument("--db", required=True, help="SQLite file path or SQLAlchemy URL")
+    source = train.add_mutually_exclusive_group(required=True)
+    source.add_argument("--table", help="table to train on")
+    source.add_argument("--query", help="SELECT whose rows to train on")
+    train.add_argument("--target", required=True, help="column to predict")
+    train.add_argument("--out", required=True, type=Path, help="bundle directory to write")
+    train.add_argument("--name", help="model name (default: the table or --out name)")
+    train.add_argument(
+        "--features", type=csv_list, help="columns to use (default: all but the target)"
+    )
+    train.add_argument("--task", choices=TASKS, default="auto")
+    train.add_argument("--estimator", choices=ESTIMATORS, default="linear")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--test-size", type=fraction, default=0.2)
+    train.add_argument("--format", choices=FORMATS, default="skops")
+    train.add_argument(
+        "--no-sample-data",
+        action="store_true",
+        help="store synthetic sample rows instead of real ones (private data)",
+    )
+
+    imp = commands.add_parser("import", help="turn pickled model (+ scaler) files into a bundle")
+    imp.add_argument("--model", required=True, type=Path, help="pickle/joblib model file")
+    imp.add_argument("--scaler", type=Path, help="pickle/joblib scaler applied before the model")
+    imp.add_argument("--features", type=csv_list, help="feature names in model order: a,b,c")
+    imp.add_argument("--out", required=True, type=Path)
+    imp.add_argument("--name")
+    imp.add_argument(
+        "--trust-pickle", action="store_true", help="allow unpickling (it runs code from the file)"
+    )
+
+    predict = commands.add_parser("predict", help="predict with a bundle, print JSON")
+    predict.add_argument("bundle", type=Path)
+    given = predict.add_mutually_exclusive_group(required=True)
+    given.add_argument("--json", dest="request", help="request JSON, e.g. '{\"instances\": [...]}'")
+    given.add_argument("--csv", type=Path, help="CSV file with a header row of feature names")
+    predict.add_argument("--probabilities", action="store_true", help="add class probabilities")
+    predict.add_argument("--trust-pickle", action="store_true", help="for joblib bundles")
+
+    info = commands.add_parser("info", help="show a bundle's model card")
+    info.add_argument("bundle", type=Path)
+    info.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    return {"train": cmd_train, "import": cmd_import, "predict": cmd_predict, "info": cmd_info}
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from sklambda.cli.console import err_console, metrics_table, out_console, progress
+    from sklambda.training import train
+
+    with progress(f"training {args.estimator} on {args.table or 'query'}…"):
+        result = train(
+            args.db,
+            table=args.table,
+            query=args.query,
+            target=args.target,
+            out=args.out,
+            name=args.name,
+            features=args.features,
+            task=args.task,
+            estimator=args.estimator,
+            seed=args.seed,
+            test_size=args.test_size,
+            format=args.format,
+            sample_data=not args.no_sample_data,
+        )
+    manifest = result.manifest
+    out = out_console()
+    out.print(
+        f"[bold]{manifest['name']}[/bold]: {manifest['task']} with "
+        f"{len(manifest['features'])} features → {result.bundle}"
+    )
+    out.print(metrics_table(result.metrics))
+    for note in result.notes:
+        err_console().print(f"[yellow]note:[/yellow] {note}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from sklambda.bundle.legacy import import_legacy
+
+    manifest = import_legacy(
+        args.model,
+        scaler=args.scaler,
+        features=args.features,
+        out=args.out,
+        name=args.name,
+        trust_pickle=args.trust_pickle,
+    )
+    names = [f["name"] for f in manifest["features"]]
+    print(f"{manifest['name']}: {manifest['task']} with features {names} → {args.out}")
+    return 0
+
+
+def csv_request(path: Path, manifest: dict[str, Any], probabilities: bool) -> dict[str, Any]:
+    """A CSV file as a request: numbers parsed per the manifest, empty cells as null."""
+    import csv
+
+    from sklambda.errors import SklambdaError
+    from sklambda.runtime.contract import RequestError
+
+    if not path.is_file():
+        raise SklambdaError(f"CSV file not found: {path}")
+    kinds = {f["name"]: f["type"] for f in manifest["features"]}
+    rows = []
+    with path.open(newline="") as handle:
+        for line, record in enumerate(csv.DictReader(handle), start=2):
+            row: dict[str, Any] = {}
+            for key, text in record.items():
+                if key is None:
+                    raise RequestError(
+                        "wrong_length", f"{path.name} line {line}: more values than header columns"
+                    )
+                if text is None or text == "":
+                    row[key] = None
+                elif kinds.get(key) == "number":
+                    try:
+                        row[key] = float(text)
+                    except ValueError:
+                        raise RequestError(
+                            "invalid_type",
+                            f'{path.name} line {line}, column "{key}": "{text}" is not a number',
+                            field=key,
+                        ) from None
+                else:
+                    row[key] = text
+            rows.append(row)
+    request: dict[str, Any] = {"instances": rows}
+    if probabilities:
+        request["return_probabilities"] = True
+    return request
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    import warnings
+
+    from sklambda.bundle.store import load
+    from sklambda.runtime.contract import parse_json
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = load(args.bundle, trust_pickle=args.trust_pickle)
+    for warning in caught:
+        print(f"sklambda: warning: {warning.message}", file=sys.stderr)
+    if args.csv is not None:
+        request = csv_request(args.csv, model.manifest, args.probabilities)
+    else:
+        request = parse_json(args.request)
+        if args.probabilities and isinstance(request, dict):
+            request["return_probabilities"] = True
+    print(json.dumps(model.respond(request)))
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from sklambda.bundle.format import read_manifest
+    from sklambda.cli.console import model_card, out_console
+
+    manifest = read_manifest(args.bundle)
+    if args.json:
+        print(json.dumps(manifest, indent=2))
+        return 0
+    console = out_console()
+    for part in model_card(manifest):
+        console.print(part)
+    return 0

@@ -1,0 +1,48 @@
+"""The ``build`` command: a bundle → a verified Lambda package."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def add_parsers(commands: Any) -> dict[str, Any]:
+    """Add ``build`` to ``commands`` (argparse subparsers); returns its handler."""
+    from sklambda.building.builder import RUNTIMES
+    from sklambda.building.targets import ARCHES, PYTHONS
+
+    build = commands.add_parser("build", help="build and verify a Lambda package for a bundle")
+    build.add_argument("bundle", type=Path)
+    build.add_argument("--out", required=True, type=Path, help="package directory to write")
+    build.add_argument("--runtime", choices=RUNTIMES, default="auto")
+    build.add_argument("--python", choices=PYTHONS, default=None, help="Lambda Python version")
+    build.add_argument("--arch", choices=ARCHES, default="x86_64")
+    build.add_argument("--trust-pickle", action="store_true", help="for joblib bundles")
+    build.add_argument(
+        "--image",
+        action="store_true",
+        help="write a container-image build context (DIST/image/) instead of zips",
+    )
+    return {"build": cmd_build}
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from sklambda.building.builder import build
+    from sklambda.cli.console import build_table, out_console, progress
+
+    with progress(f"building and verifying {args.bundle}…"):
+        result = build(
+            args.bundle,
+            args.out,
+            runtime=args.runtime,
+            python=args.python,
+            arch=args.arch,
+            trust_pickle=args.trust_pickle,
+            image=args.image,
+        )
+    console = out_console()
+    for part in build_table(result.report):
+        console.print(part)
+    console.print(f"package: {result.dist}")
+    return 0

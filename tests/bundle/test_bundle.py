@@ -1,0 +1,226 @@
+"""The bundle on disk: integrity, format versions, safe loading, atomic writes, save()."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sklambda
+from sklambda.bundle.format import read_manifest, read_sample
+from sklambda.errors import BundleError, UntrustedModelError
+
+
+@pytest.fixture
+def bundle_copy(diabetes_bundle: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(diabetes_bundle, tmp_path / "copy"))
+
+
+def test_manifest_records_the_contract(diabetes_bundle: Path) -> None:
+    manifest = read_manifest(diabetes_bundle)
+    assert manifest["format_version"] == 1
+    assert manifest["task"] == "regression"
+    assert [f["name"] for f in manifest["features"]] == [
+        "age",
+        "sex",
+        "bmi",
+        "bp",
+        "s1",
+        "s2",
+        "s3",
+        "s4",
+        "s5",
+        "s6",
+    ]
+    age = manifest["features"][0]
+    assert (age["type"], age["min"], age["max"]) == ("number", 19.0, 79.0)
+    assert manifest["target"] == {"name": "progression", "dtype": "float64"}
+    assert set(manifest["versions"]) >= {"python", "sklearn", "numpy", "scipy", "sklambda"}
+    assert set(manifest["files"]) == {"model.skops", "sample.json"}
+    assert manifest["model"] == {"file": "model.skops", "format": "skops"}
+    assert manifest["training"]["source"] == {"url": "diabetes.db", "table": "patients"}
+    assert manifest["created_at"].endswith("+00:00")
+
+
+def test_edited_model_file_is_refused(bundle_copy: Path) -> None:
+    with (bundle_copy / "model.skops").open("ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(BundleError, match="model.skops does not match its sha256"):
+        sklambda.load(bundle_copy)
+
+
+def test_missing_file_is_refused(bundle_copy: Path) -> None:
+    (bundle_copy / "sample.json").unlink()
+    with pytest.raises(BundleError, match="sample.json is missing"):
+        sklambda.load(bundle_copy)
+
+
+def test_bundle_from_a_newer_sklambda_is_refused(bundle_copy: Path) -> None:
+    manifest = json.loads((bundle_copy / "manifest.json").read_text())
+    manifest["format_version"] = 99
+    (bundle_copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(BundleError, match="newer sklambda.*format 99.*upgrade sklambda"):
+        sklambda.load(bundle_copy)
+
+
+def test_not_a_bundle(tmp_path: Path) -> None:
+    with pytest.raises(BundleError, match="bundle not found"):
+        sklambda.load(tmp_path / "nothing")
+    with pytest.raises(BundleError, match="no manifest.json"):
+        sklambda.load(tmp_path)
+
+
+def _save_custom(tmp_path: Path, func: object) -> tuple[Path, object]:
+    from sklearn.linear_model import LinearRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    X = pd.DataFrame({"a": np.linspace(1, 5, 20), "b": np.linspace(2, 3, 20)})
+    est = Pipeline([("f", FunctionTransformer(func)), ("m", LinearRegression())])
+    est.fit(X, X["a"] * 2 + X["b"])
+    sklambda.save(est, tmp_path / "custom", X_sample=X)
+    return tmp_path / "custom", est
+
+
+def test_functions_inside_a_model_are_refused_and_named(tmp_path: Path) -> None:
+    path, est = _save_custom(tmp_path, np.log1p)
+    with pytest.raises(UntrustedModelError, match=r"does not trust: numpy\.log1p"):
+        sklambda.load(path)
+    model = sklambda.load(path, trusted_types=("numpy.log1p",))
+    row = pd.DataFrame({"a": [1.0], "b": [2.0]})
+    assert model.predict([[1.0, 2.0]]) == list(est.predict(row))
+
+
+def test_the_types_written_in_the_bundle_are_never_trusted(tmp_path: Path) -> None:
+    """A function skops would only flag is refused by name, whatever the file claims."""
+    import copy
+
+    path, _ = _save_custom(tmp_path, copy.copy)
+    with pytest.raises(UntrustedModelError, match=r"copy\.copy"):
+        sklambda.load(path)
+
+
+def test_joblib_bundle_needs_trust(houses_db: Path, tmp_path: Path) -> None:
+    sklambda.train(
+        str(houses_db),
+        table="houses",
+        target="price",
+        features=["rooms", "area"],
+        format="joblib",
+        out=tmp_path / "j",
+    )
+    assert (tmp_path / "j" / "model.joblib").is_file()
+    with pytest.raises(UntrustedModelError, match="model.joblib is a pickle.*trust_pickle=True"):
+        sklambda.load(tmp_path / "j")
+    model = sklambda.load(tmp_path / "j", trust_pickle=True)
+    assert len(model.predict([[3, 80.0]])) == 1
+
+
+def test_failed_write_leaves_the_old_bundle_intact(bundle_copy: Path) -> None:
+    before = {p.name: p.read_bytes() for p in bundle_copy.iterdir()}
+    frame = pd.DataFrame({"x": range(20), "y": range(20)})
+    with pytest.raises(BundleError):
+        sklambda.train(frame=frame, target="y", out=bundle_copy, name="bad name!")
+    assert {p.name: p.read_bytes() for p in bundle_copy.iterdir()} == before
+    assert [p.name for p in bundle_copy.parent.iterdir()] == ["copy"]  # no staging left behind
+
+
+def test_rewriting_a_bundle_replaces_it(bundle_copy: Path) -> None:
+    frame = pd.DataFrame({"x": np.arange(20.0), "y": np.arange(20.0) * 3})
+    result = sklambda.train(frame=frame, target="y", out=bundle_copy, name="tiny")
+    assert read_manifest(bundle_copy)["name"] == "tiny"
+    assert result.manifest["features"][0]["name"] == "x"
+
+
+def test_refuses_to_overwrite_a_directory_it_did_not_write(tmp_path: Path) -> None:
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.tex").write_text("years of work")
+    frame = pd.DataFrame({"x": np.arange(20.0), "y": np.arange(20.0)})
+    with pytest.raises(BundleError, match="is not a sklambda bundle"):
+        sklambda.train(frame=frame, target="y", out=tmp_path / "mine")
+    assert (tmp_path / "mine" / "thesis.tex").read_text() == "years of work"
+
+
+def test_save_any_fitted_estimator_with_a_frame(houses_frame: pd.DataFrame, tmp_path: Path) -> None:
+    from sklearn.ensemble import RandomForestClassifier
+
+    X = houses_frame[["rooms", "area"]]
+    est = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, houses_frame["band"])
+    manifest = sklambda.save(est, tmp_path / "rf", X_sample=X, name="bands")
+    assert manifest["task"] == "classification"
+    assert manifest["classes"] == ["high", "low"]
+    assert manifest["sample"]["synthetic"] is False
+    model = sklambda.load(tmp_path / "rf")
+    assert model.predict(X.head(7)) == list(est.predict(X.head(7)))
+
+
+def test_save_with_feature_names_uses_synthetic_sample(tmp_path: Path) -> None:
+    from sklearn.linear_model import Ridge
+
+    est = Ridge().fit(np.random.default_rng(0).random((30, 3)), np.arange(30.0))
+    manifest = sklambda.save(est, tmp_path / "r", X_sample=["a", "b", "c"])
+    assert manifest["sample"]["synthetic"] is True
+    model = sklambda.load(tmp_path / "r")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert model.predict([{"a": 1, "b": 2, "c": 3}]) == pytest.approx(
+            est.predict(np.array([[1.0, 2.0, 3.0]]))
+        )
+
+
+def test_save_refuses_unfitted_and_mismatched(tmp_path: Path) -> None:
+    from sklearn.linear_model import LinearRegression
+
+    with pytest.raises(BundleError, match="not fitted yet; call fit"):
+        sklambda.save(LinearRegression(), tmp_path / "u", X_sample=["a"])
+    est = LinearRegression().fit(np.ones((5, 2)), np.arange(5.0))
+    with pytest.raises(BundleError, match="expects 2 features but 3"):
+        sklambda.save(est, tmp_path / "m", X_sample=["a", "b", "c"])
+
+
+def test_version_skew_warns_when_loading(bundle_copy: Path) -> None:
+    manifest = json.loads((bundle_copy / "manifest.json").read_text())
+    manifest["versions"]["sklearn"] = "0.24.2"
+    (bundle_copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.warns(sklambda.SklambdaVersionWarning, match="sklearn 0.24.2"):
+        sklambda.load(bundle_copy)
+
+
+def test_same_model_same_version_regardless_of_save_time(
+    houses_frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    from sklearn.linear_model import Ridge
+
+    X = houses_frame[["rooms", "area"]]
+    est = Ridge().fit(X, houses_frame["price"])
+    a = sklambda.save(est, tmp_path / "a", X_sample=X)
+    b = sklambda.save(est, tmp_path / "b", X_sample=X)
+    c = sklambda.save(Ridge(alpha=3).fit(X, houses_frame["price"]), tmp_path / "c", X_sample=X)
+    assert a["version"] == b["version"] != c["version"]
+
+
+def test_no_sample_data_stores_synthetic_rows_only(
+    houses_db: Path, houses_frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    result = sklambda.train(
+        str(houses_db),
+        table="houses",
+        target="price",
+        features=["rooms", "area", "district"],
+        sample_data=False,
+        out=tmp_path / "private",
+    )
+    sample = read_sample(tmp_path / "private")
+    assert result.manifest["sample"]["synthetic"] is True and sample["synthetic"] is True
+    real = {tuple(r) for r in houses_frame[["rooms", "area", "district"]].itertuples(index=False)}
+    rows = [(r["rooms"], r["area"], r["district"]) for r in sample["rows"]]
+    assert not real.intersection(rows)  # no training row was stored
+    for rooms, area, district in rows:  # but every row is inside the recorded ranges
+        assert 1 <= rooms <= 6 and houses_frame["area"].min() <= area <= houses_frame["area"].max()
+        assert district in {"centre", "north", "south"}
+    assert sklambda.load(tmp_path / "private").predict(sample["rows"]) == sample["predictions"]

@@ -1,0 +1,270 @@
+"""The `sklambda` command as a user runs it: exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sklambda.cli import main
+from tests.support.cli import run_cli
+
+
+class Result:
+    def __init__(self, returncode: int, stdout: str, stderr: str):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+def run_inprocess(capsys: pytest.CaptureFixture[str], *args: str) -> Result:
+    """The same `main()` the console script runs, without paying for a new interpreter."""
+    try:
+        code = main(list(args))
+    except SystemExit as exc:  # argparse exits on bad arguments
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    return Result(code, captured.out, captured.err)
+
+
+def _one_line_error(result, *words: str) -> None:  # type: ignore[no-untyped-def]
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+def test_train_info_predict(houses_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "houses"
+    result = run_cli(
+        "train",
+        "--db",
+        str(houses_db),
+        "--table",
+        "houses",
+        "--target",
+        "price",
+        "--features",
+        "rooms,area,age,district",
+        "--out",
+        str(out),
+        "--estimator",
+        "ridge",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "r2" in result.stdout and "rmse" in result.stdout and "houses" in result.stdout
+
+    info = run_cli("info", str(out))
+    assert info.returncode == 0
+    for word in ("district", "centre", "regression", "sklearn", "r2"):
+        assert word in info.stdout
+
+    request = {"instances": [{"rooms": 3, "area": 80, "age": None, "district": "north"}]}
+    predicted = run_cli("predict", str(out), "--json", json.dumps(request))
+    assert predicted.returncode == 0, predicted.stderr
+    body = json.loads(predicted.stdout)
+    assert len(body["predictions"]) == 1 and isinstance(body["predictions"][0], float)
+    assert body["model"]["name"] == "houses"
+    assert predicted.stderr == ""
+
+
+def test_predict_csv_with_probabilities(houses_classifier: Path, tmp_path: Path) -> None:
+    csv = tmp_path / "rows.csv"
+    csv.write_text("rooms,area,age,district\n3,80,,north\n6,150,2,centre\n")
+    result = run_cli("predict", str(houses_classifier), "--csv", str(csv), "--probabilities")
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert body["predictions"] == ["low", "high"]
+    assert [set(p) for p in body["probabilities"]] == [{"high", "low"}] * 2
+    assert all(abs(sum(p.values()) - 1) < 1e-9 for p in body["probabilities"])
+
+
+def test_legacy_request_shape_gets_legacy_keys(houses_classifier: Path) -> None:
+    request = {"input": [[3, 80, 10, "north"]], "return_probabilities": True}
+    result = run_cli("predict", str(houses_classifier), "--json", json.dumps(request))
+    body = json.loads(result.stdout)
+    assert body["prediction"] == body["predictions"] == ["low"]
+    assert "probabilities" in body
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (
+            ["train", "--db", "nope.db", "--table", "t", "--target", "y", "--out", "o"],
+            ["database file not found: nope.db"],
+        ),
+        (
+            ["train", "--db", "{db}", "--table", "nope", "--target", "y", "--out", "o"],
+            ['table "nope" not found', "houses"],
+        ),
+        (
+            ["train", "--db", "{db}", "--table", "empty_table", "--target", "a", "--out", "o"],
+            ["returned no rows"],
+        ),
+        (
+            ["train", "--db", "{db}", "--table", "houses", "--target", "nope", "--out", "o"],
+            ['target column "nope" not found'],
+        ),
+        (
+            ["train", "--db", "{db}", "--table", "houses", "--target", "age", "--out", "o"],
+            ["missing value"],
+        ),
+        (
+            [
+                "train",
+                "--db",
+                "{db}",
+                "--table",
+                "houses",
+                "--target",
+                "band",
+                "--task",
+                "regression",
+                "--out",
+                "o",
+            ],
+            ["is not numeric"],
+        ),
+        (
+            [
+                "train",
+                "--db",
+                "{db}",
+                "--table",
+                "houses",
+                "--target",
+                "price",
+                "--test-size",
+                "2",
+                "--out",
+                "o",
+            ],
+            ["--test-size", "between 0 and 1"],
+        ),
+        (
+            ["train", "--db", "{db}", "--target", "price", "--out", "o"],
+            ["one of the arguments --table --query is required"],
+        ),
+        (
+            [
+                "train",
+                "--db",
+                "{db}",
+                "--table",
+                "houses",
+                "--target",
+                "price",
+                "--estimator",
+                "svm",
+                "--out",
+                "o",
+            ],
+            ["invalid choice: 'svm'", "random-forest"],
+        ),
+        (["nonsense"], ["invalid choice"]),
+        (
+            ["import", "--model", "{tmp}/m.sav", "--features", "a", "--out", "{tmp}/o"],
+            ["m.sav is a pickle", "--trust-pickle"],
+        ),
+        (["predict", "{tmp}/nothing", "--json", "{{}}"], ["bundle not found"]),
+    ],
+)
+def test_errors_are_one_line_and_exit_2(
+    args: list[str],
+    words: list[str],
+    houses_db: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (tmp_path / "m.sav").write_bytes(b"not really a pickle")
+    monkeypatch.chdir(tmp_path)
+    filled = [a.format(db=houses_db, tmp=tmp_path) for a in args]
+    result = run_inprocess(capsys, *filled)
+    _one_line_error(result, *words)
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    ("request_", "words"),
+    [
+        ('{"instances": [{"rooms": 3}]}', ["missing_feature", "instances[0].area"]),
+        ('{"instances": [[1, 2]]}', ["wrong_length", "expected 4 values"]),
+        ('{"instances": [[NaN, 2, 3, "north"]]}', ["non_finite"]),
+        ("{not json", ["invalid_json"]),
+        ('{"instances": [[1, 2, 3, "mars"]]}', ["unknown_category", "mars"]),
+    ],
+)
+def test_invalid_predict_requests(
+    houses_classifier: Path, request_: str, words: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = run_inprocess(capsys, "predict", str(houses_classifier), "--json", request_)
+    _one_line_error(result, *words)
+
+
+def test_damaged_and_newer_bundles(
+    diabetes_bundle: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    damaged = Path(shutil.copytree(diabetes_bundle, tmp_path / "d"))
+    (damaged / "sample.json").write_text("{}")
+    result = run_inprocess(capsys, "info", str(damaged))
+    _one_line_error(result, "sample.json does not match its sha256")
+
+    newer = Path(shutil.copytree(diabetes_bundle, tmp_path / "n"))
+    manifest = json.loads((newer / "manifest.json").read_text())
+    manifest["format_version"] = 2
+    (newer / "manifest.json").write_text(json.dumps(manifest))
+    _one_line_error(run_inprocess(capsys, "predict", str(newer), "--json", "{}"), "newer sklambda")
+
+
+def test_csv_with_text_in_a_number_column(
+    diabetes_bundle: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = tmp_path / "bad.csv"
+    csv.write_text("age,sex,bmi,bp,s1,s2,s3,s4,s5,s6\n59,two,32,101,157,93,38,4,4.8,87\n")
+    result = run_inprocess(capsys, "predict", str(diabetes_bundle), "--csv", str(csv))
+    _one_line_error(result, 'line 2, column "sex": "two" is not a number')
+
+
+def test_import_cli_with_trust(tmp_path: Path) -> None:
+    import pickle
+
+    import numpy as np
+    from sklearn.linear_model import LinearRegression
+    from sklearn.preprocessing import StandardScaler
+
+    X = np.random.default_rng(0).random((30, 2))
+    scaler = StandardScaler().fit(X)
+    model = LinearRegression().fit(scaler.transform(X), X @ [1.0, 2.0])
+    (tmp_path / "scaler.pkl").write_bytes(pickle.dumps(scaler))
+    (tmp_path / "model.sav").write_bytes(pickle.dumps(model))
+    result = run_cli(
+        "import",
+        "--model",
+        str(tmp_path / "model.sav"),
+        "--scaler",
+        str(tmp_path / "scaler.pkl"),
+        "--features",
+        "a,b",
+        "--out",
+        str(tmp_path / "b"),
+        "--trust-pickle",
+    )
+    assert result.returncode == 0, result.stderr
+    predicted = run_cli("predict", str(tmp_path / "b"), "--json", '{"a": 0.5, "b": 0.25}')
+    assert json.loads(predicted.stdout)["predictions"] == pytest.approx([1.0])
+
+
+def test_one_subprocess_error_really_exits_2_with_one_line(tmp_path: Path) -> None:
+    result = run_cli("predict", str(tmp_path / "nothing"), "--json", "{}")
+    _one_line_error(result, "bundle not found")
+
+
+def test_help_lists_commands() -> None:
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for command in ("train", "import", "predict", "info"):
+        assert command in result.stdout

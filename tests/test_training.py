@@ -1,0 +1,219 @@
+"""Training: the pipeline sklambda fits, its metrics, determinism, and the errors users hit."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sklambda
+from sklambda.bundle.format import read_sample
+from sklambda.errors import DataError, TrainError
+from sklambda.training import ESTIMATORS, build_pipeline, infer_task, prepare, split
+
+
+def test_bundle_predicts_what_the_same_pipeline_fitted_by_hand_predicts(
+    diabetes_db: Path, diabetes_bundle: Path
+) -> None:
+    from sklearn.linear_model import LinearRegression
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    frame = sklambda.data.load_frame(str(diabetes_db), table="patients")
+    X, y = frame.drop(columns="progression").astype(float), frame["progression"].astype(float)
+    X_train, X_test, y_train, _ = train_test_split(X, y, test_size=0.2, random_state=0)
+    by_hand = Pipeline([("scaler", StandardScaler()), ("model", LinearRegression())])
+    by_hand.fit(X_train, y_train)
+
+    model = sklambda.load(diabetes_bundle)
+    ours = model.predict(X_test)
+    np.testing.assert_allclose(ours, by_hand.predict(X_test), rtol=1e-12, atol=0)
+    assert model.manifest["metrics"]["n_test"] == len(X_test)
+
+
+def test_bundle_reloads_in_a_fresh_process(diabetes_bundle: Path) -> None:
+    model = sklambda.load(diabetes_bundle)
+    sample = read_sample(diabetes_bundle)
+    here = model.predict(sample["rows"])
+    code = (
+        "import json, sys, sklambda; m = sklambda.load(sys.argv[1]); "
+        "rows = json.load(open(sys.argv[1] + '/sample.json'))['rows']; "
+        "print(json.dumps(m.predict(rows)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(diabetes_bundle)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(out.stdout) == here == sample["predictions"]
+    assert out.stderr == ""
+
+
+def test_metrics_are_the_regression_set(diabetes_bundle: Path) -> None:
+    metrics = sklambda.load(diabetes_bundle).manifest["metrics"]
+    assert set(metrics) == {"r2", "mae", "rmse", "n_train", "n_test"}
+    assert 0.2 < metrics["r2"] < 0.7  # a linear model on diabetes explains some, not all
+    assert metrics["rmse"] >= metrics["mae"] > 0
+
+
+def test_same_seed_same_model_other_seed_other_split(houses_db: Path, tmp_path: Path) -> None:
+    common = {
+        "table": "houses",
+        "target": "price",
+        "features": ["rooms", "area", "age", "district"],
+    }
+    a = sklambda.train(str(houses_db), out=tmp_path / "a", **common)
+    b = sklambda.train(str(houses_db), out=tmp_path / "b", **common)
+    c = sklambda.train(str(houses_db), out=tmp_path / "c", seed=1, **common)
+    assert a.manifest["version"] == b.manifest["version"]
+    assert a.metrics == b.metrics
+    assert a.metrics != c.metrics
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+def test_every_estimator_round_trips_through_skops(
+    estimator: str, houses_db: Path, houses_frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    task = "regression" if estimator in {"lasso", "elastic-net"} else "classification"
+    target = "price" if task == "regression" else "band"
+    result = sklambda.train(
+        str(houses_db),
+        table="houses",
+        target=target,
+        features=["rooms", "area", "age", "district"],
+        estimator=estimator,
+        task=task,
+        out=tmp_path / estimator,
+    )
+    assert (tmp_path / estimator / "model.skops").is_file()
+    model = sklambda.load(tmp_path / estimator)
+    sample = read_sample(tmp_path / estimator)
+    assert model.predict(sample["rows"]) == sample["predictions"]
+    if result.manifest["probabilities"]:
+        np.testing.assert_allclose(model.predict_proba(sample["rows"]), sample["probabilities"])
+    # the whole table, with its missing values and text, goes through the loaded model
+    X = houses_frame[["rooms", "area", "age", "district"]]
+    assert len(model.predict(X)) == len(X)
+
+
+@pytest.mark.parametrize(
+    "estimator", ["linear", "ridge", "random-forest", "gradient-boosting", "mlp"]
+)
+def test_regression_estimators_round_trip(
+    estimator: str, diabetes_db: Path, tmp_path: Path
+) -> None:
+    sklambda.train(
+        str(diabetes_db),
+        table="patients",
+        target="progression",
+        estimator=estimator,
+        out=tmp_path / "m",
+    )
+    model = sklambda.load(tmp_path / "m")
+    sample = read_sample(tmp_path / "m")
+    np.testing.assert_allclose(model.predict(sample["rows"]), sample["predictions"], rtol=1e-12)
+
+
+def test_mixed_table_gets_imputers_and_one_hot(houses_frame: pd.DataFrame) -> None:
+    X, y, task, specs = prepare(houses_frame, "price", ["rooms", "area", "age", "district"], "auto")
+    assert task == "regression"
+    kinds = {s["name"]: (s["type"], s["nullable"]) for s in specs}
+    assert kinds == {
+        "rooms": ("number", False),
+        "area": ("number", False),
+        "age": ("number", True),
+        "district": ("string", True),
+    }
+    assert next(s for s in specs if s["name"] == "district")["categories"] == [
+        "centre",
+        "north",
+        "south",
+    ]
+    pipeline = build_pipeline(specs, task)
+    pre = pipeline.named_steps["preprocess"]
+    assert [name for name, _, _ in pre.transformers] == ["num", "num_missing", "cat"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no feature-name or dtype warnings on our own data
+        pipeline.fit(X, y)
+        pipeline.predict(X)
+
+
+def test_classic_pipeline_for_clean_numeric_data(diabetes_db: Path) -> None:
+    frame = sklambda.data.load_frame(str(diabetes_db), table="patients")
+    _, _, task, specs = prepare(frame, "progression", None, "auto")
+    steps = [type(s).__name__ for _, s in build_pipeline(specs, task).steps]
+    assert steps == ["StandardScaler", "LinearRegression"]
+
+
+@pytest.mark.parametrize(
+    ("values", "task"),
+    [
+        ([0.5, 1.25, 3.0] * 10, "regression"),
+        (list(range(30)), "regression"),
+        ([0, 1, 2] * 10, "classification"),
+        (["a", "b"] * 15, "classification"),
+        ([True, False] * 15, "classification"),
+    ],
+)
+def test_task_inference(values: list[object], task: str) -> None:
+    assert infer_task(pd.Series(values)) == task
+
+
+def test_classification_split_is_stratified(houses_frame: pd.DataFrame) -> None:
+    X, y, task, _ = prepare(houses_frame, "band", ["rooms", "area"], "auto")
+    _, _, y_train, y_test = split(X, y, task, 0.25, 0)
+    assert abs(y_train.eq("high").mean() - y_test.eq("high").mean()) < 0.03
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"target": "nope"}, TrainError, 'target column "nope" not found; columns: rooms'),
+        ({"target": "price", "features": ["rooms", "zz"]}, TrainError, 'feature column "zz"'),
+        ({"target": "price", "features": ["price"]}, TrainError, "cannot also be a feature"),
+        ({"target": "band", "task": "regression"}, TrainError, "is not numeric"),
+        (
+            {"target": "price", "task": "classification", "estimator": "lasso"},
+            TrainError,
+            "regression only",
+        ),
+        ({"target": "price", "test_size": 1.5}, TrainError, "between 0 and 1"),
+    ],
+)
+def test_training_errors_name_the_problem(
+    houses_db: Path, tmp_path: Path, kwargs: dict, error: type, message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        sklambda.train(str(houses_db), table="houses", out=tmp_path / "x", **kwargs)
+    assert not (tmp_path / "x").exists()
+
+
+def test_target_with_missing_values_is_refused(houses_db: Path, tmp_path: Path) -> None:
+    with pytest.raises(TrainError, match=r'"age" has \d+ missing value\(s\).*IS NOT NULL'):
+        sklambda.train(str(houses_db), table="houses", target="age", out=tmp_path / "x")
+
+
+def test_single_class_target_is_refused(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"x": range(20), "y": ["a"] * 20})
+    with pytest.raises(TrainError, match="single value"):
+        sklambda.train(frame=frame, target="y", task="classification", out=tmp_path / "x")
+
+
+def test_id_like_text_column_is_refused(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"id": [f"u{i}" for i in range(1200)], "y": np.arange(1200.0) / 7})
+    with pytest.raises(DataError, match='"id" has 1200 distinct text values'):
+        sklambda.train(frame=frame, target="y", out=tmp_path / "x")
+
+
+def test_date_column_is_refused(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"d": pd.date_range("2026-01-01", periods=30), "y": np.arange(30.0) / 3})
+    with pytest.raises(DataError, match='column "d" has type datetime64'):
+        sklambda.train(frame=frame, target="y", out=tmp_path / "x")
