@@ -238,6 +238,46 @@ def test_boto3_invoke(basic_server: LocalServer, name: str) -> None:
     assert response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"] == payload["request_id"]
 
 
+def test_boto3_invoke_with_log_tail(basic_server: LocalServer) -> None:
+    """``LogType=Tail``: the invocation's own log, START to REPORT, base64 in ``LogResult``."""
+    import base64
+
+    client = lambda_client(basic_server)
+    response = client.invoke(
+        FunctionName="basic", Payload=json.dumps({"action": "echo"}), LogType="Tail"
+    )
+    request_id = json.loads(response["Payload"].read())["request_id"]
+    tail = base64.b64decode(response["LogResult"]).decode()
+    lines = tail.splitlines()
+    assert lines[0] == f"START RequestId: {request_id} Version: $LATEST"
+    assert f"handling echo {request_id}" in tail  # what the handler printed
+    assert lines[-2] == f"END RequestId: {request_id}"
+    assert lines[-1].startswith(f"REPORT RequestId: {request_id}\tDuration: ")
+    assert "Billed Duration: " in lines[-1] and "Max Memory Used: " in lines[-1]
+    # Without LogType there is no LogResult, as on AWS.
+    plain = client.invoke(FunctionName="basic", Payload=json.dumps({"action": "echo"}))
+    assert "LogResult" not in plain
+
+
+def test_the_log_tail_is_the_last_4_kb() -> None:
+    from sklambda.local.function import InvokeResult
+    from sklambda.local.report import Report
+
+    report = Report.build(
+        request_id="r",
+        duration_ms=1.0,
+        memory_size_mb=128,
+        max_memory_used_mb=1,
+        init_duration_ms=None,
+        log_stream="s",
+    )
+    lines = tuple(f"line {i:05d}" for i in range(1000))
+    result = InvokeResult(None, None, report, b"", lines)
+    tail = result.log_tail()
+    assert len(tail.encode()) == 4096
+    assert tail.endswith("line 00999\n")
+
+
 def test_boto3_invoke_function_error(basic_server: LocalServer) -> None:
     response = lambda_client(basic_server).invoke(
         FunctionName="basic", Payload=json.dumps({"action": "raise"})

@@ -26,12 +26,14 @@ from sklambda.local.environment import (
 )
 from sklambda.local.errors import RequestTooLargeError, SettingsError
 from sklambda.local.interpreters import Interpreter, find_interpreter, host_version, inspect_python
-from sklambda.local.logs import LogSink
+from sklambda.local.logs import LogLine, LogSink
 from sklambda.local.pool import EnvironmentPool
 from sklambda.local.report import Report
 from sklambda.local.runtime_api import MAX_PAYLOAD_BYTES, Invocation
 
-__all__ = ["ACCOUNT_ID", "EnvironmentInfo", "InvokeResult", "LocalFunction"]
+LOG_TAIL_BYTES = 4096  # LogType=Tail returns the last 4 KB of the invocation's log
+
+__all__ = ["ACCOUNT_ID", "Enforcement", "EnvironmentInfo", "InvokeResult", "LocalFunction"]
 
 ACCOUNT_ID = "123456789012"
 # An idle environment found dead is replaced by a fresh one; more than a couple in a row means
@@ -62,10 +64,18 @@ class InvokeResult:
     error: str | None
     report: Report
     raw: bytes
+    log_lines: tuple[str, ...] = ()
+    """The invocation's log as CloudWatch would store it: START, what the function printed
+    while it ran, END, REPORT."""
 
     @property
     def request_id(self) -> str:
         return self.report.request_id
+
+    def log_tail(self, limit: int = LOG_TAIL_BYTES) -> str:
+        """The last ``limit`` bytes of :attr:`log_lines`, as ``LogType=Tail`` returns them."""
+        text = "".join(f"{line}\n" for line in self.log_lines).encode()
+        return text[-limit:].decode("utf-8", "replace")
 
 
 @dataclass(frozen=True)
@@ -189,6 +199,9 @@ class LocalFunction:
             memory_cgroup=memory_cgroup,
         )
         self._on_log = on_log
+        # Lines by request id while an invoke runs, for InvokeResult.log_lines (LogType=Tail).
+        self._captured: dict[str, list[str]] = {}
+        self._captured_lock = threading.Lock()
         sweep_orphaned_workdirs()
         sweep_cgroups()
         self.enforcement = _enforcement(memory, cpu_share, memory_cgroup)
@@ -199,13 +212,22 @@ class LocalFunction:
         self._finalizer = weakref.finalize(self, self._pool.close)
 
     def _new_environment(self) -> Environment:
-        env = Environment(self._spec, on_log=self._on_log, on_exit=self._pool.environment_exited)
+        env = Environment(self._spec, on_log=self._log, on_exit=self._pool.environment_exited)
         try:
             env.start()
         except BaseException:
             env.close()
             raise
         return env
+
+    def _log(self, line: LogLine) -> None:
+        if line.request_id is not None:
+            with self._captured_lock:
+                captured = self._captured.get(line.request_id)
+                if captured is not None:
+                    captured.append(line.text)
+        if self._on_log is not None:
+            self._on_log(line)
 
     # -- invoking ------------------------------------------------------------------------------
 
@@ -245,6 +267,8 @@ class LocalFunction:
                 request_id=request_id,
             )
             request_id = invocation.request_id
+            with self._captured_lock:
+                self._captured.setdefault(request_id, [])
             env = self._pool.acquire(self.max_wait)
             try:
                 result = env.run(invocation)
@@ -252,6 +276,8 @@ class LocalFunction:
                 self._pool.release(env)
             if not result.stale:
                 break
+        with self._captured_lock:
+            lines = tuple(self._captured.pop(request_id, ()))
         with self._reports_lock:
             self._reports.append(result.report)
         if self._on_report is not None:
@@ -261,7 +287,7 @@ class LocalFunction:
             decoded = json.loads(raw) if raw else None
         except ValueError:
             decoded = None
-        return InvokeResult(decoded, result.outcome.error_type, result.report, raw)
+        return InvokeResult(decoded, result.outcome.error_type, result.report, raw, lines)
 
     # -- inspection ----------------------------------------------------------------------------
 

@@ -369,11 +369,15 @@ class _FrontHandler(BaseHTTPRequestHandler):
         except RequestTooLargeError as exc:
             self._api_error(413, "RequestTooLargeException", str(exc))
             return
-        self._send(_invoke_response(result), result.request_id)
+        self._send(_invoke_response(result, self.headers.get("X-Amz-Log-Type")), result.request_id)
 
 
-def _invoke_response(result: InvokeResult) -> HttpResponse:
+def _invoke_response(result: InvokeResult, log_type: str | None) -> HttpResponse:
     headers = [("Content-Type", "application/json"), ("X-Amz-Executed-Version", "$LATEST")]
     if result.error is not None:
         headers.append(("X-Amz-Function-Error", "Unhandled"))
+    if log_type == "Tail":
+        # The last 4 KB of the invocation's log, base64 (boto3 returns it as LogResult).
+        tail = base64.b64encode(result.log_tail().encode()).decode()
+        headers.append(("X-Amz-Log-Result", tail))
     return HttpResponse(200, headers, result.raw)
