@@ -200,3 +200,195 @@ def build_table(report: dict[str, Any]) -> list[Any]:
     layer = report.get("layer_packages") or {}
     extra = [f"layer: {', '.join(f'{k} {v}' for k, v in layer.items())}"] if layer else []
     return [*parts, proof, pyc, *extra, *(f"[yellow]note:[/yellow] {n}" for n in report["notes"])]
+
+
+# -- bench, tune, cost -------------------------------------------------------------------------
+
+
+class ProgressBar:
+    """A progress bar on stderr that follows ``bench``/``tune``'s ``on_progress`` events."""
+
+    def __init__(self, bar: Any, task: Any) -> None:
+        self._bar = bar
+        self._task = task
+
+    def update(self, event: Any) -> None:
+        if self._bar is not None:
+            total = event.total or None
+            self._bar.update(
+                self._task, completed=event.done, total=total, description=event.message
+            )
+
+
+@contextlib.contextmanager
+def progress_bar(message: str) -> Iterator[ProgressBar]:
+    """``with progress_bar("…") as p: bench(..., on_progress=p.update)`` (silent off a terminal)."""
+    console = err_console()
+    if not console.is_terminal:
+        yield ProgressBar(None, None)
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        yield ProgressBar(bar, bar.add_task(message, total=None))
+
+
+def _ms(stat: dict[str, Any] | None, key: str = "p50") -> str:
+    if not stat:
+        return "—"
+    value = stat[key]
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
+def _cpu(size: dict[str, Any]) -> str:
+    share = size["cpu_share"]
+    if share["applied"]:
+        return f"{share['vcpus']:.2f} vCPU"
+    return "[yellow]not throttled[/yellow]"
+
+
+def bench_table(document: dict[str, Any]) -> list[Any]:
+    """The renderables of `sklambda bench`: one row per package and memory size, then notes."""
+    from rich.table import Table
+
+    where = {p.get("where") for p in document["packages"]}
+    table = Table(
+        title="latency, ms (cold = INIT + duration; n samples each)",
+        title_justify="left",
+    )
+    for column in (
+        "package",
+        "memory",
+        "CPU",
+        "cold p50",
+        "p90",
+        "p99",
+        "warm p50",
+        "p90",
+        "p99",
+        "init p50",
+        "max mem",
+    ):
+        table.add_column(column, justify="left" if column == "package" else "right")
+    for package in document["packages"]:
+        for size in package["sizes"]:
+            cold, warm = size["cold_ms"], size["warm_ms"]
+            table.add_row(
+                package["name"],
+                f"{size['memory_mb']:,} MB",
+                _cpu(size),
+                _ms(cold),
+                _ms(cold, "p90"),
+                _ms(cold, "p99"),
+                _ms(warm),
+                _ms(warm, "p90"),
+                _ms(warm, "p99"),
+                "—" if size["init_ms"] is None else _ms({"p50": size["init_ms"]}),
+                "—" if size["max_memory_mb"] is None else f"{size['max_memory_mb']} MB",
+            )
+            for error in size["errors"]:
+                table.add_row("", "", "", f"[red]{error}[/red]", *[""] * 7)
+    counts = {(s["cold_ms"] or {}).get("n", 0) for p in document["packages"] for s in p["sizes"]}
+    caption = f"{'deployed' if where == {'deployed'} else 'local'}; cold n = "
+    table.caption = caption + ", ".join(str(c) for c in sorted(counts))
+    return [table, *(f"[yellow]note:[/yellow] {n}" for n in document["notes"])]
+
+
+def tune_table(document: dict[str, Any]) -> list[Any]:
+    """The renderables of `sklambda tune`: each size priced and scored, the recommendation."""
+    from rich.table import Table
+
+    package = document["packages"][0]
+    tune = document["tune"]
+    chosen = document["recommended_memory_mb"]
+    table = Table(
+        title=f"{package['name']}: memory sizes ({tune['arch']}, {tune['region']} prices)",
+        title_justify="left",
+    )
+    for column in (
+        "memory",
+        "CPU",
+        "cold p50 ms",
+        "warm p50 ms",
+        "billed ms",
+        "$ / 1M req",
+        "score",
+    ):
+        table.add_column(column, justify="right")
+    for size in package["sizes"]:
+        mark = " ←" if size["memory_mb"] == chosen else ""
+        cost = size.get("cost_per_million_usd")
+        table.add_row(
+            f"{size['memory_mb']:,} MB{mark}",
+            _cpu(size),
+            _ms(size["cold_ms"]),
+            _ms(size["warm_ms"]),
+            "—" if size["billed_warm_ms"] is None else f"{size['billed_warm_ms']:.3g}",
+            "—" if cost is None else f"${cost:,.2f}",
+            "—" if size.get("score") is None else f"{size['score']:.3f}",
+            style="bold green" if mark else ("red" if size.get("excluded") else None),
+        )
+    weights = ", ".join(f"{k} {v:g}" for k, v in tune["weights"].items())
+    verdict = (
+        f"recommended: [bold]{chosen:,} MB[/bold] for {tune['strategy']} "
+        f"(weights {weights}; within {tune['tie_tolerance']:.0%} of the best, the smallest wins)"
+    )
+    return [table, verdict, *(f"[yellow]note:[/yellow] {n}" for n in document["notes"])]
+
+
+def cost_table(document: dict[str, Any]) -> list[Any]:
+    """The renderables of `sklambda cost`: Lambda's bill by part, each alternative, break-evens."""
+    from rich.table import Table
+
+    inputs = document["inputs"]
+    bill = Table(
+        title=(
+            f"Lambda, {inputs['requests_per_month']:,.0f} requests/month at "
+            f"{inputs['billed_duration_ms']:g} ms billed, {inputs['memory_mb']:,} MB, "
+            f"{inputs['arch']} ({document['region']})"
+        ),
+        title_justify="left",
+    )
+    bill.add_column("part")
+    bill.add_column("USD / month", justify="right")
+    for part, usd in document["lambda_parts_usd"].items():
+        bill.add_row(part.replace("_", "-"), f"{usd:,.2f}")
+    bill.add_row("total", f"{document['lambda_monthly_usd']:,.2f}", style="bold")
+    others = Table(title="against", title_justify="left")
+    for column in ("option", "USD / month", "break-even requests/month"):
+        others.add_column(column, justify="left" if column == "option" else "right")
+    for option in document["alternatives"]:
+        crossing = option["break_even_requests_per_month"]
+        others.add_row(
+            option["label"],
+            f"{option['monthly_usd']:,.2f}",
+            "—" if crossing is None else f"{crossing:,.0f}",
+        )
+    words = [f"• {option['break_even']}" for option in document["alternatives"]]
+    warnings = [
+        f"[yellow]note:[/yellow] {o['label']}: {o['note']}"
+        for o in document["alternatives"]
+        if o["note"]
+    ]
+    rows = document["prices"]["rows"]
+    dates = sorted({r["date_read"] for r in rows})
+    weak = sorted({r["item"] for r in rows if r["quality"] != "primary"})
+    cited = f"prices: {document['prices']['file']} (read {', '.join(dates)})"
+    if weak:
+        cited += f"; not from AWS's own page: {', '.join(weak)}"
+    notes = [f"[yellow]note:[/yellow] {n}" for n in document["notes"]]
+    return [bill, others, *words, *warnings, *notes, f"[dim]{cited}[/dim]"]
