@@ -9,14 +9,14 @@ the install hint, the size and the look are the same everywhere.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sklambda.errors import SklambdaError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["COLORS", "ChartError", "figure", "require", "save"]
+__all__ = ["COLORS", "ChartError", "figure", "plain_log", "require", "save"]
 
 DPI = 100
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf", "#7f7f7f")
@@ -41,6 +41,15 @@ def figure(width: float = 10.0, height: float = 4.8) -> Figure:
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+
+
+def plain_log(axis: Any, *, base: float = 10) -> None:
+    """A log-scaled axis labelled with plain numbers (``600``, not ``6 × 10²``)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    axis.set_major_locator(LogLocator(base=base, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.4g}"))
+    axis.set_minor_formatter(FuncFormatter(lambda value, _: ""))
 
 
 def save(fig: Figure, path: str | Path) -> Path:

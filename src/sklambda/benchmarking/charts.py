@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sklambda.plotting import COLORS, ChartError, figure, save
+from sklambda.plotting import COLORS, ChartError, figure, plain_log, save
 
 __all__ = ["latency_chart", "tune_chart"]
 
@@ -51,7 +51,8 @@ def latency_chart(document: Mapping[str, Any], path: str | Path) -> Path:
         ax.set_title(f"{title} (median, whisker to p90)")
         ax.set_ylabel("ms (INIT + duration)" if key == "cold_ms" else "ms (duration)")
         ax.set_yscale("log")
-        ax.grid(True, which="both", axis="y", alpha=0.3)
+        plain_log(ax.yaxis)
+        ax.grid(True, which="major", axis="y", alpha=0.3)
     if by_memory:
         axes[0].legend(fontsize=8)
     fig.suptitle(f"Latency by {'memory size' if by_memory else 'model'} — {_where(document)}")
@@ -124,6 +125,7 @@ def tune_chart(document: Mapping[str, Any], path: str | Path) -> Path:
         if points:
             latency_ax.plot(*zip(*points, strict=True), marker="o", color=color, label=label)
     latency_ax.set_yscale("log")
+    plain_log(latency_ax.yaxis)
     latency_ax.set_ylabel("median ms")
     latency_ax.legend(fontsize=8)
     latency_ax.set_title("latency")

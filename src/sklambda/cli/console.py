@@ -251,14 +251,20 @@ def _ms(stat: dict[str, Any] | None, key: str = "p50") -> str:
     if not stat:
         return "—"
     value = stat[key]
-    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+    return f"{value:,.0f}" if value >= 10 else f"{value:.2g}"
+
+
+def _spread(stat: dict[str, Any] | None) -> str:
+    if not stat:
+        return "—"
+    return " / ".join(_ms(stat, key) for key in ("p50", "p90", "p99"))
 
 
 def _cpu(size: dict[str, Any]) -> str:
     share = size["cpu_share"]
     if share["applied"]:
-        return f"{share['vcpus']:.2f} vCPU"
-    return "[yellow]not throttled[/yellow]"
+        return f"{share['vcpus']:.2f}"
+    return "[yellow]all[/yellow]"
 
 
 def bench_table(document: dict[str, Any]) -> list[Any]:
@@ -270,38 +276,30 @@ def bench_table(document: dict[str, Any]) -> list[Any]:
         title="latency, ms (cold = INIT + duration; n samples each)",
         title_justify="left",
     )
-    for column in (
+    columns = (
         "package",
         "memory",
         "CPU",
-        "cold p50",
-        "p90",
-        "p99",
-        "warm p50",
-        "p90",
-        "p99",
-        "init p50",
+        "cold p50/p90/p99",
+        "warm p50/p90/p99",
+        "init",
         "max mem",
-    ):
+    )
+    for column in columns:
         table.add_column(column, justify="left" if column == "package" else "right")
     for package in document["packages"]:
         for size in package["sizes"]:
-            cold, warm = size["cold_ms"], size["warm_ms"]
             table.add_row(
                 package["name"],
                 f"{size['memory_mb']:,} MB",
                 _cpu(size),
-                _ms(cold),
-                _ms(cold, "p90"),
-                _ms(cold, "p99"),
-                _ms(warm),
-                _ms(warm, "p90"),
-                _ms(warm, "p99"),
+                _spread(size["cold_ms"]),
+                _spread(size["warm_ms"]),
                 "—" if size["init_ms"] is None else _ms({"p50": size["init_ms"]}),
                 "—" if size["max_memory_mb"] is None else f"{size['max_memory_mb']} MB",
             )
             for error in size["errors"]:
-                table.add_row("", "", "", f"[red]{error}[/red]", *[""] * 7)
+                table.add_row("", "", "", f"[red]{error}[/red]", "", "", "")
     counts = {(s["cold_ms"] or {}).get("n", 0) for p in document["packages"] for s in p["sizes"]}
     caption = f"{'deployed' if where == {'deployed'} else 'local'}; cold n = "
     table.caption = caption + ", ".join(str(c) for c in sorted(counts))
@@ -355,14 +353,12 @@ def cost_table(document: dict[str, Any]) -> list[Any]:
     from rich.table import Table
 
     inputs = document["inputs"]
-    bill = Table(
-        title=(
-            f"Lambda, {inputs['requests_per_month']:,.0f} requests/month at "
-            f"{inputs['billed_duration_ms']:g} ms billed, {inputs['memory_mb']:,} MB, "
-            f"{inputs['arch']} ({document['region']})"
-        ),
-        title_justify="left",
+    heading = (
+        f"[bold]Lambda[/bold]: {inputs['requests_per_month']:,.0f} requests/month at "
+        f"{inputs['billed_duration_ms']:g} ms billed, {inputs['memory_mb']:,} MB, "
+        f"{inputs['arch']}, {document['region']} (from {inputs['from']})"
     )
+    bill = Table()
     bill.add_column("part")
     bill.add_column("USD / month", justify="right")
     for part, usd in document["lambda_parts_usd"].items():
@@ -382,13 +378,13 @@ def cost_table(document: dict[str, Any]) -> list[Any]:
     warnings = [
         f"[yellow]note:[/yellow] {o['label']}: {o['note']}"
         for o in document["alternatives"]
-        if o["note"]
+        if o["note"] and o["kind"] != "lambda+api-gateway"  # its sentence says it
     ]
     rows = document["prices"]["rows"]
     dates = sorted({r["date_read"] for r in rows})
-    weak = sorted({r["item"] for r in rows if r["quality"] != "primary"})
+    weak = sorted({".".join(r["item"].split(".")[:2]) for r in rows if r["quality"] != "primary"})
     cited = f"prices: {document['prices']['file']} (read {', '.join(dates)})"
     if weak:
-        cited += f"; not from AWS's own page: {', '.join(weak)}"
+        cited += f"; secondary or unconfirmed sources for {', '.join(weak)}"
     notes = [f"[yellow]note:[/yellow] {n}" for n in document["notes"]]
-    return [bill, others, *words, *warnings, *notes, f"[dim]{cited}[/dim]"]
+    return [heading, bill, others, *words, *warnings, *notes, f"[dim]{cited}[/dim]"]

@@ -284,6 +284,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _wrote(*paths: Path | None) -> None:
+    sys.stdout.flush()
     for path in paths:
         if path is not None:
             print(f"wrote {path}", file=sys.stderr)

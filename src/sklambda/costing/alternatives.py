@@ -51,6 +51,8 @@ class Alternative:
     monthly_usd: Callable[[float], float]
     items: tuple[str, ...]
     note: str = ""
+    busy: Callable[[float], float] | None = None
+    """For an instance endpoint: the share of its vCPUs the traffic keeps busy."""
 
 
 def sagemaker_realtime(
@@ -66,12 +68,18 @@ def sagemaker_realtime(
     note = ""
     vcpus = row.extra.get("vcpus")
     seconds = hours * 3600
-    needed = requests_per_month * billed_ms / 1000 / seconds
-    if isinstance(vcpus, int | float) and needed > count * vcpus:
-        note = (
-            f"at {requests_per_month:,.0f} requests/month the traffic needs ~{needed:.1f} busy "
-            f"vCPUs on average; {count} × {instance} has {count * vcpus:g}"
-        )
+    busy = None
+    if isinstance(vcpus, int | float) and vcpus > 0:
+
+        def busy(requests: float) -> float:
+            return requests * billed_ms / 1000 / seconds / (count * vcpus)
+
+        if busy(requests_per_month) > 1:
+            note = (
+                f"at {requests_per_month:,.0f} requests/month the traffic needs "
+                f"{busy(requests_per_month):.0%} of the {count * vcpus:g} vCPUs of {count} × "
+                f"{instance}: one endpoint of that size cannot serve it"
+            )
     suffix = f" ×{count}" if count > 1 else ""
     return Alternative(
         key=f"sagemaker-realtime:{instance}",
@@ -80,6 +88,7 @@ def sagemaker_realtime(
         monthly_usd=lambda _requests: monthly,
         items=(item, "convention.hours_per_month"),
         note=note,
+        busy=busy,
     )
 
 
@@ -129,6 +138,7 @@ def api_gateway(
         kind="lambda+api-gateway",
         monthly_usd=lambda requests: lambda_monthly(requests) + requests * per_million / 1e6,
         items=(item,),
+        note=f"API Gateway adds ${per_million:.2f} per million requests to Lambda's bill",
     )
 
 

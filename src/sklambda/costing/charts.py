@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sklambda.costing.break_even import MAX_REQUESTS, short_count
 from sklambda.costing.estimate import CostEstimate
-from sklambda.plotting import COLORS, figure, save
+from sklambda.plotting import COLORS, figure, plain_log, save
 
 __all__ = ["cost_chart"]
 
@@ -60,7 +60,7 @@ def cost_chart(estimate: CostEstimate, path: str | Path) -> Path:
                 short_count(crossing),
                 (crossing, at),
                 textcoords="offset points",
-                xytext=(4, -12),
+                xytext=(4, -12 - 10 * (i % 3)),
                 fontsize=8,
                 color=color,
             )
@@ -75,6 +75,7 @@ def cost_chart(estimate: CostEstimate, path: str | Path) -> Path:
     )
     ax.set_xscale("log")
     ax.set_yscale("log")
+    plain_log(ax.yaxis)
     ax.set_xlabel("requests per month")
     ax.set_ylabel("USD per month")
     ax.grid(True, which="major", alpha=0.3)

@@ -372,7 +372,8 @@ def _alternatives(
     notes: list[str],
 ) -> list[Alternative]:
     found: list[Alternative] = []
-    priced = [i.removeprefix("sagemaker.realtime.") for i in book.items("sagemaker.realtime.")]
+    items = sorted(book.items("sagemaker.realtime."), key=book.value)  # cheapest first
+    priced = [item.removeprefix("sagemaker.realtime.") for item in items]
     types = list(choices.instances) if choices.instances is not None else priced
     for instance in check_instances(book, types):
         found.append(
@@ -414,6 +415,8 @@ def _option(
 def _words(alt: Alternative, crossing: BreakEven, usage: LambdaUsage) -> str:
     ms = f"{usage.billed_ms:g}" if usage.billed_ms >= 10 else f"{usage.billed_ms:.2g}"
     at = f"at {ms} ms and {usage.memory_mb:,} MB"
+    if alt.kind == "lambda+api-gateway":
+        return f"a function URL (free) is cheaper than {alt.label} at every volume: {alt.note}"
     if crossing.requests_per_month is None:
         if crossing.lambda_cheaper == "always":
             return (
@@ -429,8 +432,9 @@ def _words(alt: Alternative, crossing: BreakEven, usage: LambdaUsage) -> str:
 def _assumptions(usage: LambdaUsage, derived_cold: bool, idle_min: float) -> list[str]:
     notes = []
     if derived_cold:
+        share = f"{usage.cold_share:.3g}" if usage.cold_share >= 1e-6 else "< 1e-6"
         notes.append(
-            f"cold share {usage.cold_share:.3g} from the traffic, with environments recycled "
+            f"cold share {share} from the traffic, with environments recycled "
             f"after {idle_min:g} idle minutes (Poisson arrivals; scale-out cold starts not "
             "counted)"
         )
