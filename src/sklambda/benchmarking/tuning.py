@@ -32,7 +32,7 @@ from typing import Any
 from sklambda.benchmarking.benchmark import Progress, bench
 from sklambda.benchmarking.errors import BenchError
 from sklambda.benchmarking.results import BenchResults, SizeResult, write_document
-from sklambda.costing.lambda_bill import LambdaUsage, lambda_bill
+from sklambda.costing.lambda_pricing import LambdaUsage, lambda_bill
 from sklambda.costing.prices import PriceBook, load_prices
 from sklambda.dist import BUILD_JSON, TUNING_JSON
 

@@ -273,7 +273,7 @@ def bench_table(document: dict[str, Any]) -> list[Any]:
 
     where = {p.get("where") for p in document["packages"]}
     table = Table(
-        title="latency, ms (cold = INIT + duration; n samples each)",
+        title="latency in ms, p50 / p90 / p99 (cold = INIT + duration)",
         title_justify="left",
     )
     columns = (
@@ -356,8 +356,10 @@ def cost_table(document: dict[str, Any]) -> list[Any]:
     heading = (
         f"[bold]Lambda[/bold]: {inputs['requests_per_month']:,.0f} requests/month at "
         f"{inputs['billed_duration_ms']:g} ms billed, {inputs['memory_mb']:,} MB, "
-        f"{inputs['arch']}, {document['region']} (from {inputs['from']})"
+        f"{inputs['arch']}, {document['region']}"
     )
+    if inputs["from"] != "given":
+        heading += f" (measured: {inputs['from']})"
     bill = Table()
     bill.add_column("part")
     bill.add_column("USD / month", justify="right")

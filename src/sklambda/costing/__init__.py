@@ -2,7 +2,7 @@
 
 - :mod:`~sklambda.costing.prices`: the dated price file (``prices.json``), the only place
   prices live;
-- :mod:`~sklambda.costing.lambda_bill`: requests, tiered GB-seconds, INIT billing, provisioned
+- :mod:`~sklambda.costing.lambda_pricing`: requests, tiered GB-seconds, INIT billing, provisioned
   concurrency, keep-warm pings, free tier;
 - :mod:`~sklambda.costing.traffic`: the share of cold requests from traffic and idle recycling;
 - :mod:`~sklambda.costing.alternatives`: SageMaker real-time and Serverless Inference, API
@@ -17,7 +17,7 @@ The package is ``costing``, not ``cost``, so that it can never replace the funct
 
 from sklambda.costing.errors import CostError, PricesError
 from sklambda.costing.estimate import CostEstimate, cost
-from sklambda.costing.lambda_bill import LambdaBill, LambdaUsage, lambda_bill
+from sklambda.costing.lambda_pricing import LambdaBill, LambdaUsage, lambda_bill
 from sklambda.costing.prices import PriceBook, load_prices
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 Inputs come from measured numbers — a results file of ``sklambda bench`` / ``sklambda tune``
 (billed duration, INIT duration, memory, payload size) — or are given. The estimate prices
-Lambda (:mod:`~sklambda.costing.lambda_bill`) and each alternative
+Lambda (:mod:`~sklambda.costing.lambda_pricing`) and each alternative
 (:mod:`~sklambda.costing.alternatives`) at the same traffic, finds where each crosses Lambda
 (:mod:`~sklambda.costing.break_even`), and cites every price row it used.
 """
@@ -25,7 +25,7 @@ from sklambda.costing.alternatives import (
 )
 from sklambda.costing.break_even import BreakEven, break_even, short_count
 from sklambda.costing.errors import CostError
-from sklambda.costing.lambda_bill import LambdaBill, LambdaUsage, lambda_bill
+from sklambda.costing.lambda_pricing import LambdaBill, LambdaUsage, lambda_bill
 from sklambda.costing.prices import PriceBook, load_prices
 from sklambda.costing.traffic import IDLE_RECYCLE_MIN, cold_share
 
