@@ -89,6 +89,7 @@ def bench(
     arch: str | None = None,
     deployed: Deployed | str | None = None,
     body: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
     cpu_share: bool = True,
     memory_limit: bool = True,
     timeout: float = 60.0,
@@ -115,6 +116,8 @@ def bench(
         endpoint) instead of the local emulator; then only one package.
     body : mapping, optional
         The request body to send instead of generated rows.
+    env : mapping, optional
+        Environment variables of the local function (e.g. ``OPENBLAS_NUM_THREADS``).
     cpu_share, memory_limit : bool
         Give each local environment Lambda's CPU share for its memory and a resident-memory
         limit (where the machine allows; :attr:`~sklambda.local.LocalFunction.enforcement`).
@@ -133,7 +136,9 @@ def bench(
     _check_counts(cold, warm, rows, paths, deployed)
     target = Deployed(deployed) if isinstance(deployed, str) else deployed
     ticker = _Ticker(len(paths) * len(sizes) * (cold + warm), on_progress)
-    settings = LocalSettings(cpu_share=cpu_share, memory_limit=memory_limit, timeout=timeout)
+    settings = LocalSettings(cpu_share, memory_limit, timeout, dict(env or {}))
+    if env and target is not None:
+        raise BenchError("env sets a local function's variables; a deployed one keeps its own")
     measured = []
     with contextlib.ExitStack() as stack:
         for path in paths:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from sklambda.benchmarking.cpu_accounting import CpuCounters, read_counters
@@ -34,6 +34,8 @@ class LocalSettings:
     cpu_share: bool = True
     memory_limit: bool = True
     timeout: float = 60.0
+    env: Mapping[str, str] = field(default_factory=dict)
+    """The function's environment variables (as configured on Lambda)."""
 
 
 @dataclass
@@ -70,6 +72,7 @@ def run_local(
             timeout=settings.timeout,
             cpu_share=settings.cpu_share,
             memory_cgroup=settings.memory_limit,
+            env=settings.env,
             python=python,
         ) as function:
             python = function.interpreter.path

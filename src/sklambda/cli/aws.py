@@ -13,15 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sklambda.cli.parsing import env_pair
+
 Handler = Callable[[argparse.Namespace], int]
 DEFAULT_MEMORY_MB = 1024
-
-
-def _env_pair(text: str) -> tuple[str, str]:
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    return key, value
 
 
 def _aws_flags(parser: argparse.ArgumentParser) -> None:
@@ -48,7 +43,7 @@ def _shape_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--env",
-        type=_env_pair,
+        type=env_pair,
         action="append",
         default=[],
         metavar="K=V",

@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sklambda.cli.parsing import env_pair
+
 
 def _memory_list(text: str) -> list[int]:
     try:
@@ -92,6 +94,14 @@ def _run_flags(parser: argparse.ArgumentParser, cold: int, warm: int) -> None:
         help="architecture the results stand for (default: the package's)",
     )
     parser.add_argument("--body", type=_body, help="request body to send instead of generated rows")
+    parser.add_argument(
+        "--env",
+        type=env_pair,
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="environment variable of the local function (repeatable)",
+    )
     parser.add_argument(
         "--no-cpu-share",
         action="store_true",
@@ -264,6 +274,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             arch=args.arch,
             deployed=deployed,
             body=args.body,
+            env=dict(args.env),
             cpu_share=not args.no_cpu_share,
             timeout=args.timeout,
             on_progress=progress.update,
@@ -316,6 +327,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
             region=args.region,
             prices=args.prices,
             body=args.body,
+            env=dict(args.env),
             cpu_share=not args.no_cpu_share,
             timeout=args.timeout,
             on_progress=progress.update,
