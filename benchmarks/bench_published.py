@@ -284,7 +284,7 @@ def cost_section(measured: dict[str, dict[int, dict[str, Any]]]) -> str:
         if crossing is not None and busy is not None:
             busiest = max(busiest, busy(crossing))
         lines.append(
-            f"| {label} | {billed:.3g} | {init or 0:,.0f} | "
+            f"| {label} | {estimate.usage.billed_ms:.3g} | {init or 0:,.0f} | "
             f"${estimate.lambda_monthly_usd:.2f} | **{saving:.1%}** | "
             f"{'—' if crossing is None else f'{crossing / 1e6:,.0f}M/month'} | "
             f"{'—' if crossing is None or busy is None else f'{busy(crossing):.0%}'} |"

@@ -245,6 +245,14 @@ def _usage_error(message: str) -> None:
     raise SklambdaError(message)
 
 
+def _charts_ready(chart: Path | None) -> None:
+    """A chart asked for needs matplotlib: say so before measuring anything."""
+    if chart is not None:
+        from sklambda.plotting import require
+
+        require()
+
+
 def _print(renderables: list[Any]) -> None:
     from sklambda.cli.console import out_console
 
@@ -259,10 +267,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     if (args.region or args.endpoint_url) and not args.deployed:
         _usage_error("--region and --endpoint-url go with --deployed NAME")
-    if args.chart:
-        from sklambda.plotting import require
-
-        require()
+    _charts_ready(args.chart)
     deployed = Deployed(args.deployed, args.region, args.endpoint_url) if args.deployed else None
     with progress_bar("benchmarking…") as progress:
         results = bench(
@@ -305,10 +310,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
     from sklambda.benchmarking.tuning import DEFAULT_TUNE_MEMORY, apply_memory, tune
     from sklambda.cli.console import progress_bar, tune_table
 
-    if args.chart:
-        from sklambda.plotting import require
-
-        require()
+    _charts_ready(args.chart)
     if args.apply and not (args.dist / "build.json").is_file():
         _usage_error(
             f"--apply writes the choice next to a built package, and {args.dist} is not one: "
@@ -368,10 +370,7 @@ def cmd_cost(args: argparse.Namespace) -> int:
         _usage_error("give --from RESULTS.json, or both --duration-ms and --memory")
     if args.package and args.results is None:
         _usage_error("--package picks a package of --from RESULTS.json")
-    if args.chart:
-        from sklambda.plotting import require
-
-        require()
+    _charts_ready(args.chart)
     estimate = cost(
         requests_per_month=args.requests_per_month,
         requests_per_second=args.requests_per_second,
