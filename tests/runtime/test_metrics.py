@@ -19,6 +19,14 @@ from tests.support.emf import check_emf, metric_names
 from tests.support.events import SCHEDULED_EVENT, url_event
 
 
+class Parsed:
+    """A parsed request as #10's contract gives it (rows and their warnings)."""
+
+    def __init__(self, rows: list[list[Any]], warnings: list[dict[str, Any]]) -> None:
+        self.rows = rows
+        self.warnings = warnings
+
+
 class Context:
     def __init__(self, request_id: str) -> None:
         self.aws_request_id = request_id
@@ -124,7 +132,7 @@ def test_provisioned_environments_are_never_cold(parts) -> None:
 
 
 def test_switched_off_no_line_and_no_module(parts, monkeypatch) -> None:
-    manifest, predictor = parts
+    manifest = parts[0]
     monkeypatch.setenv("SKLAMBDA_METRICS", "0")
     assert service_module._metrics(manifest) is None
     monkeypatch.setenv("SKLAMBDA_METRICS", "1")
@@ -133,7 +141,12 @@ def test_switched_off_no_line_and_no_module(parts, monkeypatch) -> None:
 
 def test_unknown_categories_are_counted_where_the_manifest_ignores_them() -> None:
     features = [
-        {"name": "district", "type": "string", "categories": ["north", "south"], "unknown": "ignore"},
+        {
+            "name": "district",
+            "type": "string",
+            "categories": ["north", "south"],
+            "unknown": "ignore",
+        },
         {"name": "colour", "type": "string", "categories": ["red"]},  # unknowns are refused
         {"name": "rooms", "type": "number", "min": 1.0, "max": 6.0},
     ]
@@ -146,19 +159,22 @@ def test_unknown_categories_are_counted_where_the_manifest_ignores_them() -> Non
             "value": "east",
             "expected": "north, south",
         },
-        {"row": 1, "feature": "rooms", "kind": "out_of_range", "value": 9.0, "expected": "1.0 … 6.0"},
+        {
+            "row": 1,
+            "feature": "rooms",
+            "kind": "out_of_range",
+            "value": 9.0,
+            "expected": "1.0 … 6.0",
+        },
     ]
 
 
 def test_the_contracts_warnings_are_used_when_the_request_has_them() -> None:
     """#10's ``PredictRequest.warnings`` is the source when present (not recomputed)."""
 
-    class Parsed:
-        rows = [[1.0], [2.0]]
-        warnings = [{"row": 1, "feature": "x", "kind": "unknown_category", "value": "q"}]
-
+    parsed = Parsed([[1.0], [2.0]], [{"row": 1, "feature": "x", "kind": "unknown_category"}])
     record = Record("r", cold=False)
-    record.predicted(Parsed(), 0.001, [{"name": "x", "type": "number", "min": 5, "max": 6}])
+    record.predicted(parsed, 0.001, [{"name": "x", "type": "number", "min": 5, "max": 6}])
     assert record.counts == {("unknown_category", "x"): 1, ("unknown_category", ""): 1}
 
 
@@ -175,13 +191,10 @@ def test_the_contracts_warnings_are_used_when_the_request_has_them() -> None:
     status=st.sampled_from([200, 400, 404, 413, 500]),
 )
 def test_every_line_is_valid_emf_and_bounded(hits, status) -> None:
-    class Parsed:
-        rows = [[0.0]] * 51
-        warnings = [{"row": r, "feature": f, "kind": k, "value": 0} for r, f, k in hits]
-
+    parsed = Parsed([[0.0]] * 51, [{"row": r, "feature": f, "kind": k} for r, f, k in hits])
     metrics = Metrics("fn", "m", "v", [], write=lambda line: None)
     record = metrics.begin(None)
-    record.predicted(Parsed(), 0.002, [])
+    record.predicted(parsed, 0.002, [])
     doc = metrics.document(record, status, "some_code" if status >= 400 else None)
     checked = check_emf(json.dumps(doc))
     per_feature = [n for n in metric_names(checked) if "." in n]

@@ -35,7 +35,7 @@ NOTIFIER_NAME = "sklambda-notifier"
 HANDLER = "sklambda_notifier.handler"
 DEFAULT_PYTHON = "3.12"
 DEFAULT_ARCH = "arm64"  # pure Python: the cheaper architecture, nothing to compile for it
-HANDLER_SOURCE = '''"""Lambda entry point of the sklambda notifier (written by `sklambda alerts package`)."""
+HANDLER_SOURCE = '''"""The notifier's entry point (written by `sklambda alerts package`)."""
 
 from sklambda.monitor.notifier.handler import handler
 

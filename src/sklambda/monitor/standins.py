@@ -52,7 +52,7 @@ class _Server:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass  # quiet: the path holds the bot token
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -94,7 +94,7 @@ class _TelegramHtml(html.parser.HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in TELEGRAM_TAGS:
-            self.problem = self.problem or f"unsupported start tag \"{tag}\""
+            self.problem = self.problem or f'unsupported start tag "{tag}"'
         self.open.append(tag)
 
     def handle_endtag(self, tag: str) -> None:

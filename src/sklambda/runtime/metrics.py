@@ -5,7 +5,8 @@ to CloudWatch Logs, and CloudWatch turns a JSON line shaped as EMF into metrics:
 boto3, no Powertools, nothing to wait for. The line of one invocation::
 
     {"_aws": {"Timestamp": 1795255200000, "CloudWatchMetrics": [
-        {"Namespace": "sklambda", "Dimensions": [["FunctionName"], ["FunctionName", "ModelVersion"]],
+        {"Namespace": "sklambda",
+         "Dimensions": [["FunctionName"], ["FunctionName", "ModelVersion"]],
          "Metrics": [{"Name": "Requests", "Unit": "Count"}, ...]},
         {"Namespace": "sklambda", "Dimensions": [["FunctionName", "ErrorCode"]],
          "Metrics": [{"Name": "ClientErrors", "Unit": "Count"}]},               (4xx only)
@@ -57,7 +58,7 @@ def _dimension(value: Any) -> str:
 class Record:
     """What one invocation did, filled in as it runs."""
 
-    __slots__ = ("counts", "cold", "predict_ms", "request_id", "rows")
+    __slots__ = ("cold", "counts", "predict_ms", "request_id", "rows")
 
     def __init__(self, request_id: str | None, cold: bool):
         self.request_id = request_id
@@ -124,8 +125,7 @@ class Metrics:
             str(manifest.get("name", "")),
             str(manifest.get("version") or ""),
             list(manifest.get("features", [])),
-            on_demand=os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
-            == "on-demand",
+            on_demand=os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand") == "on-demand",
         )
 
     def begin(self, context: Any) -> Record:
@@ -167,13 +167,13 @@ class Metrics:
             if record.predict_ms is not None:
                 core.append(("PredictLatency", "Milliseconds"))
                 doc["PredictLatency"] = round(record.predict_ms, 3)
-        directives.append(
-            _directive([["FunctionName"], ["FunctionName", "ModelVersion"]], core)
-        )
+        directives.append(_directive([["FunctionName"], ["FunctionName", "ModelVersion"]], core))
         if code is not None and 400 <= status < 500:
             doc["ErrorCode"] = _dimension(code)
             doc["ClientErrors"] = 1
-            directives.append(_directive([["FunctionName", "ErrorCode"]], [("ClientErrors", "Count")]))
+            directives.append(
+                _directive([["FunctionName", "ErrorCode"]], [("ClientErrors", "Count")])
+            )
         per_feature = self._per_feature(record, doc, room=MAX_METRICS - len(core) - 1)
         if per_feature:
             directives.append(_directive([["FunctionName", "ModelVersion"]], per_feature))
@@ -185,9 +185,7 @@ class Metrics:
             doc["errorCode"] = code
         return doc
 
-    def _per_feature(
-        self, record: Record, doc: dict[str, Any], room: int
-    ) -> list[tuple[str, str]]:
+    def _per_feature(self, record: Record, doc: dict[str, Any], room: int) -> list[tuple[str, str]]:
         counts: dict[str, int] = {}
         for kind, feature in sorted(k for k in record.counts if k[1]):
             name = _metric_name(_FEATURE_PREFIX.get(kind, f"{kind}.") + feature)
@@ -310,5 +308,7 @@ def _range_warnings(rows: list[list[Any]], features: list[dict[str, Any]]) -> li
     return found
 
 
-def _warning(row: int, spec: dict[str, Any], kind: str, value: Any, expected: str) -> dict[str, Any]:
+def _warning(
+    row: int, spec: dict[str, Any], kind: str, value: Any, expected: str
+) -> dict[str, Any]:
     return {"row": row, "feature": spec["name"], "kind": kind, "value": value, "expected": expected}

@@ -100,7 +100,9 @@ class Notifier:
         api = self.environ.get(API_URL_ENV, "").strip() or telegram.DEFAULT_API_URL
         chat = self._setting(CHAT_ID_ENV)
         try:
-            telegram.send(api, self.token(), chat, text, seconds_left=seconds_left, sleep=self.sleep)
+            telegram.send(
+                api, self.token(), chat, text, seconds_left=seconds_left, sleep=self.sleep
+            )
         except telegram.TelegramUnauthorized:
             self._token = None  # rotated? read it again next time
             raise
@@ -121,7 +123,7 @@ class Notifier:
                 self.send(text, seconds_left)
             return {"sent": len(alarms), "kind": "alarm"}
         raise NotifierError(
-            "unknown event: expected a CloudWatch Logs subscription payload ({\"awslogs\": …}), "
+            'unknown event: expected a CloudWatch Logs subscription payload ({"awslogs": …}), '
             'an SNS notification ({"Records": [{"Sns": …}]}) or {"sklambda": "test"}'
         )
 

@@ -151,7 +151,10 @@ def sns_alarms(event: Any) -> list[dict[str, Any]] | None:
         try:
             body = json.loads(sns.get("Message") or "{}")
         except ValueError:
-            body = {"AlarmName": sns.get("Subject") or "SNS message", "NewStateReason": sns.get("Message")}
+            body = {
+                "AlarmName": sns.get("Subject") or "SNS message",
+                "NewStateReason": sns.get("Message"),
+            }
         found.append(body if isinstance(body, dict) else {"NewStateReason": str(body)})
     return found
 
