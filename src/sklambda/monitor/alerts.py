@@ -198,9 +198,9 @@ def _role_policy(client: AwsClient, function: str, token_arn: str) -> dict[str, 
 
 
 def _ensure_role(client: AwsClient, name: str, function: str, token_arn: str) -> tuple[str, str]:
-    from sklambda.aws.deployer import ASSUME_ROLE_POLICY, role_name_for
+    from sklambda.aws.deployer import ASSUME_ROLE_POLICY
 
-    role_name = role_name_for(function)
+    role_name = function  # sklambda-alerts-NAME, within IAM's 64 characters too
     role = client.get_role(role_name)
     said = ""
     if role is None:
@@ -536,9 +536,7 @@ def remove_alerts(client: AwsClient, name: str) -> list[str]:
 
 
 def _remove_role(client: AwsClient, name: str, function: str) -> list[str]:
-    from sklambda.aws.deployer import role_name_for
-
-    role_name = role_name_for(function)
+    role_name = function
     role = client.get_role(role_name)
     if role is None or not _owned(role["TagMap"], name):
         return []
