@@ -555,18 +555,21 @@ def send_test(client: AwsClient, name: str) -> dict[str, Any]:
         When there is no notifier, or it failed (its error message says why).
     """
     function = notifier_name(name)
-    if client.get_function(function) is None:
+    try:
+        answer = client.call(
+            "lambda",
+            "Invoke",
+            FunctionName=function,
+            InvocationType="RequestResponse",
+            Payload=json.dumps(notifier.TEST_EVENT).encode(),
+        )
+    except AwsError as exc:
+        if exc.code != "ResourceNotFoundException":
+            raise
         raise MonitorError(
             f"{name} has no Telegram alerts; set them up with "
             f"`sklambda alerts telegram {name} --chat-id ID --token-from-stdin`"
-        )
-    answer = client.call(
-        "lambda",
-        "Invoke",
-        FunctionName=function,
-        InvocationType="RequestResponse",
-        Payload=json.dumps(notifier.TEST_EVENT).encode(),
-    )
+        ) from None
     body = answer["Payload"].read()
     try:
         payload = json.loads(body or b"null")
