@@ -224,9 +224,9 @@ def test_a_telegram_that_is_down_fails_the_invocation_and_says_why(notifier_dist
 
 
 def test_a_refused_token_says_how_to_fix_it(notifier_dist, ssm, log) -> None:
-    with TelegramStandIn("111:another-bot-entirely-xxxxxxxxxxxxxxx") as other:
-        with running(notifier_dist, _env(ssm, other.url), log) as fn:
-            result = fn.invoke(notifier.TEST_EVENT)
+    other = TelegramStandIn("111:another-bot-entirely-xxxxxxxxxxxxxxx")
+    with other, running(notifier_dist, _env(ssm, other.url), log) as fn:
+        result = fn.invoke(notifier.TEST_EVENT)
     assert result.error == "TelegramUnauthorized"
     assert "--token-from-stdin" in result.payload["errorMessage"]
     assert TOKEN not in json.dumps(result.payload)
