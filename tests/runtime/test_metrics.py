@@ -201,3 +201,89 @@ def test_every_line_is_valid_emf_and_bounded(hits, status) -> None:
     assert len(per_feature) <= MAX_FEATURE_METRICS
     rows_hit = {(k, r) for r, _, k in hits}
     assert checked["OutOfRangeRows"] == sum(1 for k, _ in rows_hit if k == "out_of_range")
+
+
+# -- a real package in the emulator --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def served_dist(diabetes_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return sklambda.build(
+        diabetes_bundle, tmp_path_factory.mktemp("emf") / "dist", python="3.12"
+    ).dist
+
+
+def _http(url: str, method: str = "GET", body: Any = None) -> int:
+    import urllib.error
+    import urllib.request
+
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"content-type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def _serve_and_ask(dist: Path, env: dict[str, str], manifest: dict[str, Any]) -> list[str]:
+    from sklambda.local import LocalFunction, LogLine, serve
+
+    lines: list[str] = []
+
+    def keep(line: LogLine) -> None:
+        if line.stream == "stdout":
+            lines.append(line.text)
+
+    good = in_range_row(manifest)
+    far = [f["max"] + 1000 for f in manifest["features"]]
+    first = manifest["features"][0]["name"]
+    with LocalFunction(dist, concurrency=1, env=env, on_log=keep, name="houses-live") as fn:
+        with serve(fn, port=0) as server:
+            base = server.url.rstrip("/")
+            script = [
+                ("POST", "/", {"instances": [good, far, far]}, 200),
+                ("POST", "/predict", {"instances": [{first: 1}]}, 400),
+                ("POST", "/predict", {"instances": [{first: 1}]}, 400),
+                ("POST", "/", {"instances": [{"nope": 1}]}, 400),
+                ("GET", "/", None, 200),
+                ("GET", "/nope", None, 404),
+            ]
+            for method, path, body, status in script:
+                assert _http(base + path, method, body) == status
+        assert fn.invoke(SCHEDULED_EVENT).error is None
+    return lines
+
+
+def test_emf_lines_of_a_real_package_count_a_scripted_sequence(served_dist, parts) -> None:
+    from tests.support.emf import parse_emf
+
+    manifest = parts[0]
+    lines = _serve_and_ask(served_dist, {}, manifest)
+    docs = [check_emf(line) for line in lines if parse_emf(line) is not None]
+    assert len(docs) == 7  # six HTTP requests and a keep-warm ping, one line each
+    requests = [d for d in docs if "Requests" in metric_names(d)]
+    assert sum(d["Requests"] for d in requests) == 6
+    assert sum(d["Rows"] for d in requests) == 3
+    assert sum(d["OutOfRangeRows"] for d in requests) == 2
+    assert sum(d["Errors4xx"] for d in requests) == 4
+    assert sum(d["Errors5xx"] for d in requests) == 0
+    by_code: dict[str, int] = {}
+    for d in docs:
+        if "ClientErrors" in metric_names(d):
+            by_code[d["ErrorCode"]] = by_code.get(d["ErrorCode"], 0) + d["ClientErrors"]
+    assert by_code == {"missing_feature": 2, "unknown_feature": 1, "not_found": 1}
+    assert [d["ColdStart"] for d in docs] == [1, 0, 0, 0, 0, 0, 0]
+    assert {d["FunctionName"] for d in docs} == {"houses-live"}  # AWS_LAMBDA_FUNCTION_NAME
+    assert {d["ModelVersion"] for d in docs} == {manifest["version"]}
+    assert all(len(d["requestId"]) == 36 for d in docs)  # the invocation's request id
+    assert docs[-1]["Warmups"] == 1 and "Requests" not in metric_names(docs[-1])
+
+
+def test_switched_off_in_the_emulator_no_line_is_written(served_dist, parts) -> None:
+    from tests.support.emf import parse_emf
+
+    lines = _serve_and_ask(served_dist, {"SKLAMBDA_METRICS": "0"}, parts[0])
+    assert [line for line in lines if parse_emf(line) is not None] == []
