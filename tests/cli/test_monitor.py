@@ -6,6 +6,7 @@ through a real process reading stdin.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -38,10 +39,8 @@ def logs(endpoint: str) -> Any:
 
 def _put(logs: Any, name: str, messages: list[str], stream: str = "2026/11/21/[1]abc") -> None:
     group = f"/aws/lambda/{name}"
-    try:
+    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
         logs.create_log_stream(logGroupName=group, logStreamName=stream)
-    except logs.exceptions.ResourceAlreadyExistsException:
-        pass
     now = int(time.time() * 1000)
     events = [{"timestamp": now + i, "message": m} for i, m in enumerate(messages)]
     logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events)
