@@ -281,3 +281,40 @@ def test_bad_chat_ids_and_tokens_are_refused_before_anything_happens(
     names = [p["Name"] for p in aws["ssm"].describe_parameters()["Parameters"]]
     assert "/sklambda/careful-alerts/telegram-token" not in names
     destroy(client, "careful-alerts")
+
+
+def test_exports_carry_the_log_group_topic_filter_and_alarms(tmp_path: Path) -> None:
+    import yaml
+    from cfnlint.api import lint_file
+
+    from sklambda.aws import export
+
+    dist = make_dist(tmp_path / "dist")
+    monitoring = MonitorOptions(alarms=ALARM_KINDS, log_retention_days=14)
+    options = DeployOptions(memory=512, timeout=10, monitoring=monitoring)
+    sam = export("sam", dist, "houses", tmp_path / "sam", options)
+    problems = [f"{m.rule.id} {m.message} (line {m.linenumber})" for m in lint_file(sam)]
+    assert problems == []
+    resources = yaml.safe_load(sam.read_text())["Resources"]
+    group = resources["ModelLogGroup"]["Properties"]
+    assert group == {"LogGroupName": "/aws/lambda/houses", "RetentionInDays": 14}
+    assert resources["ModelAlarmTopic"]["Properties"]["TopicName"] == "sklambda-houses-alarms"
+    alarm_ids = sorted(k for k, v in resources.items() if v["Type"] == "AWS::CloudWatch::Alarm")
+    assert len(alarm_ids) == len(ALARM_KINDS)
+    memory = resources["AlarmMemory"]["Properties"]
+    # The same definition deploy converges, the topic by reference.
+    assert memory == {
+        **alarms.alarm_request("memory", "houses", monitoring, memory=512, timeout=10,
+                               topic_arn={"Ref": "ModelAlarmTopic"}),
+    }  # fmt: skip
+    assert resources["ModelMemoryFilter"]["DependsOn"] == "ModelLogGroup"
+
+    serverless = yaml.safe_load(
+        export("serverless", dist, "houses", tmp_path / "sls", options).read_text()
+    )
+    assert serverless["provider"]["logRetentionInDays"] == 14
+    extra = serverless["resources"]["Resources"]
+    assert "ModelLogGroup" not in extra  # the Framework declares its own
+    assert extra["ModelMemoryFilter"]["DependsOn"] == "PredictLogGroup"
+    assert {k for k in extra if k.startswith("Alarm")} == set(alarm_ids)
+    assert "Token" not in sam.read_text() and "telegram" not in sam.read_text().lower()
