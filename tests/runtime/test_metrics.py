@@ -13,7 +13,13 @@ from hypothesis import strategies as st
 import sklambda
 from sklambda.lean.compiler import compile_estimator
 from sklambda.runtime import service as service_module
-from sklambda.runtime.metrics import MAX_FEATURE_METRICS, Metrics, Record, _range_warnings
+from sklambda.runtime.metrics import (
+    MAX_FEATURE_METRICS,
+    Metrics,
+    Record,
+    _range_checks,
+    _range_warnings,
+)
 from sklambda.runtime.service import Service
 from tests.support.emf import check_emf, metric_names
 from tests.support.events import SCHEDULED_EVENT, url_event
@@ -150,7 +156,8 @@ def test_unknown_categories_are_counted_where_the_manifest_ignores_them() -> Non
         {"name": "colour", "type": "string", "categories": ["red"]},  # unknowns are refused
         {"name": "rooms", "type": "number", "min": 1.0, "max": 6.0},
     ]
-    warnings = _range_warnings([["east", "red", 3.0], ["north", "red", 9.0]], features)
+    rows = [["east", "red", 3.0], ["north", "red", 9.0]]
+    warnings = _range_warnings(rows, _range_checks(features))
     assert warnings == [
         {
             "row": 0,
@@ -173,8 +180,9 @@ def test_the_contracts_warnings_are_used_when_the_request_has_them() -> None:
     """#10's ``PredictRequest.warnings`` is the source when present (not recomputed)."""
 
     parsed = Parsed([[1.0], [2.0]], [{"row": 1, "feature": "x", "kind": "unknown_category"}])
-    record = Record("r", cold=False)
-    record.predicted(parsed, 0.001, [{"name": "x", "type": "number", "min": 5, "max": 6}])
+    checks = _range_checks([{"name": "x", "type": "number", "min": 5, "max": 6}])
+    record = Record("r", cold=False, checks=checks)  # would flag both rows: not asked
+    record.predicted(parsed, 0.001)
     assert record.counts == {("unknown_category", "x"): 1, ("unknown_category", ""): 1}
 
 
@@ -194,7 +202,7 @@ def test_every_line_is_valid_emf_and_bounded(hits, status) -> None:
     parsed = Parsed([[0.0]] * 51, [{"row": r, "feature": f, "kind": k} for r, f, k in hits])
     metrics = Metrics("fn", "m", "v", [], write=lambda line: None)
     record = metrics.begin(None)
-    record.predicted(parsed, 0.002, [])
+    record.predicted(parsed, 0.002)
     doc = metrics.document(record, status, "some_code" if status >= 400 else None)
     checked = check_emf(json.dumps(doc))
     per_feature = [n for n in metric_names(checked) if "." in n]

@@ -58,23 +58,24 @@ def _dimension(value: Any) -> str:
 class Record:
     """What one invocation did, filled in as it runs."""
 
-    __slots__ = ("cold", "counts", "predict_ms", "request_id", "rows")
+    __slots__ = ("checks", "cold", "counts", "predict_ms", "request_id", "rows")
 
-    def __init__(self, request_id: str | None, cold: bool):
+    def __init__(self, request_id: str | None, cold: bool, checks: list[Any] | None = None):
         self.request_id = request_id
         self.cold = cold
+        self.checks = checks or []  # the range checks until #10's warnings land
         self.rows = 0
         self.predict_ms: float | None = None
         # (kind, feature) → rows; a row counts once per feature, and once in the kind's total
         self.counts: dict[tuple[str, str], int] = {}
 
-    def predicted(self, request: Any, seconds: float, features: Any) -> None:
+    def predicted(self, request: Any, seconds: float) -> None:
         """Note a prediction: its rows, how long it took, and the rows' range warnings."""
         self.rows = len(request.rows)
         self.predict_ms = seconds * 1000.0
         warnings = getattr(request, "warnings", None)
         if warnings is None:  # until #10's PredictRequest.warnings lands: see _range_warnings
-            warnings = _range_warnings(request.rows, features)
+            warnings = _range_warnings(request.rows, self.checks)
         seen: set[tuple[str, str, int]] = set()
         for warning in warnings:
             kind, feature, row = warning["kind"], str(warning["feature"]), warning["row"]
@@ -113,9 +114,10 @@ class Metrics:
         self.function_name = _dimension(function_name)
         self.model_name = model_name
         self.model_version = _dimension(model_version)
-        self.features = features
+        self._checks = _range_checks(features)  # TEMPORARY, see _range_warnings
         self._cold = on_demand
         self._write = write or _stdout
+        self._shapes: dict[tuple[bool, bool, bool], str] = {}
 
     @classmethod
     def from_environment(cls, manifest: dict[str, Any]) -> Metrics:
@@ -131,31 +133,37 @@ class Metrics:
     def begin(self, context: Any) -> Record:
         """Start the record of an invocation (the first one of an environment is cold)."""
         cold, self._cold = self._cold, False
-        return Record(getattr(context, "aws_request_id", None), cold)
+        return Record(getattr(context, "aws_request_id", None), cold, self._checks)
 
-    def end(self, record: Record, response: Any, *, warmup: bool = False) -> dict[str, Any]:
-        """Write the invocation's line; returns the document written."""
+    def end(self, record: Record, response: Any, *, warmup: bool = False) -> str:
+        """Write the invocation's line; returns it."""
         status, code = outcome(response)
-        document = self.document(record, status, code, warmup=warmup)
-        self._write(json.dumps(document, separators=(",", ":"), allow_nan=False))
-        return document
+        line = self.line(record, status, code, warmup=warmup)
+        self._write(line)
+        return line
 
     def document(
         self, record: Record, status: int, code: str | None, *, warmup: bool = False
     ) -> dict[str, Any]:
-        """The EMF document of one invocation (see the module docstring)."""
-        doc: dict[str, Any] = {
+        """The EMF document of one invocation, as a dict (the line, parsed)."""
+        return dict(json.loads(self.line(record, status, code, warmup=warmup)))
+
+    def line(self, record: Record, status: int, code: str | None, *, warmup: bool = False) -> str:
+        """The EMF line of one invocation (see the module docstring).
+
+        The metric directives are the same from one invocation to the next (but for the rare
+        per-feature counts), so they are serialised once per shape: a warm invocation then
+        only serialises its values.
+        """
+        values: dict[str, Any] = {
             "FunctionName": self.function_name,
             "ModelVersion": self.model_version,
         }
-        directives: list[dict[str, Any]] = []
         if warmup:
             # A keep-warm ping is not a request; it only says whether it started an environment.
-            core: list[tuple[str, str]] = [("Warmups", "Count"), ("ColdStart", "Count")]
-            doc.update(Warmups=1, ColdStart=int(record.cold))
+            values.update(Warmups=1, ColdStart=int(record.cold))
         else:
-            core = list(CORE_METRICS)
-            doc.update(
+            values.update(
                 Requests=1,
                 Rows=record.rows,
                 Errors4xx=int(400 <= status < 500),
@@ -165,25 +173,31 @@ class Metrics:
                 UnknownCategoryRows=record.counts.get((UNKNOWN_CATEGORY, ""), 0),
             )
             if record.predict_ms is not None:
-                core.append(("PredictLatency", "Milliseconds"))
-                doc["PredictLatency"] = round(record.predict_ms, 3)
-        directives.append(_directive([["FunctionName"], ["FunctionName", "ModelVersion"]], core))
-        if code is not None and 400 <= status < 500:
-            doc["ErrorCode"] = _dimension(code)
-            doc["ClientErrors"] = 1
-            directives.append(
-                _directive([["FunctionName", "ErrorCode"]], [("ClientErrors", "Count")])
-            )
-        per_feature = self._per_feature(record, doc, room=MAX_METRICS - len(core) - 1)
+                values["PredictLatency"] = round(record.predict_ms, 3)
+        client_error = code is not None and 400 <= status < 500
+        if client_error:
+            values["ErrorCode"] = _dimension(code)
+            values["ClientErrors"] = 1
+        shape = (warmup, record.predict_ms is not None, client_error)
+        directives = self._shapes.get(shape)
+        if directives is None:
+            directives = self._shapes[shape] = _directives(*shape)
+        room = MAX_METRICS - (2 if warmup else len(CORE_METRICS) + 2)
+        per_feature = self._per_feature(record, values, room)
         if per_feature:
-            directives.append(_directive([["FunctionName", "ModelVersion"]], per_feature))
-        doc["_aws"] = {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": directives}
-        doc.update(model=self.model_name, status=status)
+            extra = json.dumps(
+                _directive([["FunctionName", "ModelVersion"]], per_feature), separators=(",", ":")
+            )
+            directives = directives[:-1] + "," + extra + "]"
+        values.update(model=self.model_name, status=status)
         if record.request_id:
-            doc["requestId"] = record.request_id
+            values["requestId"] = record.request_id
         if code is not None:
-            doc["errorCode"] = code
-        return doc
+            values["errorCode"] = code
+        head = (
+            f'{{"_aws":{{"Timestamp":{int(time.time() * 1000)},"CloudWatchMetrics":{directives}}},'
+        )
+        return head + json.dumps(values, separators=(",", ":"), allow_nan=False)[1:]
 
     def _per_feature(self, record: Record, doc: dict[str, Any], room: int) -> list[tuple[str, str]]:
         counts: dict[str, int] = {}
@@ -210,6 +224,17 @@ def _printable(text: str) -> str:
     if text.isascii() and text.isprintable():
         return text
     return "".join(c if c.isascii() and c.isprintable() else "_" for c in text)
+
+
+def _directives(warmup: bool, latency: bool, client_error: bool) -> str:
+    """The ``CloudWatchMetrics`` JSON of one shape of line."""
+    core = [("Warmups", "Count"), ("ColdStart", "Count")] if warmup else list(CORE_METRICS)
+    if latency and not warmup:
+        core.append(("PredictLatency", "Milliseconds"))
+    found = [_directive([["FunctionName"], ["FunctionName", "ModelVersion"]], core)]
+    if client_error:
+        found.append(_directive([["FunctionName", "ErrorCode"]], [("ClientErrors", "Count")]))
+    return json.dumps(found, separators=(",", ":"))
 
 
 def _directive(dimensions: list[list[str]], metrics: list[tuple[str, str]]) -> dict[str, Any]:
@@ -279,21 +304,26 @@ def _stdout(line: str) -> None:
 # -- TEMPORARY: replace with #10's PredictRequest.warnings once it lands on main ----------------
 
 
-def _range_warnings(rows: list[list[Any]], features: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The warnings #10 adds to the request contract, computed here until it lands.
-
-    Same shape as ``PredictRequest.warnings``: ``{"row", "feature", "kind", "value",
-    "expected"}``, ``kind`` being ``out_of_range`` (a number outside the training min…max) or
-    ``unknown_category`` (a category not seen in training, for features whose manifest says
-    ``"unknown": "ignore"``).
-    """
-    found: list[dict[str, Any]] = []
+def _range_checks(features: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any], str]]:
+    """``(column, spec, kind)`` of every feature that has a training range to check."""
     checks = []
     for index, spec in enumerate(features):
         if spec.get("type") == "number" and spec.get("min") is not None:
             checks.append((index, spec, OUT_OF_RANGE))
         elif spec.get("categories") is not None and spec.get("unknown") == "ignore":
             checks.append((index, spec, UNKNOWN_CATEGORY))
+    return checks
+
+
+def _range_warnings(rows: list[list[Any]], checks: list[Any]) -> list[dict[str, Any]]:
+    """The warnings #10 adds to the request contract, computed here until it lands.
+
+    Same shape as ``PredictRequest.warnings``: ``{"row", "feature", "kind", "value",
+    "expected"}``, ``kind`` being ``out_of_range`` (a number outside the training min…max) or
+    ``unknown_category`` (a category not seen in training, for features whose manifest says
+    ``"unknown": "ignore"``). ``checks`` come from :func:`_range_checks`.
+    """
+    found: list[dict[str, Any]] = []
     for r, row in enumerate(rows):
         for index, spec, kind in checks:
             value = row[index]

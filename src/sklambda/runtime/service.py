@@ -171,7 +171,7 @@ class Service:
             return respond(parsed, self.predictor, classes=self.classes, model=self.model_ref)
         started = time.perf_counter()
         body = respond(parsed, self.predictor, classes=self.classes, model=self.model_ref)
-        self._record.predicted(parsed, time.perf_counter() - started, self.manifest["features"])
+        self._record.predicted(parsed, time.perf_counter() - started)
         return body
 
     def _internal_error(self) -> dict[str, Any]:
