@@ -62,8 +62,7 @@ class _Server:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def answer(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, Any]:
         raise NotImplementedError
