@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_lean import PYTHON, extract
+from bench_lean import PYTHON, WARM, extract
 from results import write_section
 
 from sklambda.local.url_events import post_event
@@ -35,21 +35,6 @@ sys.path[:0] = {paths!r}
 import sklambda_handler
 r = sklambda_handler.handler(json.loads({event!r}), None)
 assert r["statusCode"] == 200, r
-"""
-WARM = """
-import sys, json, time
-sys.path[:0] = {paths!r}
-import sklambda_handler
-event = json.loads({event!r})
-for _ in range(500):
-    sklambda_handler.handler(event, None)
-times = []
-for _ in range({n}):
-    t = time.perf_counter_ns()
-    sklambda_handler.handler(event, None)
-    times.append(time.perf_counter_ns() - t)
-times.sort()
-print(times[len(times) // 2] / 1000, file=sys.stderr)
 """
 
 
@@ -77,7 +62,7 @@ def warm(script: str, metrics: bool) -> float:
         text=True,
         env=_env(metrics),
     )
-    return float(done.stderr.strip().splitlines()[-1])
+    return float(done.stdout.splitlines()[-1])  # after the EMF lines, when metrics are on
 
 
 def main() -> None:

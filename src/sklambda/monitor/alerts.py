@@ -19,7 +19,6 @@ notifier's environment holds the parameter's name; the chat id is not a secret.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import tempfile
@@ -29,7 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from sklambda.aws.client import AwsClient
-from sklambda.aws.deployer import FUNCTION_TAG, MANAGED_TAG, ROLE_WAIT, check_name, is_managed
+from sklambda.aws.deployer import (
+    FUNCTION_TAG,
+    MANAGED_TAG,
+    ROLE_WAIT,
+    check_name,
+    is_managed,
+    role_name_for,
+)
 from sklambda.aws.errors import AwsError, DeployError, NotManagedError
 from sklambda.aws.package import Package, read_package
 from sklambda.monitor import alarms, loggroups
@@ -46,11 +52,9 @@ NOTIFIER_TIMEOUT = 60  # room to wait out a 429's retry_after
 
 
 def notifier_name(name: str) -> str:
-    """``sklambda-alerts-NAME``, shortened with a digest past Lambda's 64 characters."""
-    full = f"sklambda-alerts-{name}"
-    if len(full) <= 64:
-        return full
-    return f"sklambda-alerts-{name[:38]}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+    """``sklambda-alerts-NAME``: the notifier function and its role (64 characters at most,
+    shortened with a digest as role names are)."""
+    return role_name_for(f"alerts-{name}")
 
 
 def token_parameter_name(name: str) -> str:
@@ -116,16 +120,11 @@ def _ensure_token(client: AwsClient, name: str, source: TokenSource) -> tuple[st
                 "SecureString (encrypted at rest)"
             )
         return arn, f"token read from parameter {parameter}"
+    params: dict[str, Any] = {"Name": parameter, "Value": source.value, "Type": "SecureString"}
     if current is None:
-        client.call(
-            "ssm",
-            "PutParameter",
-            Name=parameter,
-            Value=source.value,
-            Type="SecureString",
-            Description=f"sklambda: Telegram bot token for the alerts of {name}",
-            Tags=[{"Key": MANAGED_TAG, "Value": "true"}, {"Key": ALERTS_TAG, "Value": name}],
-        )
+        tags = [{"Key": MANAGED_TAG, "Value": "true"}, {"Key": ALERTS_TAG, "Value": name}]
+        description = f"sklambda: Telegram bot token for the alerts of {name}"
+        client.call("ssm", "PutParameter", Description=description, Tags=tags, **params)
         return arn, f"stored the token as SecureString {parameter}"
     if not _owned(_parameter_tags(client, parameter), name):
         raise NotManagedError(
@@ -135,14 +134,8 @@ def _ensure_token(client: AwsClient, name: str, source: TokenSource) -> tuple[st
     stored = client.call("ssm", "GetParameter", Name=parameter, WithDecryption=True)
     if stored["Parameter"]["Value"] == source.value:
         return arn, ""
-    client.call(
-        "ssm",
-        "PutParameter",
-        Name=parameter,
-        Value=source.value,
-        Type="SecureString",
-        Overwrite=True,
-    )
+    # SSM takes no tags with Overwrite: the ones written at creation stay.
+    client.call("ssm", "PutParameter", Overwrite=True, **params)
     return arn, f"replaced the token in {parameter}"
 
 
