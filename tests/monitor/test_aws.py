@@ -318,3 +318,26 @@ def test_exports_carry_the_log_group_topic_filter_and_alarms(tmp_path: Path) -> 
     assert extra["ModelMemoryFilter"]["DependsOn"] == "PredictLogGroup"
     assert {k for k in extra if k.startswith("Alarm")} == set(alarm_ids)
     assert "Token" not in sam.read_text() and "telegram" not in sam.read_text().lower()
+
+
+def test_a_secrets_manager_secret_can_hold_the_token(
+    client: AwsClient, aws: dict[str, Any], endpoint: str, tmp_path: Path, notifier_dist: Path
+) -> None:
+    secrets = boto3.client("secretsmanager", region_name=REGION, endpoint_url=endpoint)
+    arn = secrets.create_secret(Name="team/bot", SecretString=TOKEN)["ARN"]
+    deploy(client, make_dist(tmp_path / "dist"), "secretive", DeployOptions())
+    with pytest.raises(MonitorError, match="no Secrets Manager secret team/none"):
+        setup_telegram(client, "secretive", chat_id="1", token=TokenSource(secret="team/none"))
+    result = setup_telegram(
+        client, "secretive", chat_id="1", token=TokenSource(secret="team/bot"), dist=notifier_dist
+    )
+    env = aws["lambda"].get_function(FunctionName=result.notifier)["Configuration"]["Environment"]
+    assert env["Variables"][notifier.TOKEN_SECRET_ENV] == "team/bot"
+    assert notifier.TOKEN_PARAMETER_ENV not in env["Variables"]
+    policy = aws["iam"].get_role_policy(RoleName=result.notifier, PolicyName="sklambda-notifier")
+    statements = policy["PolicyDocument"]["Statement"]
+    assert {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": arn} in (
+        statements
+    )
+    destroy(client, "secretive")
+    assert secrets.get_secret_value(SecretId="team/bot")["SecretString"] == TOKEN  # never deleted

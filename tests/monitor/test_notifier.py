@@ -350,3 +350,14 @@ def test_the_package_imports_only_the_standard_library(notifier_dist, tmp_path) 
     foreign = {m.split(".")[0] for m in loaded} - set(sys.stdlib_module_names) - {"__main__"}
     assert foreign == {"sklambda", "sklambda_notifier"}
     assert all(m.startswith("sklambda.monitor") for m in loaded if m.startswith("sklambda."))
+
+
+def test_the_token_can_live_in_secrets_manager(notifier_dist, ssm, telegram, log) -> None:
+    secrets = boto3.client("secretsmanager", region_name=REGION, endpoint_url=ssm)
+    secrets.create_secret(Name="houses/telegram-bot", SecretString=TOKEN)
+    env = _env(ssm, telegram.url, AWS_ENDPOINT_URL_SECRETS_MANAGER=ssm)
+    del env[notifier.TOKEN_PARAMETER_ENV]
+    env[notifier.TOKEN_SECRET_ENV] = "houses/telegram-bot"
+    with running(notifier_dist, env, log) as fn:
+        assert _ok(fn.invoke(notifier.TEST_EVENT))["sent"] == 1
+    assert telegram.messages[0].token == TOKEN
