@@ -165,6 +165,10 @@ def test_an_alarm_sklambda_did_not_make_is_not_taken_over(
     assert _alarms(aws, "squatted")["sklambda-squatted.errors"]["Namespace"] == "X"
 
 
+def test_every_alarm_kind_has_a_definition() -> None:
+    assert tuple(alarms.DEFINITIONS) == ALARM_KINDS
+
+
 def test_retention_values_are_checked_before_anything_happens() -> None:
     with pytest.raises(MonitorError, match="one of CloudWatch's values"):
         MonitorOptions(log_retention_days=31)

@@ -78,102 +78,112 @@ def _lambda_metric(name: str, metric: str, **stat: Any) -> dict[str, Any]:
     }
 
 
-def _definition(kind: str, name: str, o: MonitorOptions, memory: int, timeout: int) -> Any:
-    """``(what it watches, threshold, the metric part of the request)`` of one alarm."""
-    if kind == "errors":
-        return (
-            f"5xx answers and Lambda errors (crashes, timeouts, out-of-memory) above "
-            f"{o.error_rate_percent:g}% of invocations in 5 minutes",
-            o.error_rate_percent,
-            {
-                "Metrics": [
-                    _stat("e5", NAMESPACE, "Errors5xx", name),
-                    _stat("fe", "AWS/Lambda", "Errors", name),
-                    _stat("inv", "AWS/Lambda", "Invocations", name),
-                    _expression(
-                        "rate",
-                        "IF(FILL(inv, 0) > 0, 100 * (FILL(e5, 0) + FILL(fe, 0)) / inv, 0)",
-                        "5xx and errors, % of invocations",
-                    ),
-                ]
-            },
-        )
-    if kind == "client-errors":
-        return (
-            f"a 4xx surge: at least {o.client_error_min} 4xx answers, over "
-            f"{o.client_error_rate_percent:g}% of requests, in 5 minutes",
-            o.client_error_rate_percent,
-            {
-                "Metrics": [
-                    _stat("c4", NAMESPACE, "Errors4xx", name),
-                    _stat("req", NAMESPACE, "Requests", name),
-                    _expression(
-                        "rate",
-                        f"IF(FILL(c4, 0) >= {o.client_error_min}, 100 * FILL(c4, 0) / req, 0)",
-                        "4xx, % of requests",
-                    ),
-                ]
-            },
-        )
-    if kind == "latency":
-        return (
-            f"p99 duration above {o.latency_p99_ms:g} ms in 2 of 3 five-minute periods",
-            o.latency_p99_ms,
-            {
-                **_lambda_metric(name, "Duration", ExtendedStatistic="p99", Unit="Milliseconds"),
-                "EvaluationPeriods": 3,
-                "DatapointsToAlarm": 2,
-            },
-        )
-    if kind == "throttles":
-        return (
-            "throttled invocations (concurrency exhausted) in 5 minutes",
-            0.0,
-            _lambda_metric(name, "Throttles", Statistic="Sum"),
-        )
-    if kind == "drift":
-        rows = _stat("rows", NAMESPACE, "Rows", name)
-        oor = _stat("oor", NAMESPACE, "OutOfRangeRows", name)
-        for query in (rows, oor):
-            query["MetricStat"]["Period"] = 3 * FIVE_MINUTES
-        return (
-            f"drift: over {o.drift_percent:g}% of rows with a feature outside its training "
-            "range in 15 minutes",
-            o.drift_percent,
-            {
-                "Metrics": [
-                    oor,
-                    rows,
-                    _expression(
-                        "share",
-                        "IF(FILL(rows, 0) > 0, 100 * FILL(oor, 0) / rows, 0)",
-                        "rows out of range, %",
-                    ),
-                ]
-            },
-        )
-    if kind == "timeout":
-        limit = round(o.timeout_share * timeout * 1000, 1)
-        return (
-            f"the longest invocation above {o.timeout_share:.0%} of the {timeout} s timeout "
-            f"({limit:g} ms) in 5 minutes",
-            limit,
-            _lambda_metric(name, "Duration", Statistic="Maximum", Unit="Milliseconds"),
-        )
-    if kind == "memory":
-        limit = round(o.memory_share * memory, 1)
-        return (
-            f"max memory used above {o.memory_share:.0%} of {memory} MB ({limit:g} MB), from "
-            "REPORT lines, in 5 minutes",
-            limit,
-            {
-                "Namespace": NAMESPACE,
-                "MetricName": memory_metric(name),
-                "Period": FIVE_MINUTES,
-                "Statistic": "Maximum",
-            },
-        )
-    raise ValueError(kind)
+# Each alarm kind: (what it watches, threshold, the metric part of the request), from the
+# function's name, the options, its memory (MB) and its timeout (s).
+Definition = tuple[str, float, dict[str, Any]]
+
+
+def _errors(name: str, o: MonitorOptions, memory: int, timeout: int) -> Definition:
+    rate = "IF(FILL(inv, 0) > 0, 100 * (FILL(e5, 0) + FILL(fe, 0)) / inv, 0)"
+    return (
+        f"5xx answers and Lambda errors (crashes, timeouts, out-of-memory) above "
+        f"{o.error_rate_percent:g}% of invocations in 5 minutes",
+        o.error_rate_percent,
+        {
+            "Metrics": [
+                _stat("e5", NAMESPACE, "Errors5xx", name),
+                _stat("fe", "AWS/Lambda", "Errors", name),
+                _stat("inv", "AWS/Lambda", "Invocations", name),
+                _expression("rate", rate, "5xx and errors, % of invocations"),
+            ]
+        },
+    )
+
+
+def _client_errors(name: str, o: MonitorOptions, memory: int, timeout: int) -> Definition:
+    rate = f"IF(FILL(c4, 0) >= {o.client_error_min}, 100 * FILL(c4, 0) / req, 0)"
+    return (
+        f"a 4xx surge: at least {o.client_error_min} 4xx answers, over "
+        f"{o.client_error_rate_percent:g}% of requests, in 5 minutes",
+        o.client_error_rate_percent,
+        {
+            "Metrics": [
+                _stat("c4", NAMESPACE, "Errors4xx", name),
+                _stat("req", NAMESPACE, "Requests", name),
+                _expression("rate", rate, "4xx, % of requests"),
+            ]
+        },
+    )
+
+
+def _latency(name: str, o: MonitorOptions, memory: int, timeout: int) -> Definition:
+    return (
+        f"p99 duration above {o.latency_p99_ms:g} ms in 2 of 3 five-minute periods",
+        o.latency_p99_ms,
+        {
+            **_lambda_metric(name, "Duration", ExtendedStatistic="p99", Unit="Milliseconds"),
+            "EvaluationPeriods": 3,
+            "DatapointsToAlarm": 2,
+        },
+    )
+
+
+def _throttles(name: str, o: MonitorOptions, memory: int, timeout: int) -> Definition:
+    return (
+        "throttled invocations (concurrency exhausted) in 5 minutes",
+        0.0,
+        _lambda_metric(name, "Throttles", Statistic="Sum"),
+    )
+
+
+def _drift(name: str, o: MonitorOptions, memory: int, timeout: int) -> Definition:
+    rows = _stat("rows", NAMESPACE, "Rows", name)
+    oor = _stat("oor", NAMESPACE, "OutOfRangeRows", name)
+    for query in (rows, oor):
+        query["MetricStat"]["Period"] = 3 * FIVE_MINUTES
+    share = "IF(FILL(rows, 0) > 0, 100 * FILL(oor, 0) / rows, 0)"
+    return (
+        f"drift: over {o.drift_percent:g}% of rows with a feature outside its training range "
+        "in 15 minutes",
+        o.drift_percent,
+        {"Metrics": [oor, rows, _expression("share", share, "rows out of range, %")]},
+    )
+
+
+def _timeout(name: str, o: MonitorOptions, memory: int, timeout: int) -> Definition:
+    limit = round(o.timeout_share * timeout * 1000, 1)
+    return (
+        f"the longest invocation above {o.timeout_share:.0%} of the {timeout} s timeout "
+        f"({limit:g} ms) in 5 minutes",
+        limit,
+        _lambda_metric(name, "Duration", Statistic="Maximum", Unit="Milliseconds"),
+    )
+
+
+def _memory(name: str, o: MonitorOptions, memory: int, timeout: int) -> Definition:
+    limit = round(o.memory_share * memory, 1)
+    return (
+        f"max memory used above {o.memory_share:.0%} of {memory} MB ({limit:g} MB), from "
+        "REPORT lines, in 5 minutes",
+        limit,
+        {
+            "Namespace": NAMESPACE,
+            "MetricName": memory_metric(name),
+            "Period": FIVE_MINUTES,
+            "Statistic": "Maximum",
+        },
+    )
+
+
+DEFINITIONS = {
+    "errors": _errors,
+    "client-errors": _client_errors,
+    "latency": _latency,
+    "throttles": _throttles,
+    "drift": _drift,
+    "timeout": _timeout,
+    "memory": _memory,
+}
 
 
 def alarm_request(
@@ -186,7 +196,7 @@ def alarm_request(
     topic_arn: Any,
 ) -> dict[str, Any]:
     """The ``PutMetricAlarm`` parameters (also ``AWS::CloudWatch::Alarm`` properties)."""
-    what, threshold, metric = _definition(kind, name, options, memory, timeout)
+    what, threshold, metric = DEFINITIONS[kind](name, options, memory, timeout)
     request: dict[str, Any] = {
         "AlarmName": alarm_name(name, kind),
         "ActionsEnabled": True,
