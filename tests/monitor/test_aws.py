@@ -228,6 +228,12 @@ def test_telegram_alerts_are_set_up_converge_and_are_removed(
     moved = setup_telegram(client, "alerted", chat_id="42", token=token, dist=notifier_dist)
     assert moved.actions == ("updated the notifier's configuration",)
 
+    # A new model version deployed: the notifier's messages name it.
+    newer = deploy(client, make_dist(tmp_path / "v2", code="v2"), "alerted", DeployOptions())
+    assert "notifier told of model version ver-v2" in newer.actions
+    env = aws["lambda"].get_function(FunctionName=function)["Configuration"]["Environment"]
+    assert env["Variables"][notifier.MODEL_VERSION_ENV] == "ver-v2"
+
     result = destroy(client, "alerted")
     for done in (
         "deleted subscription filter sklambda-alerts",

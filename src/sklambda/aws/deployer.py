@@ -291,6 +291,7 @@ class _Deployment:
             memory=options.memory,
             timeout=options.timeout,
             values=self.plan.values,
+            model_version=self.package.model_version,
         )
 
     # -- steps ------------------------------------------------------------------------------------

@@ -30,6 +30,19 @@ from sklambda.runtime.metrics import NAMESPACE
 FIVE_MINUTES = 300
 
 
+def arn(client: AwsClient, service: str, resource: str) -> str:
+    """An ARN in the client's account and region (and its partition: aws, aws-cn, aws-us-gov)."""
+    region = client.region
+    partition = "aws-cn" if region.startswith("cn-") else "aws"
+    if region.startswith("us-gov-"):
+        partition = "aws-us-gov"
+    return f"arn:{partition}:{service}:{region}:{client.account_id}:{resource}"
+
+
+def topic_arn(client: AwsClient, name: str) -> str:
+    return arn(client, "sns", topic_name(name))
+
+
 def alarm_name(name: str, kind: str) -> str:
     # "." never occurs in a function name, so no name + kind reads as another's.
     return f"sklambda-{name}.{kind}"
@@ -240,16 +253,16 @@ def _check_owned(client: AwsClient, name: str, alarm: dict[str, Any]) -> None:
 
 def ensure_topic(client: AwsClient, name: str) -> tuple[str, bool]:
     """The alarm topic's ARN, created (tagged) if missing; ``(arn, created)``."""
-    arn = f"arn:aws:sns:{client.region}:{client.account_id}:{topic_name(name)}"
-    if client.maybe("sns", "GetTopicAttributes", TopicArn=arn) is not None:
-        tags = client.call("sns", "ListTagsForResource", ResourceArn=arn).get("Tags", [])
+    found = topic_arn(client, name)
+    if client.maybe("sns", "GetTopicAttributes", TopicArn=found) is not None:
+        tags = client.call("sns", "ListTagsForResource", ResourceArn=found).get("Tags", [])
         tag_map = {t["Key"]: t["Value"] for t in tags}
         if tag_map.get(MANAGED_TAG) != "true" or tag_map.get(FUNCTION_TAG) != name:
             raise NotManagedError(
                 f"an SNS topic named {topic_name(name)} exists and was not made by sklambda for "
                 f"{name}; delete or rename it"
             )
-        return arn, False
+        return found, False
     tags = [{"Key": k, "Value": v} for k, v in owned_tags(name).items()]
     made = client.call("sns", "CreateTopic", Name=topic_name(name), Tags=tags)
     return str(made["TopicArn"]), True
@@ -313,12 +326,12 @@ def remove_alarms(client: AwsClient, name: str) -> list[str]:
             "cloudwatch", "DeleteAlarms", AlarmNames=[a["AlarmName"] for a in present.values()]
         )
         said.append(f"deleted alarms {', '.join(present)}")
-    arn = f"arn:aws:sns:{client.region}:{client.account_id}:{topic_name(name)}"
-    if client.maybe("sns", "GetTopicAttributes", TopicArn=arn) is not None:
-        tags = client.call("sns", "ListTagsForResource", ResourceArn=arn).get("Tags", [])
+    found = topic_arn(client, name)
+    if client.maybe("sns", "GetTopicAttributes", TopicArn=found) is not None:
+        tags = client.call("sns", "ListTagsForResource", ResourceArn=found).get("Tags", [])
         tag_map = {t["Key"]: t["Value"] for t in tags}
         if tag_map.get(MANAGED_TAG) == "true" and tag_map.get(FUNCTION_TAG) == name:
-            client.call("sns", "DeleteTopic", TopicArn=arn)
+            client.call("sns", "DeleteTopic", TopicArn=found)
             said.append(f"deleted SNS topic {topic_name(name)}")
     return said
 

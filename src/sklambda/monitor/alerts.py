@@ -99,14 +99,14 @@ def _owned(tags: dict[str, str] | None, name: str) -> bool:
 
 def _ensure_token(client: AwsClient, name: str, source: TokenSource) -> tuple[str, str]:
     """Store or check the token; ``(IAM resource ARN it is read from, what was done)``."""
-    account, region = client.account_id, client.region
+    region = client.region
     if source.secret is not None:
         found = client.maybe("secretsmanager", "DescribeSecret", SecretId=source.secret)
         if found is None:
             raise MonitorError(f"no Secrets Manager secret {source.secret} in {region}")
         return str(found["ARN"]), f"token read from secret {source.secret}"
     parameter = str(source.parameter)
-    arn = f"arn:aws:ssm:{region}:{account}:parameter/{parameter.lstrip('/')}"
+    arn = alarms.arn(client, "ssm", f"parameter/{parameter.lstrip('/')}")
     current = _parameter(client, parameter)
     if source.value is None:
         if current is None:
@@ -159,8 +159,8 @@ def _parameter_tags(client: AwsClient, parameter: str) -> dict[str, str]:
 
 
 def _role_policy(client: AwsClient, function: str, token_arn: str) -> dict[str, Any]:
-    region, account = client.region, client.account_id
-    group = f"arn:aws:logs:{region}:{account}:log-group:{loggroups.log_group_name(function)}"
+    region = client.region
+    group = alarms.arn(client, "logs", f"log-group:{loggroups.log_group_name(function)}")
     read = (
         "secretsmanager:GetSecretValue" if ":secretsmanager:" in token_arn else "ssm:GetParameter"
     )
@@ -508,10 +508,8 @@ def remove_alerts(client: AwsClient, name: str) -> list[str]:
             filterName=loggroups.SUBSCRIPTION_FILTER,
         )
         said.append(f"deleted subscription filter {loggroups.SUBSCRIPTION_FILTER}")
-    topic_arn = f"arn:aws:sns:{client.region}:{client.account_id}:{alarms.topic_name(name)}"
-    endpoint = (
-        notifier_arn or f"arn:aws:lambda:{client.region}:{client.account_id}:function:{function}"
-    )
+    topic_arn = alarms.topic_arn(client, name)
+    endpoint = notifier_arn or alarms.arn(client, "lambda", f"function:{function}")
     for subscription in _topic_subscriptions(client, topic_arn, endpoint):
         client.call("sns", "Unsubscribe", SubscriptionArn=subscription)
         said.append(f"unsubscribed the notifier from {alarms.topic_name(name)}")
@@ -537,6 +535,24 @@ def _remove_role(client: AwsClient, name: str, function: str) -> list[str]:
         client.maybe("iam", "DeleteRolePolicy", RoleName=role_name, PolicyName=policy)
     client.maybe("iam", "DeleteRole", RoleName=role_name)
     return [f"deleted role {role_name}"]
+
+
+def refresh_notifier(client: AwsClient, name: str, model_version: str) -> str:
+    """Tell the notifier of ``name`` the model version now deployed (for its messages)."""
+    function = notifier_name(name)
+    current = client.wait_ready(function)
+    env = dict((current.get("Environment") or {}).get("Variables") or {})
+    if env.get(notifier.MODEL_VERSION_ENV) == model_version:
+        return ""
+    env[notifier.MODEL_VERSION_ENV] = model_version
+    client.call(
+        "lambda",
+        "UpdateFunctionConfiguration",
+        FunctionName=function,
+        Environment={"Variables": env},
+    )
+    client.wait_ready(function)
+    return f"notifier told of model version {model_version}"
 
 
 def send_test(client: AwsClient, name: str) -> dict[str, Any]:

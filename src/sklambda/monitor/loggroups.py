@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sklambda.aws.client import AwsClient
-from sklambda.monitor.alarms import memory_metric, owned_tags
+from sklambda.monitor.alarms import arn, memory_metric, owned_tags
 from sklambda.runtime.metrics import NAMESPACE
 
 MEMORY_FILTER = "sklambda-max-memory"
@@ -29,9 +29,7 @@ def log_group_name(function: str) -> str:
 
 
 def log_group_arn(client: AwsClient, function: str) -> str:
-    return (
-        f"arn:aws:logs:{client.region}:{client.account_id}:log-group:{log_group_name(function)}:*"
-    )
+    return arn(client, "logs", f"log-group:{log_group_name(function)}:*")
 
 
 def find_log_group(client: AwsClient, group: str) -> dict[str, Any] | None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from sklambda.aws.client import AwsClient
 from sklambda.aws.deployer import Step
+from sklambda.aws.errors import PermissionDeniedError
 from sklambda.monitor import alarms, alerts, loggroups
 from sklambda.monitor.logs import LogEvent, read_events
 from sklambda.monitor.options import ALARM_KINDS, MonitorOptions
@@ -27,13 +28,21 @@ def monitoring_steps(
     memory: int,
     timeout: int,
     values: dict[str, Any],
+    model_version: str = "",
 ) -> list[Step]:
-    """The deploy steps for log retention and alarms (reads only; the steps change things).
+    """The deploy steps for log retention, alarms and the notifier's model version (reads
+    only; the steps change things).
 
     ``monitoring.alarms`` of None keeps the alarms a previous deploy made; their thresholds
-    follow the new memory and timeout.
+    follow the new memory and timeout. An identity that may not read alarms deploys as before
+    when it asks for none.
     """
-    present = alarms.existing_alarms(client, name)
+    try:
+        present = alarms.existing_alarms(client, name)
+    except PermissionDeniedError:
+        if monitoring.alarms:
+            raise
+        present = {}  # cannot see them, was not asked for them: leave alarms alone
     kinds = (
         monitoring.alarms
         if monitoring.alarms is not None
@@ -44,11 +53,17 @@ def monitoring_steps(
     if monitoring.log_retention_days is not None or "memory" in kinds:
 
         def log_group() -> str:
-            return "; ".join(
-                loggroups.ensure_log_group(client, group, monitoring.log_retention_days, name)
-            )
+            try:
+                said = loggroups.ensure_log_group(
+                    client, group, monitoring.log_retention_days, name
+                )
+            except PermissionDeniedError as exc:  # the function is deployed: say, go on
+                return f"log retention not set: {exc}"
+            return "; ".join(said)
 
         steps.append(Step(f"log group {group}", log_group))
+    if model_version and client.get_function(alerts.notifier_name(name)) is not None:
+        steps.append(Step("notifier", lambda: alerts.refresh_notifier(client, name, model_version)))
     if not kinds and not present:
         return steps
 
