@@ -162,3 +162,15 @@ def test_alerts_package_writes_a_proven_package(tmp_path: Path, capsys) -> None:
     assert report["kind"] == "notifier" and report["handler"] == "sklambda_notifier.handler"
     assert report["verification"]["ok"] is True
     assert (report["python"], report["arch"]) == ("3.12", "arm64")
+    # The emulator's commands run it like any package (configured through its environment:
+    # here there is none, and it says which setting is missing).
+    event = tmp_path / "test-event.json"
+    event.write_text('{"sklambda": "test"}')
+    ran = subprocess.run(
+        [sys.executable, "-m", "sklambda", "invoke", str(tmp_path / "notifier"), "--event",
+         str(event)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert ran.returncode == 1
+    assert "TELEGRAM_CHAT_ID is not set" in json.loads(ran.stdout)["errorMessage"]
+    assert "REPORT RequestId:" in ran.stderr
