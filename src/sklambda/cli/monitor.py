@@ -291,3 +291,5 @@ def print_health(health: Any) -> None:
         console.print("[bold]last errors[/bold] (past day)")
         for event in health.last_errors:
             console.print(render(event), soft_wrap=True)
+    for note in health.unreadable:
+        print(f"{'not shown':<17} {note}")

@@ -137,7 +137,8 @@ def read_events(
     errors: bool = False,
     limit: int | None = None,
 ) -> list[LogEvent]:
-    """The function's log events from ``since_ms`` on, oldest first (``errors``: failures only).
+    """The function's log events from ``since_ms`` on, oldest first (``errors``: failures only;
+    ``limit``: the last ``limit`` of them).
 
     With ``errors`` CloudWatch filters by the alerts' pattern, and the events are classified
     here too (so only failures come back from servers that filter less).
@@ -166,7 +167,7 @@ def read_events(
             if not errors or event.failed:
                 events.append(event)
         token = page.get("nextToken")
-        if not token or (limit is not None and len(events) >= limit):
+        if not token:
             break
         params["nextToken"] = token
     events.sort(key=lambda e: e.timestamp_ms)

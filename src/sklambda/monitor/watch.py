@@ -9,6 +9,7 @@ dependency on ``monitor``); everything they create is named from the function's 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -100,13 +101,15 @@ def remove_monitoring(client: AwsClient, name: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Health:
-    """What ``status`` shows of a function's monitoring."""
+    """What ``status`` shows of a function's monitoring (``unreadable``: what the identity
+    may not read, with why)."""
 
     alarms: list[dict[str, Any]]
     log_retention_days: int | None
     log_group: bool
     alerts: str | None  # the notifier's name when Telegram alerts are set up
     last_errors: list[LogEvent] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -114,16 +117,34 @@ class Health:
 
 def health(client: AwsClient, name: str, *, errors_since_s: float = 86400, last: int = 5) -> Health:
     """Alarm states, retention, alerts and the last few failures (of the last day) of ``name``."""
-    group = loggroups.find_log_group(client, loggroups.log_group_name(name))
+    unreadable: list[str] = []
+
+    def read(what: str, call: Callable[[], Any], empty: Any) -> Any:
+        try:
+            return call()
+        except PermissionDeniedError as exc:  # status still shows the rest
+            unreadable.append(f"{what}: {exc}")
+            return empty
+
+    group = read(
+        "log group", lambda: loggroups.find_log_group(client, loggroups.log_group_name(name)), None
+    )
+    since = int((time.time() - errors_since_s) * 1000)
+    last_errors = (
+        read(
+            "last errors",
+            lambda: read_events(client, name, since_ms=since, errors=True, limit=last),
+            [],
+        )
+        if group is not None
+        else []
+    )
     notifier = alerts.notifier_name(name)
-    last_errors: list[LogEvent] = []
-    if group is not None:
-        since = int((time.time() - errors_since_s) * 1000)
-        last_errors = read_events(client, name, since_ms=since, errors=True, limit=last)
     return Health(
-        alarms=alarms.alarm_states(client, name),
+        alarms=read("alarms", lambda: alarms.alarm_states(client, name), []),
         log_retention_days=(group or {}).get("retentionInDays"),
         log_group=group is not None,
         alerts=notifier if client.get_function(notifier) is not None else None,
         last_errors=last_errors,
+        unreadable=unreadable,
     )
