@@ -111,6 +111,8 @@ def main() -> None:
             "",
             "- The EMF line is written with one `write` + `flush` per invocation; no API call, no "
             "thread, nothing waits for CloudWatch.",
+            f"- Load average during the run: {os.getloadavg()[0]:.1f} (a shared machine: compare "
+            "the two columns, not the absolute numbers).",
         ]
     )
     print(body)
