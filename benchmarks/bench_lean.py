@@ -135,7 +135,7 @@ def seed(work: Path, runs: int) -> tuple[str, dict[str, float]]:
             check=True,
             capture_output=True,
             text=True,
-        ).stdout
+        ).stdout.splitlines()[-1]  # after the handler's own lines (its EMF metrics)
     )
     size = (dist / "function.zip").stat().st_size
     lines = [

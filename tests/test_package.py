@@ -128,6 +128,7 @@ def test_the_top_level_holds_stages_and_a_few_one_idea_modules() -> None:
         "deploying",
         "aws",
         "runtime",
+        "monitor",
         "benchmarking",
         "costing",
         # the shell and the one-idea modules every stage shares
@@ -212,7 +213,8 @@ def test_import_and_cli_parser_load_nothing_heavy() -> None:
 def test_the_lambda_runtime_imports_only_the_standard_library() -> None:
     loaded = _modules_after(
         "import sklambda.runtime.service, sklambda.runtime.lean_predict, "
-        "sklambda.runtime.sklearn_predict"
+        "sklambda.runtime.sklearn_predict, sklambda.runtime.metrics, "
+        "sklambda.monitor.notifier.handler"
     )
     foreign = {m for m in loaded if m not in sys.stdlib_module_names} - {"sklambda", "__main__"}
     assert foreign == set()

@@ -7,6 +7,7 @@ that ``sklambda.deploy`` stays the function.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
     from sklambda.aws.client import AwsClient
     from sklambda.aws.deployer import DeployResult
+    from sklambda.monitor.options import MonitorOptions
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ def deploy(
     session: boto3.session.Session | None = None,
     client: AwsClient | None = None,
     on_progress: Callable[[str], None] | None = None,
+    monitoring: MonitorOptions | None = None,
 ) -> Deployment:
     """Save (if needed), build with the automatic runtime, and deploy behind a function URL.
 
@@ -102,6 +105,9 @@ def deploy(
     on_progress:
         Called with each step as it starts (building, then each deploy step); sklambda draws
         nothing itself.
+    monitoring:
+        Alarms and log retention (:class:`sklambda.monitor.options.MonitorOptions`; default:
+        30 days of logs, the alarms a previous deploy made).
 
     Returns
     -------
@@ -133,6 +139,8 @@ def deploy(
         env=dict(env or {}),
         adopt=adopt,
     )
+    if monitoring is not None:
+        options = dataclasses.replace(options, monitoring=monitoring)
     if client is None:
         client = AwsClient(session=session, region=region, endpoint_url=endpoint_url)
     with contextlib.ExitStack() as stack:

@@ -21,13 +21,15 @@ exceptions and keep their traceback. Every error a user can fix is in this one t
     ├── CostError                     cost inputs that do not fit together (costing.errors)
     │   └── PricesError               a malformed price file, or a price it lacks
     ├── ChartError                    a chart that cannot be drawn: matplotlib missing (plotting)
-    └── AwsError                      an AWS call failed in a way the user can act on (aws.errors)
-        ├── CredentialsError          no usable credentials
-        ├── RegionError               no region, or one without function URLs
-        ├── PermissionDeniedError     the identity lacks a permission (named)
-        ├── PackageTooLargeError      an artifact over one of Lambda's size limits
-        ├── NotManagedError           a resource of that name that sklambda did not create
-        └── DeployError               the deployment could not complete
+    ├── AwsError                      an AWS call failed in a way the user can act on (aws.errors)
+    │   ├── CredentialsError          no usable credentials
+    │   ├── RegionError               no region, or one without function URLs
+    │   ├── PermissionDeniedError     the identity lacks a permission (named)
+    │   ├── PackageTooLargeError      an artifact over one of Lambda's size limits
+    │   ├── NotManagedError           a resource of that name that sklambda did not create
+    │   └── DeployError               the deployment could not complete
+    └── MonitorError                  alarms, logs or alerts that cannot be set up as asked
+                                      (sklambda.monitor.errors)
 
     RequestError                      a request that breaks the HTTP contract (400; CLI: exit 2).
                                       In sklambda.runtime.contract, which runs inside Lambda and

@@ -77,6 +77,7 @@ def test_serverless_config(tmp_path: Path) -> None:
         "architecture": "arm64",
         "memorySize": 1024,
         "timeout": 30,
+        "logRetentionInDays": 30,  # sklambda's default retention
     }
     function = config["functions"]["predict"]
     assert function["handler"] == "sklambda_handler.handler"

@@ -135,3 +135,103 @@ def ask_every_event_kind(dist: Any, rows: list[dict[str, Any]], proba: bool) -> 
         "direct": direct.payload,
         "warm": warm.payload,
     }
+
+
+# -- monitoring: what CloudWatch Logs and SNS deliver to a subscribed function ------------------
+
+
+def logs_subscription_event(
+    messages: list[str],
+    *,
+    log_group: str = "/aws/lambda/houses",
+    log_stream: str = "2026/11/21/[$LATEST]6e1a7e3f0c2b4d5e8f9a0b1c2d3e4f5a",
+    message_type: str = "DATA_MESSAGE",
+    start_ms: int = 1795255200000,
+) -> dict[str, Any]:
+    """A CloudWatch Logs subscription delivery as AWS documents it (Lambda developer guide,
+    "Using Lambda with CloudWatch Logs"): ``{"awslogs": {"data": base64(gzip(json))}}``."""
+    import gzip
+
+    payload = {
+        "messageType": message_type,
+        "owner": "123456789012",
+        "logGroup": log_group,
+        "logStream": log_stream,
+        "subscriptionFilters": ["sklambda-alerts"],
+        "logEvents": [
+            {
+                "id": f"3719564183945{i:010d}",
+                "timestamp": start_ms + i,
+                "message": message,
+            }
+            for i, message in enumerate(messages)
+        ]
+        if message_type == "DATA_MESSAGE"
+        else [],
+    }
+    data = base64.b64encode(gzip.compress(json.dumps(payload).encode())).decode()
+    return {"awslogs": {"data": data}}
+
+
+def alarm_notification(
+    name: str = "sklambda-houses.errors",
+    *,
+    state: str = "ALARM",
+    reason: str = (
+        "Threshold Crossed: 1 out of the last 1 datapoints [4.2 (21/11/26 10:00:00)] was greater "
+        "than the threshold (1.0) (minimum 1 datapoint for OK -> ALARM transition)."
+    ),
+    description: str = "sklambda houses: 5xx answers above 1% of invocations in 5 minutes",
+) -> dict[str, Any]:
+    """The JSON CloudWatch publishes to SNS when an alarm changes state."""
+    return {
+        "AlarmName": name,
+        "AlarmDescription": description,
+        "AWSAccountId": "123456789012",
+        "AlarmConfigurationUpdatedTimestamp": "2026-11-21T09:00:00.000+0000",
+        "NewStateValue": state,
+        "NewStateReason": reason,
+        "StateChangeTime": "2026-11-21T10:05:00.000+0000",
+        "Region": "US East (N. Virginia)",
+        "AlarmArn": f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}",
+        "OldStateValue": "OK" if state == "ALARM" else "ALARM",
+        "OKActions": ["arn:aws:sns:us-east-1:123456789012:sklambda-houses-alarms"],
+        "AlarmActions": ["arn:aws:sns:us-east-1:123456789012:sklambda-houses-alarms"],
+        "InsufficientDataActions": [],
+        "Trigger": {
+            "Period": 300,
+            "EvaluationPeriods": 1,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "Threshold": 1.0,
+            "TreatMissingData": "notBreaching",
+            "Metrics": [],
+        },
+    }
+
+
+def sns_event(message: dict[str, Any], subject: str = "ALARM") -> dict[str, Any]:
+    """An SNS delivery to a subscribed Lambda function (Lambda developer guide, "Using Lambda
+    with Amazon SNS")."""
+    topic = "arn:aws:sns:us-east-1:123456789012:sklambda-houses-alarms"
+    return {
+        "Records": [
+            {
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": f"{topic}:21be56ed-a058-49f5-8c98-aedd2564c486",
+                "EventSource": "aws:sns",
+                "Sns": {
+                    "SignatureVersion": "1",
+                    "Timestamp": "2026-11-21T10:05:01.000Z",
+                    "Signature": "tcc6faL2yUC6dgZdmrwh1Y4cGa/ebXEkAi6RibDsvpi+tE/1+82j...65r==",
+                    "SigningCertUrl": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-ac565b8b1a6c5d002d285f9598aa1d9b.pem",
+                    "MessageId": "95df01b4-ee98-5cb9-9903-4c221d41eb5e",
+                    "Message": json.dumps(message),
+                    "MessageAttributes": {},
+                    "Type": "Notification",
+                    "UnsubscribeUrl": f"https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn={topic}:21be56ed",
+                    "TopicArn": topic,
+                    "Subject": f'{subject}: "{message.get("AlarmName")}" in US East (N. Virginia)',
+                },
+            }
+        ]
+    }

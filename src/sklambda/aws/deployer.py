@@ -32,6 +32,7 @@ from sklambda.aws.errors import (
     RegionError,
 )
 from sklambda.aws.package import Package, read_package
+from sklambda.monitor.options import MonitorOptions
 
 LIVE = "live"
 MANAGED_TAG = "sklambda:managed"
@@ -81,6 +82,8 @@ class DeployOptions:
         Take over a same-named function (or role) that sklambda did not create.
     image_uri:
         Deploy a container image the user pushed (for packages built as an image context).
+    monitoring:
+        Log retention and alarms (:class:`sklambda.monitor.options.MonitorOptions`).
     """
 
     memory: int = 1024
@@ -92,6 +95,7 @@ class DeployOptions:
     env: dict[str, str] = field(default_factory=dict)
     adopt: bool = False
     image_uri: str | None = None
+    monitoring: MonitorOptions = field(default_factory=MonitorOptions)
 
     def __post_init__(self) -> None:
         limits.check_memory(self.memory, DeployError)
@@ -272,7 +276,23 @@ class _Deployment:
         steps.append(Step(f"version and alias {LIVE}", self.publish))
         steps.append(Step("function URL", self.ensure_url))
         steps.append(Step("URL permissions", self.ensure_permissions))
+        steps.extend(self._monitoring_steps())
         return self.plan
+
+    def _monitoring_steps(self) -> list[Step]:
+        """Log retention and alarms (sklambda.monitor, issue #13)."""
+        from sklambda.monitor.watch import monitoring_steps
+
+        options = self.options
+        return monitoring_steps(
+            self.client,
+            self.name,
+            options.monitoring,
+            memory=options.memory,
+            timeout=options.timeout,
+            values=self.plan.values,
+            model_version=self.package.model_version,
+        )
 
     # -- steps ------------------------------------------------------------------------------------
 

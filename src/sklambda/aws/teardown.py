@@ -2,8 +2,10 @@
 
 Removed, each only if it is there (so an interrupted destroy finishes on the next run): the
 uploaded S3 objects, the public permissions, the function URL, alias ``live``, the function with
-its versions, the layer versions whose description sklambda wrote, and the role sklambda created
-for this function. Buckets, roles passed with ``--role-arn`` and anything untagged stay.
+its versions, the layer versions whose description sklambda wrote, the role sklambda created
+for this function, and its monitoring (alarms, their topic, the memory filter, Telegram alerts;
+the log group stays, with its retention). Buckets, roles passed with ``--role-arn`` and anything
+untagged stay.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ def destroy(client: AwsClient, name: str) -> DestroyResult:
             actions.append(f"deleted alias {LIVE}")
         client.maybe("lambda", "DeleteFunction", FunctionName=name)
         actions.append(f"deleted function {name} and its versions")
+    actions.extend(_remove_monitoring(client, name))
 
     layer_name = layer_name_for(name)
     for version in client.layer_versions(layer_name):
@@ -103,3 +106,10 @@ def destroy(client: AwsClient, name: str) -> DestroyResult:
             client.maybe("iam", "DeleteRole", RoleName=role_name)
             actions.append(f"deleted role {role_name}")
     return DestroyResult(name, tuple(actions))
+
+
+def _remove_monitoring(client: AwsClient, name: str) -> list[str]:
+    """Alerts, alarms, their topic and the memory filter (sklambda.monitor, issue #13)."""
+    from sklambda.monitor.watch import remove_monitoring
+
+    return remove_monitoring(client, name)

@@ -92,6 +92,15 @@ def _tags(package: Package) -> dict[str, str]:
     }
 
 
+def _monitoring(name: str, options: DeployOptions, **kwargs: Any) -> dict[str, Any]:
+    """Log group, alarm topic, memory filter, alarms (sklambda.monitor, issue #13)."""
+    from sklambda.monitor.cloudformation import resources
+
+    return resources(
+        name, options.monitoring, memory=options.memory, timeout=options.timeout, **kwargs
+    )
+
+
 def sam_template(package: Package, name: str, options: DeployOptions, files: dict[str, str]) -> str:
     """A SAM template: the function with ``AutoPublishAlias: live`` and a URL on that alias."""
     auth = "NONE" if options.public else "AWS_IAM"
@@ -125,6 +134,7 @@ def sam_template(package: Package, name: str, options: DeployOptions, files: dic
         }
         function["Layers"] = [{"Ref": "ModelLayer"}]
     resources["ModelFunction"] = {"Type": "AWS::Serverless::Function", "Properties": function}
+    resources.update(_monitoring(name, options))
     if options.public:
         # SAM adds lambda:InvokeFunctionUrl for a NONE URL; since October 2025 a public URL
         # also needs lambda:InvokeFunction restricted to calls that come through the URL.
@@ -213,6 +223,12 @@ def serverless_config(
                 }
             }
         }
+    # The Framework declares the function's log group itself (PredictLogGroup).
+    if options.monitoring.log_retention_days is not None:
+        config["provider"]["logRetentionInDays"] = options.monitoring.log_retention_days
+    watched = _monitoring(name, options, log_group=False, depends_on="PredictLogGroup")
+    if watched:
+        config.setdefault("resources", {}).setdefault("Resources", {}).update(watched)
     header = "# Written by `sklambda export serverless`. Deploy with: serverless deploy\n"
     return header + to_yaml(config) + "\n"
 

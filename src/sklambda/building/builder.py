@@ -26,7 +26,7 @@ from sklambda.files import check_replaceable, replace_dir, sha256_file, staging_
 RUNTIMES = ("auto", "lean", "sklearn")
 HANDLER = "sklambda_handler.handler"
 # The runtime modules a package ships: standard library code only (plus the model's runtime).
-RUNTIME_MODULES = ("__init__", "contract", "events", "card", "service", "handler")
+RUNTIME_MODULES = ("__init__", "contract", "events", "card", "service", "handler", "metrics")
 PREDICTOR_MODULES = {"lean": "lean_predict", "sklearn": "sklearn_predict"}
 # Slimming rules for the sklearn layer, in order (see sklambda.slim).
 SAFE_SLIM = SAFE_RULES

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sklambda.cli.monitor import add_deploy_flags, monitor_options
 from sklambda.cli.parsing import env_pair
 
 Handler = Callable[[argparse.Namespace], int]
@@ -80,6 +81,7 @@ def add_parsers(subparsers: Any, parser_class: type[argparse.ArgumentParser]) ->
         action="store_true",
         help="take over a same-named function that sklambda did not create",
     )
+    add_deploy_flags(deploy)
 
     status = subparsers.add_parser("status", help="show a deployed function")
     status.add_argument("name")
@@ -107,6 +109,7 @@ def add_parsers(subparsers: Any, parser_class: type[argparse.ArgumentParser]) ->
             "--out", type=Path, help="directory to write (default: the package directory)"
         )
         _shape_flags(sub)
+        add_deploy_flags(sub)
 
     return {
         "deploy": cmd_deploy,
@@ -152,6 +155,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         env=dict(args.env),
         adopt=args.adopt,
         image_uri=args.image_uri,
+        monitoring=monitor_options(args),
     )
     console = err_console()
     with spinner(f"deploying {args.name}…") as progress:
@@ -178,10 +182,15 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from sklambda.aws.versions import status
     from sklambda.cli.console import out_console
+    from sklambda.cli.monitor import print_health
+    from sklambda.monitor.watch import health
 
-    info = status(_client(args), args.name)
+    client = _client(args)
+    info = status(client, args.name)
+    watched = health(client, args.name)
     if args.json:
-        print(json.dumps(info.to_dict(), indent=2))
+        document = {**info.to_dict(), "monitoring": watched.to_dict()}
+        print(json.dumps(document, indent=2, default=str))
         return 0
     import base64
 
@@ -218,6 +227,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             digest = v.code_sha256[:12]
         versions.add_row(f"{v.version}{mark}", digest, v.last_modified)
     out_console().print(versions)
+    print_health(watched)
     return 0
 
 
@@ -255,6 +265,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         arch=args.arch,
         public=args.public,
         env=dict(args.env),
+        monitoring=monitor_options(args),
     )
     path = export(args.kind, args.dist, args.name, args.out, options)
     print(f"wrote {path}")

@@ -30,4 +30,4 @@ service = Service.load(_model_dir())
 
 def handler(event: Any, context: Any = None) -> Any:
     """Answer a function URL, API Gateway, direct-invoke or keep-warm event."""
-    return service.handle(event)
+    return service.handle(event, context)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 
 from .card import model_card, openapi
 from .contract import RequestError, RequestParser, parse_json, respond
@@ -19,11 +20,14 @@ if TYPE_CHECKING:
 
     from .contract import Predictor
     from .events import HttpRequest
+    from .metrics import Metrics, Record
 
 MANIFEST = "manifest.json"
 DEFAULT_MAX_ROWS = 1000
 MAX_ROWS_ENV = "SKLAMBDA_MAX_ROWS"
 TRUE_WORDS = {"1", "true", "yes"}
+METRICS_ENV = "SKLAMBDA_METRICS"  # 0 / false / no / off: no EMF line
+OFF_WORDS = {"0", "false", "no", "off"}
 
 
 def load_predictor(model_dir: str, runtime: str) -> Predictor:
@@ -50,9 +54,17 @@ class Service:
         The loaded model.
     max_rows:
         The largest batch one request may carry.
+    metrics:
+        Writes one EMF line per invocation (:mod:`.metrics`); None: no metrics.
     """
 
-    def __init__(self, manifest: dict[str, Any], predictor: Predictor, max_rows: int | None):
+    def __init__(
+        self,
+        manifest: dict[str, Any],
+        predictor: Predictor,
+        max_rows: int | None,
+        metrics: Metrics | None = None,
+    ):
         self.manifest = manifest
         self.predictor = predictor
         self.runtime = manifest.get("package", {}).get("runtime", "lean")
@@ -61,6 +73,9 @@ class Service:
         self.classes = manifest.get("classes")
         self._card = model_card(manifest, self.runtime)
         self._openapi: dict[str, Any] | None = None
+        self.metrics = metrics
+        self._record: Record | None = None  # the invocation running (one at a time per process)
+        self._request_id: str | None = None
 
     @classmethod
     def load(cls, model_dir: str) -> Service:
@@ -68,12 +83,24 @@ class Service:
             manifest = json.load(handle)
         runtime = manifest.get("package", {}).get("runtime", "lean")
         max_rows = int(os.environ.get(MAX_ROWS_ENV, DEFAULT_MAX_ROWS))
-        return cls(manifest, load_predictor(model_dir, runtime), max_rows)
+        return cls(manifest, load_predictor(model_dir, runtime), max_rows, _metrics(manifest))
 
     # -- entry ---------------------------------------------------------------------------------
 
-    def handle(self, event: Any) -> Any:
-        """Answer one Lambda event of any supported kind."""
+    def handle(self, event: Any, context: Any = None) -> Any:
+        """Answer one Lambda event of any supported kind; with metrics, write its EMF line."""
+        self._request_id = getattr(context, "aws_request_id", None)
+        if self.metrics is None:
+            return self._answer(event)
+        self._record = record = self.metrics.begin(context)
+        try:
+            response = self._answer(event)
+        finally:
+            self._record = None
+        self.metrics.end(record, response, warmup=is_warmup(event))
+        return response
+
+    def _answer(self, event: Any) -> Any:
         if is_warmup(event):
             return {"warm": True, "model": self.model_ref}
         try:
@@ -140,11 +167,36 @@ class Service:
             return http_response(500, self._internal_error())
 
     def _predict(self, parsed: Any) -> dict[str, Any]:
-        return respond(parsed, self.predictor, classes=self.classes, model=self.model_ref)
+        if self._record is None:
+            return respond(parsed, self.predictor, classes=self.classes, model=self.model_ref)
+        started = time.perf_counter()
+        body = respond(parsed, self.predictor, classes=self.classes, model=self.model_ref)
+        self._record.predicted(parsed, time.perf_counter() - started)
+        return body
 
     def _internal_error(self) -> dict[str, Any]:
         import traceback  # only when something broke
 
-        # The traceback goes to the function's log (CloudWatch), never to the caller.
-        traceback.print_exc(file=sys.stderr)
+        from .metrics import error_line
+
+        # The traceback goes to the function's log (CloudWatch), never to the caller: one JSON
+        # line with the request id, so alerts and `sklambda logs` show it as one event.
+        error = sys.exc_info()[1] or RuntimeError("unknown")
+        line = error_line(
+            self._request_id,
+            function_name=os.environ.get("AWS_LAMBDA_FUNCTION_NAME"),
+            model=self.model_ref,
+            error=error,
+            trace=traceback.format_exc(),
+        )
+        print(line, file=sys.stderr, flush=True)
         return {"error": {"code": "internal_error", "message": "internal error"}}
+
+
+def _metrics(manifest: dict[str, Any]) -> Metrics | None:
+    """The EMF writer, unless ``SKLAMBDA_METRICS=0`` (then its module is never imported)."""
+    if os.environ.get(METRICS_ENV, "1").strip().lower() in OFF_WORDS:
+        return None
+    from .metrics import Metrics
+
+    return Metrics.from_environment(manifest)
