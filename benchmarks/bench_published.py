@@ -219,9 +219,9 @@ def blas_lines(
     return [
         *lines,
         "  — most likely OpenBLAS's worker threads (one per visible core) spin between calls "
-        "and spend the CPU quota, so a request waits for the next 100 ms period; only layers "
-        "big enough for OpenBLAS to thread show it. Not yet checked on real Lambda, which also "
-        "shows more cores than the share it gives at 1,024 MB.",
+        "and spend the CPU quota, so a request waits for the next 100 ms period; how much it "
+        "costs varies from run to run on a shared machine. Not yet checked on real Lambda, "
+        "which also shows more cores than the share it gives at 1,024 MB.",
     ]
 
 
