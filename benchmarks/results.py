@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import platform
 import re
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
+
+from sklambda.benchmarking.benchmark import machine
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 HEADER = (
@@ -14,19 +14,6 @@ HEADER = (
     "Each section is written by the script it names (`make bench` runs them all); numbers are "
     "measured side by side in one run on the machine named in the section.\n"
 )
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    cores = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip() or "?"
-    return f"{platform.system()} {platform.machine()}, {cpu}, {cores} cores"
 
 
 def write_section(name: str, body: str) -> None:

@@ -10,7 +10,13 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-BENCHMARKS = ("bench_lean.py", "bench_emulator.py", "bench_sklearn.py", "bench_metrics.py")
+BENCHMARKS = (
+    "bench_lean.py",
+    "bench_emulator.py",
+    "bench_sklearn.py",
+    "bench_metrics.py",
+    "bench_published.py",
+)
 
 if __name__ == "__main__":
     for name in BENCHMARKS:

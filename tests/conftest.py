@@ -135,3 +135,41 @@ def endpoint(aws_env: None) -> Iterator[str]:
     assert host == "127.0.0.1"
     yield f"http://{host}:{port}"
     server.stop()
+
+
+# -- built packages for bench / tune (sklambda.benchmarking) ---------------------------------------
+
+
+@pytest.fixture(scope="session")
+def seed_dist(diabetes_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed model (scaler + linear regression) as a verified lean package."""
+    from sklambda.building import build
+
+    return build(diabetes_bundle, tmp_path_factory.mktemp("bench") / "seed").dist
+
+
+@pytest.fixture(scope="session")
+def mlp_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A CPU-bound package: MLPClassifier with 3 hidden layers of 100 on iris (lean + numpy)."""
+    import warnings
+
+    from sklearn.datasets import load_iris
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    import sklambda
+    from sklambda.building import build
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 20 iterations do not converge, and need not
+        model = Pipeline(
+            [
+                ("scale", StandardScaler()),
+                ("mlp", MLPClassifier((100, 100, 100), max_iter=20, random_state=0)),
+            ]
+        ).fit(X, y)
+    root = tmp_path_factory.mktemp("bench")
+    sklambda.save(model, root / "mlp100", X_sample=X, name="mlp100")
+    return build(root / "mlp100", root / "mlp100-dist").dist

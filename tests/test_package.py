@@ -15,9 +15,11 @@ HEAVY = ("pandas", "sklearn", "scipy", "boto3", "botocore", "matplotlib", "skops
 def test_public_api_is_what_it_should_be() -> None:
     assert sorted(sklambda.__all__) == sorted(
         [
+            "BenchResults",
             "BuildError",
             "BuildResult",
             "BundleError",
+            "CostEstimate",
             "DataError",
             "Model",
             "RequestError",
@@ -25,19 +27,36 @@ def test_public_api_is_what_it_should_be() -> None:
             "SklambdaVersionWarning",
             "TrainError",
             "TrainResult",
+            "TuneResult",
             "UntrustedModelError",
             "__version__",
+            "bench",
             "build",
+            "cost",
             "deploy",
             "import_legacy",
             "load",
             "save",
             "train",
+            "tune",
         ]
     )
     for name in sklambda.__all__:
         assert getattr(sklambda, name) is not None
     assert callable(sklambda.train) and callable(sklambda.deploy) and callable(sklambda.build)
+
+
+def test_bench_tune_and_cost_stay_functions_once_their_stages_are_imported() -> None:
+    """The trap the stage names avoid: ``sklambda/bench/`` would turn ``sklambda.bench`` into
+    a package the moment any of its submodules were imported."""
+    code = (
+        "import sklambda, inspect\n"
+        "import sklambda.benchmarking.results, sklambda.benchmarking.tuning\n"
+        "import sklambda.costing.prices, sklambda.costing.estimate\n"
+        "print([inspect.isfunction(f) for f in (sklambda.bench, sklambda.tune, sklambda.cost)])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[True, True, True]"
 
 
 def _modules() -> list[str]:
@@ -110,12 +129,15 @@ def test_the_top_level_holds_stages_and_a_few_one_idea_modules() -> None:
         "aws",
         "runtime",
         "monitor",
+        "benchmarking",
+        "costing",
         # the shell and the one-idea modules every stage shares
         "cli",
         "errors",
         "limits",
         "dist",
         "files",
+        "plotting",
         "_version",
         "__main__",
     }

@@ -12,10 +12,14 @@ from typing import TYPE_CHECKING, Any
 from sklambda._version import __version__
 
 if TYPE_CHECKING:
+    from sklambda.benchmarking.benchmark import bench
+    from sklambda.benchmarking.results import BenchResults
+    from sklambda.benchmarking.tuning import TuneResult, tune
     from sklambda.building.builder import BuildResult, build
     from sklambda.bundle.legacy import import_legacy
     from sklambda.bundle.model import Model, SklambdaVersionWarning
     from sklambda.bundle.store import load, save
+    from sklambda.costing.estimate import CostEstimate, cost
     from sklambda.deploying import deploy
     from sklambda.errors import (
         BuildError,
@@ -29,7 +33,8 @@ if TYPE_CHECKING:
     from sklambda.training import TrainResult, train
 
 # name → the module that defines it (a stage's module is never named like one of these: a
-# submodule named ``build`` would replace ``sklambda.build`` once imported).
+# submodule named ``build`` would replace ``sklambda.build`` once imported — hence the stages
+# ``building``, ``benchmarking`` (bench, tune) and ``costing`` (cost)).
 _EXPORTS = {
     "train": "training",
     "TrainResult": "training",
@@ -41,6 +46,12 @@ _EXPORTS = {
     "build": "building.builder",
     "BuildResult": "building.builder",
     "deploy": "deploying",
+    "bench": "benchmarking.benchmark",
+    "BenchResults": "benchmarking.results",
+    "tune": "benchmarking.tuning",
+    "TuneResult": "benchmarking.tuning",
+    "cost": "costing.estimate",
+    "CostEstimate": "costing.estimate",
     "SklambdaError": "errors",
     "DataError": "errors",
     "TrainError": "errors",
@@ -51,9 +62,11 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "BenchResults",
     "BuildError",
     "BuildResult",
     "BundleError",
+    "CostEstimate",
     "DataError",
     "Model",
     "RequestError",
@@ -61,14 +74,18 @@ __all__ = [
     "SklambdaVersionWarning",
     "TrainError",
     "TrainResult",
+    "TuneResult",
     "UntrustedModelError",
     "__version__",
+    "bench",
     "build",
+    "cost",
     "deploy",
     "import_legacy",
     "load",
     "save",
     "train",
+    "tune",
 ]
 
 

@@ -6,6 +6,7 @@ dist/
   function.zip    the handler, sklambda's runtime modules, the model
   layer.zip       numpy / scikit-learn for the target, when the runtime needs them
   image/          a container build context instead of the zips (``build --image``)
+  tuning.json     the memory size ``sklambda tune --apply`` chose (read by ``deploy``)
 ```
 """
 
@@ -15,3 +16,5 @@ BUILD_JSON = "build.json"
 FUNCTION_ZIP = "function.zip"
 LAYER_ZIP = "layer.zip"
 IMAGE_DIR = "image"
+TUNING_JSON = "tuning.json"
+"""The memory size ``sklambda tune --apply`` chose; ``sklambda deploy`` reads it."""

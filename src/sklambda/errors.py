@@ -16,6 +16,11 @@ exceptions and keep their traceback. Every error a user can fix is in this one t
     │   ├── RuntimeClientError        awslambdaric could not be installed
     │   ├── TooManyRequestsError      every environment stayed busy (Lambda's 429)
     │   └── RequestTooLargeError      an event over Lambda's 6 MB payload
+    ├── BenchError                    a benchmark that cannot run as asked, a bad results file
+    │                                 (benchmarking.errors)
+    ├── CostError                     cost inputs that do not fit together (costing.errors)
+    │   └── PricesError               a malformed price file, or a price it lacks
+    ├── ChartError                    a chart that cannot be drawn: matplotlib missing (plotting)
     ├── AwsError                      an AWS call failed in a way the user can act on (aws.errors)
     │   ├── CredentialsError          no usable credentials
     │   ├── RegionError               no region, or one without function URLs

@@ -87,8 +87,9 @@ def test_add_parsers_returns_the_five_commands(
     assert args.env == [("A", "1"), ("B", "x=y")]
     assert (args.role_arn, args.s3_bucket, args.image_uri) == ("arn:aws:iam::1:role/r", "b", "img")
     defaults = parser.parse_args(["deploy", "dist", "--name", "n"])
+    # No --memory: None, so deploy can take what `sklambda tune --apply` chose (else 1024).
     assert (defaults.memory, defaults.timeout, defaults.public, defaults.arch) == (
-        1024,
+        None,
         30,
         False,
         None,

@@ -3,7 +3,8 @@
 One module per command group, each adding its own parsers and handlers:
 :mod:`~sklambda.cli.models` (train, import, predict, info), :mod:`~sklambda.cli.packaging`
 (build), :mod:`~sklambda.cli.local` (serve, invoke), :mod:`~sklambda.cli.aws` (deploy, status,
-rollback, destroy, export), :mod:`~sklambda.cli.monitor` (logs, alerts). Only the CLI renders
+rollback, destroy, export), :mod:`~sklambda.cli.monitor` (logs, alerts),
+:mod:`~sklambda.cli.measuring` (bench, tune, cost). Only the CLI renders
 (:mod:`~sklambda.cli.console`); library code reports progress through callbacks.
 
 Every problem the user can fix — a :class:`~sklambda.errors.SklambdaError`, a request that breaks
@@ -47,7 +48,7 @@ _USER_ERRNOS = frozenset(
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     """The argument parser and ``{command: handler}``."""
     from sklambda import __version__
-    from sklambda.cli import aws, local, models, monitor, packaging
+    from sklambda.cli import aws, local, measuring, models, monitor, packaging
 
     parser = Parser(
         prog="sklambda",
@@ -61,6 +62,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     handlers.update(local.add_parsers(commands))
     handlers.update(aws.add_parsers(commands, Parser))
     handlers.update(monitor.add_parsers(commands, Parser))
+    handlers.update(measuring.add_parsers(commands))
     return parser, handlers
 
 

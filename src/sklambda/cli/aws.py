@@ -14,15 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from sklambda.cli.monitor import add_deploy_flags, monitor_options
+from sklambda.cli.parsing import env_pair
 
 Handler = Callable[[argparse.Namespace], int]
-
-
-def _env_pair(text: str) -> tuple[str, str]:
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    return key, value
+DEFAULT_MEMORY_MB = 1024
 
 
 def _aws_flags(parser: argparse.ArgumentParser) -> None:
@@ -33,7 +28,11 @@ def _aws_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _shape_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--memory", type=int, default=1024, help="MB, 128-10240 (default 1024)")
+    parser.add_argument(
+        "--memory",
+        type=int,
+        help="MB, 128-10240 (default: what `sklambda tune --apply` chose, else 1024)",
+    )
     parser.add_argument("--timeout", type=int, default=30, help="seconds, 1-900 (default 30)")
     parser.add_argument(
         "--arch", choices=("x86_64", "arm64"), help="default: what the package was built for"
@@ -45,7 +44,7 @@ def _shape_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--env",
-        type=_env_pair,
+        type=env_pair,
         action="append",
         default=[],
         metavar="K=V",
@@ -121,6 +120,21 @@ def add_parsers(subparsers: Any, parser_class: type[argparse.ArgumentParser]) ->
     }
 
 
+def _memory(args: argparse.Namespace) -> int:
+    """``--memory``, else the size ``sklambda tune --apply`` chose for the package, else 1024."""
+    if args.memory is not None:
+        return int(args.memory)
+    from sklambda.benchmarking.tuning import tuned_memory
+
+    tuned = tuned_memory(args.dist)
+    if tuned is None:
+        return DEFAULT_MEMORY_MB
+    import sys
+
+    print(f"memory: {tuned} MB, chosen by sklambda tune (--memory overrides)", file=sys.stderr)
+    return tuned
+
+
 def _client(args: argparse.Namespace) -> Any:
     from sklambda.aws.client import AwsClient
 
@@ -132,7 +146,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     from sklambda.cli.console import err_console, spinner
 
     options = DeployOptions(
-        memory=args.memory,
+        memory=_memory(args),
         timeout=args.timeout,
         arch=args.arch,
         public=args.public,
@@ -246,7 +260,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from sklambda.aws.templates import export
 
     options = DeployOptions(
-        memory=args.memory,
+        memory=_memory(args),
         timeout=args.timeout,
         arch=args.arch,
         public=args.public,

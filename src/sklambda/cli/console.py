@@ -200,3 +200,193 @@ def build_table(report: dict[str, Any]) -> list[Any]:
     layer = report.get("layer_packages") or {}
     extra = [f"layer: {', '.join(f'{k} {v}' for k, v in layer.items())}"] if layer else []
     return [*parts, proof, pyc, *extra, *(f"[yellow]note:[/yellow] {n}" for n in report["notes"])]
+
+
+# -- bench, tune, cost -------------------------------------------------------------------------
+
+
+class ProgressBar:
+    """A progress bar on stderr that follows ``bench``/``tune``'s ``on_progress`` events."""
+
+    def __init__(self, bar: Any, task: Any) -> None:
+        self._bar = bar
+        self._task = task
+
+    def update(self, event: Any) -> None:
+        if self._bar is not None:
+            total = event.total or None
+            self._bar.update(
+                self._task, completed=event.done, total=total, description=event.message
+            )
+
+
+@contextlib.contextmanager
+def progress_bar(message: str) -> Iterator[ProgressBar]:
+    """``with progress_bar("…") as p: bench(..., on_progress=p.update)`` (silent off a terminal)."""
+    console = err_console()
+    if not console.is_terminal:
+        yield ProgressBar(None, None)
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        yield ProgressBar(bar, bar.add_task(message, total=None))
+
+
+def _ms(stat: dict[str, Any] | None, key: str = "p50") -> str:
+    if not stat:
+        return "—"
+    value = stat[key]
+    return f"{value:,.0f}" if value >= 10 else f"{value:.2g}"
+
+
+def _spread(stat: dict[str, Any] | None) -> str:
+    if not stat:
+        return "—"
+    return " / ".join(_ms(stat, key) for key in ("p50", "p90", "p99"))
+
+
+def _cpu(size: dict[str, Any]) -> str:
+    share = size["cpu_share"]
+    if share["applied"]:
+        return f"{share['vcpus']:.2f}"
+    return "[yellow]all[/yellow]"
+
+
+def bench_table(document: dict[str, Any]) -> list[Any]:
+    """The renderables of `sklambda bench`: one row per package and memory size, then notes."""
+    from rich.table import Table
+
+    where = {p.get("where") for p in document["packages"]}
+    table = Table(
+        title="latency in ms, p50 / p90 / p99 (cold = INIT + duration)",
+        title_justify="left",
+    )
+    columns = (
+        "package",
+        "memory",
+        "CPU",
+        "cold p50/p90/p99",
+        "warm p50/p90/p99",
+        "init",
+        "max mem",
+    )
+    for column in columns:
+        table.add_column(column, justify="left" if column == "package" else "right")
+    for package in document["packages"]:
+        for size in package["sizes"]:
+            table.add_row(
+                package["name"],
+                f"{size['memory_mb']:,} MB",
+                _cpu(size),
+                _spread(size["cold_ms"]),
+                _spread(size["warm_ms"]),
+                "—" if size["init_ms"] is None else _ms({"p50": size["init_ms"]}),
+                "—" if size["max_memory_mb"] is None else f"{size['max_memory_mb']} MB",
+            )
+            for error in size["errors"]:
+                table.add_row("", "", "", f"[red]{error}[/red]", "", "", "")
+    counts = {(s["cold_ms"] or {}).get("n", 0) for p in document["packages"] for s in p["sizes"]}
+    caption = f"{'deployed' if where == {'deployed'} else 'local'}; cold n = "
+    table.caption = caption + ", ".join(str(c) for c in sorted(counts))
+    return [table, *(f"[yellow]note:[/yellow] {n}" for n in document["notes"])]
+
+
+def tune_table(document: dict[str, Any]) -> list[Any]:
+    """The renderables of `sklambda tune`: each size priced and scored, the recommendation."""
+    from rich.table import Table
+
+    package = document["packages"][0]
+    tune = document["tune"]
+    chosen = document["recommended_memory_mb"]
+    table = Table(
+        title=f"{package['name']}: memory sizes ({tune['arch']}, {tune['region']} prices)",
+        title_justify="left",
+    )
+    for column in (
+        "memory",
+        "CPU",
+        "cold p50 ms",
+        "warm p50 ms",
+        "billed ms",
+        "$ / 1M req",
+        "score",
+    ):
+        table.add_column(column, justify="right")
+    for size in package["sizes"]:
+        mark = " ←" if size["memory_mb"] == chosen else ""
+        cost = size.get("cost_per_million_usd")
+        table.add_row(
+            f"{size['memory_mb']:,} MB{mark}",
+            _cpu(size),
+            _ms(size["cold_ms"]),
+            _ms(size["warm_ms"]),
+            "—" if size["billed_warm_ms"] is None else f"{size['billed_warm_ms']:.3g}",
+            "—" if cost is None else f"${cost:,.2f}",
+            "—" if size.get("score") is None else f"{size['score']:.3f}",
+            style="bold green" if mark else ("red" if size.get("excluded") else None),
+        )
+    weights = ", ".join(f"{k} {v:g}" for k, v in tune["weights"].items())
+    verdict = (
+        f"recommended: [bold]{chosen:,} MB[/bold] for {tune['strategy']} "
+        f"(weights {weights}; within {tune['tie_tolerance']:.0%} of the best, the smallest wins)"
+    )
+    return [table, verdict, *(f"[yellow]note:[/yellow] {n}" for n in document["notes"])]
+
+
+def cost_table(document: dict[str, Any]) -> list[Any]:
+    """The renderables of `sklambda cost`: Lambda's bill by part, each alternative, break-evens."""
+    from rich.table import Table
+
+    inputs = document["inputs"]
+    heading = (
+        f"[bold]Lambda[/bold]: {inputs['requests_per_month']:,.0f} requests/month at "
+        f"{inputs['billed_duration_ms']:g} ms billed, {inputs['memory_mb']:,} MB, "
+        f"{inputs['arch']}, {document['region']}"
+    )
+    if inputs["from"] != "given":
+        heading += f" (measured: {inputs['from']})"
+    bill = Table()
+    bill.add_column("part")
+    bill.add_column("USD / month", justify="right")
+    for part, usd in document["lambda_parts_usd"].items():
+        bill.add_row(part.replace("_", "-"), f"{usd:,.2f}")
+    bill.add_row("total", f"{document['lambda_monthly_usd']:,.2f}", style="bold")
+    others = Table(title="against", title_justify="left")
+    for column in ("option", "USD / month", "break-even requests/month"):
+        others.add_column(column, justify="left" if column == "option" else "right")
+    for option in document["alternatives"]:
+        crossing = option["break_even_requests_per_month"]
+        others.add_row(
+            option["label"],
+            f"{option['monthly_usd']:,.2f}",
+            "—" if crossing is None else f"{crossing:,.0f}",
+        )
+    words = [f"• {option['break_even']}" for option in document["alternatives"]]
+    warnings = [
+        f"[yellow]note:[/yellow] {o['label']}: {o['note']}"
+        for o in document["alternatives"]
+        if o["note"] and o["kind"] != "lambda+api-gateway"  # its sentence says it
+    ]
+    rows = document["prices"]["rows"]
+    dates = sorted({r["date_read"] for r in rows})
+    weak = sorted({".".join(r["item"].split(".")[:2]) for r in rows if r["quality"] != "primary"})
+    cited = f"prices: {document['prices']['file']} (read {', '.join(dates)})"
+    if weak:
+        cited += f"; secondary or unconfirmed sources for {', '.join(weak)}"
+    notes = [f"[yellow]note:[/yellow] {n}" for n in document["notes"]]
+    return [heading, bill, others, *words, *warnings, *notes, f"[dim]{cited}[/dim]"]
