@@ -187,6 +187,17 @@ class _Connection:
                     message = f"malformed request: {exc}"
                 raise _Refused(json_error(status, message)) from None
             if isinstance(event, h11.Request):
+                # h11's limit applies to a head still incomplete in its buffer; one that
+                # arrived whole in a single read is measured here.
+                if len(event.target) > limits.max_head_bytes:
+                    raise _Refused(
+                        json_error(414, f"request line over {limits.max_head_bytes} bytes")
+                    )
+                size = len(event.target) + sum(len(n) + len(v) + 4 for n, v in event.headers)
+                if size > limits.max_head_bytes:
+                    raise _Refused(
+                        json_error(431, f"request head over {limits.max_head_bytes} bytes")
+                    )
                 return event
             if isinstance(event, h11.ConnectionClosed):
                 return None
