@@ -369,12 +369,13 @@ class Environment:
         init_ms: float | None = None
         if cold and self._api.ready_at is not None:
             init_ms = (self._api.ready_at - self._started_at) * 1000
-        if outcome.status == "timeout":
+        if outcome.status == "timeout" and invocation.delivered_at is not None:
             duration_ms = timeout_s * 1000
         elif invocation.delivered_at is not None:
             duration_ms = (invocation.finished_at - invocation.delivered_at) * 1000
         else:
-            # Never delivered (init failed): Lambda reports the failed init as the duration.
+            # Never delivered (init failed or timed out): Lambda reports the time the init took
+            # as the duration, not the function's timeout.
             duration_ms = (invocation.finished_at - invocation.created_at) * 1000
         report = Report.build(
             request_id=invocation.request_id,
