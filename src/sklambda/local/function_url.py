@@ -140,7 +140,9 @@ class LocalServer:
         self._owns_function = owns_function
         limits = limits or FrontLimits(max_body_bytes=MAX_PAYLOAD_BYTES)
         try:
-            self._front = HttpFront((host.strip("[]"), port), self._respond, limits)
+            self._front = HttpFront(
+                (host.strip("[]"), port), self._respond, limits, too_large=self._too_large
+            )
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
                 raise SettingsError(
@@ -207,6 +209,15 @@ class LocalServer:
         self.close()
 
     # -- the one dispatch point ------------------------------------------------------------------
+
+    def _too_large(self, method: str, target: str) -> HttpResponse:
+        if method == "POST" and _INVOKE_PATH.match(target.split("?", 1)[0]):
+            return _api_error(
+                413,
+                "RequestTooLargeException",
+                f"Request must be smaller than {MAX_PAYLOAD_BYTES} bytes for the Invoke operation",
+            )
+        return error_response(413, "Request Entity Too Large")
 
     def _respond(self, request: FrontRequest) -> HttpResponse:
         start = time.perf_counter()

@@ -100,6 +100,11 @@ class FrontRequest:
                 return value
         return None
 
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """Like ``email.message.Message.get``: the first value of ``name``, or ``default``."""
+        value = self.header(name)
+        return default if value is None else value
+
     @property
     def path(self) -> str:
         return self.target.split("?", 1)[0]
@@ -248,7 +253,7 @@ class _Connection:
             if isinstance(event, h11.Data):
                 total += len(event.data)
                 if total > limits.max_body_bytes:
-                    raise _Refused(json_error(413, "Request Entity Too Large"))
+                    raise _Refused(self.front.too_large(request))
                 parts.append(event.data)
             elif isinstance(event, h11.EndOfMessage):
                 return b"".join(parts) if framed else None
@@ -372,13 +377,21 @@ class HttpFront:
     respond : callable
         ``FrontRequest -> HttpResponse``; called on the connection's thread.
     limits : FrontLimits
+    too_large : callable, optional
+        ``(method, target) -> HttpResponse`` for a body over the limit (default: a JSON 413).
     """
 
     def __init__(
-        self, address: tuple[str, int], respond: Respond, limits: FrontLimits | None = None
+        self,
+        address: tuple[str, int],
+        respond: Respond,
+        limits: FrontLimits | None = None,
+        *,
+        too_large: Callable[[str, str], HttpResponse] | None = None,
     ) -> None:
         self.limits = limits or FrontLimits()
         self._respond = respond
+        self._too_large = too_large
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self._sock = socket.create_server(address, family=family, backlog=self.limits.backlog)
         self.address: tuple[str, int] = self._sock.getsockname()[:2]
@@ -403,6 +416,14 @@ class HttpFront:
         if self._date[0] != now:
             self._date = (now, email.utils.formatdate(now, usegmt=True).encode())
         return self._date[1]
+
+    def too_large(self, request: h11.Request) -> HttpResponse:
+        """The answer to a body over ``max_body_bytes`` (by method and target)."""
+        if self._too_large is not None:
+            return self._too_large(
+                request.method.decode("ascii"), request.target.decode("iso-8859-1")
+            )
+        return json_error(413, "Request Entity Too Large")
 
     def respond_safely(self, request: FrontRequest) -> HttpResponse:
         try:
