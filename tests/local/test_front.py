@@ -138,6 +138,20 @@ def test_good_framings_are_accepted_keep_alive_and_pipelined(front: HttpFront) -
     ]
 
 
+def test_expect_100_continue_is_answered_before_the_body(front: HttpFront) -> None:
+    with socket.create_connection(front.address, timeout=5) as sock:
+        sock.sendall(
+            b"POST /e HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nExpect: 100-continue\r\n"
+            b"Connection: close\r\n\r\n"
+        )
+        assert sock.recv(65536).startswith(b"HTTP/1.1 100 ")
+        sock.sendall(b"hi")
+        raw = b""
+        while chunk := sock.recv(65536):
+            raw += chunk
+    assert json.loads(parse(raw)[2])["body"] == "hi"
+
+
 def _split_responses(raw: bytes) -> list[bytes]:
     out = []
     while raw:

@@ -258,6 +258,12 @@ class _Connection:
             elif isinstance(event, h11.EndOfMessage):
                 return b"".join(parts) if framed else None
             elif event is h11.NEED_DATA:
+                if conn.they_are_waiting_for_100_continue:
+                    # curl waits a second for this before sending a body over 1 KB.
+                    self.sock.settimeout(limits.write_timeout)
+                    self.sock.sendall(
+                        conn.send(h11.InformationalResponse(status_code=100, headers=[]))
+                    )
                 if not self._fill(conn, deadline, timeout):
                     continue
             else:
@@ -328,6 +334,12 @@ class _Connection:
             self._write_raw_error(refused.reply)
         except OSError:
             pass
+        except Exception:
+            # A fault of the front itself: say so on the console and to the client, once.
+            traceback.print_exc(file=sys.stderr)
+            self._write_raw_error(
+                json_error(500, "the local front failed on this request (a bug in sklambda)")
+            )
         finally:
             self.front._forget(self)
             with contextlib.suppress(OSError):
