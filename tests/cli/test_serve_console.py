@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -124,3 +125,35 @@ def test_sigterm_once_serving_stops_cleanly(talker: Path) -> None:
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
+
+
+def test_serve_aws_iam_with_a_credentials_file(talker: Path, tmp_path: Path) -> None:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    creds = tmp_path / "creds.json"
+    creds.write_text(json.dumps([{"access_key": "AKIACLI", "secret_key": "s3cret"}]))
+    process = start_serve(talker, "--auth-type", "AWS_IAM", "--credentials", str(creds))
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().split()[2]
+        assert "AWS_IAM" in process.stdout.readline()
+
+        def status(secret: str) -> int:
+            request = AWSRequest(method="GET", url=f"{url}signed", data=b"")
+            SigV4Auth(Credentials("AKIACLI", secret), "lambda", "us-east-1").add_auth(request)
+            prepared = urllib.request.Request(f"{url}signed", headers=dict(request.headers))
+            try:
+                with urllib.request.urlopen(prepared, timeout=60) as response:
+                    return response.status
+            except urllib.error.HTTPError as error:
+                return error.code
+
+        assert status("s3cret") == 200
+        assert status("wrong") == 403
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "GET /signed 403" in err and "GET /signed 200" in err

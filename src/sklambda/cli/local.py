@@ -150,10 +150,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace, stop: Any) -> int:
     from sklambda.local import serve
     from sklambda.local.cors import Cors
-    from sklambda.local.iam_auth import load_credentials_file
+    from sklambda.local.iam_auth import credentials_from, load_credentials_file
 
     _check_settings(args)
     credentials = load_credentials_file(args.credentials) if args.credentials else None
+    if args.auth_type == "AWS_IAM":
+        credentials = credentials_from(credentials)  # refused before anything is built
     cors = (
         Cors.for_origins(args.cors_origin, signed=args.auth_type == "AWS_IAM")
         if args.cors_origin
