@@ -337,3 +337,26 @@ def test_bursts_idle_sockets_and_good_requests(local_dists: dict[str, Path]) -> 
         while server.connections and time.monotonic() < deadline:
             time.sleep(0.05)
         assert server.connections == 0
+
+
+@pytest.mark.slow
+def test_the_served_function_url_refuses_ambiguous_framing_in_json(
+    local_dists: dict[str, Path],
+) -> None:
+    """The same hostile requests through ``serve()``: a status line and a JSON error each."""
+    with serve(local_dists["web"], port=0, timeout=20) as server:
+        address = ("127.0.0.1", int(server.url.rsplit(":", 1)[1].strip("/")))
+        got = {}
+        for case, (data, _) in sorted(AMBIGUOUS.items()):
+            with socket.create_connection(address, timeout=10) as sock:
+                sock.sendall(data)
+                raw = b""
+                with contextlib.suppress(OSError):
+                    while chunk := sock.recv(65536):
+                        raw += chunk
+            status = int(raw.split(b" ", 2)[1]) if raw.startswith(b"HTTP/1.1 ") else None
+            body_is_json = False
+            with contextlib.suppress(ValueError):
+                body_is_json = "message" in json.loads(raw.partition(b"\r\n\r\n")[2])
+            got[case] = (status, body_is_json)
+    assert got == {case: (status, True) for case, (_, status) in AMBIGUOUS.items()}
