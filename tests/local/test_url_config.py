@@ -258,3 +258,20 @@ def test_a_handler_header_with_crlf_is_a_502_not_a_split_response(front_dist: Pa
     assert status == 502
     assert "set-cookie" not in headers and b"pwned" not in data
     assert json.loads(data) == {"message": "Internal Server Error"}
+
+
+def test_an_invoke_over_6_mb_is_request_too_large_for_boto3(front_dist: Path) -> None:
+    import boto3
+    from botocore.config import Config
+
+    with serve(front_dist, port=0, timeout=20) as server:
+        client = boto3.client(
+            "lambda",
+            endpoint_url=server.url,
+            region_name="us-east-1",
+            aws_access_key_id="x",
+            aws_secret_access_key="x",
+            config=Config(retries={"total_max_attempts": 1}),
+        )
+        with pytest.raises(client.exceptions.RequestTooLargeException):
+            client.invoke(FunctionName="front", Payload=b'"' + b"x" * (6 * 1024 * 1024) + b'"')

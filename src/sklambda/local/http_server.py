@@ -290,15 +290,15 @@ class _Connection:
     def _write_raw_error(self, reply: HttpResponse) -> None:
         """An error before (or instead of) h11's own response: always followed by a close."""
         reason = _REASONS.get(reply.status, "Error")
-        head = (
-            (
-                f"HTTP/1.1 {reply.status} {reason}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(reply.body)}\r\nConnection: close\r\n"
-            ).encode()
-            + b"Date: "
-            + self.front.date()
-            + b"\r\n\r\n"
-        )
+        lines = [f"HTTP/1.1 {reply.status} {reason}"]
+        lines += [
+            f"{name}: {value}"
+            for name, value in reply.headers
+            if name.lower().encode() not in _OWN_HEADERS and not bad_header(name, value)
+        ]
+        lines += [f"Content-Length: {len(reply.body)}", "Connection: close"]
+        head = "".join(f"{line}\r\n" for line in lines).encode("utf-8")
+        head += b"Date: " + self.front.date() + b"\r\n\r\n"
         with contextlib.suppress(OSError):
             self.sock.settimeout(self.front.limits.write_timeout)
             self.sock.sendall(head + reply.body)
