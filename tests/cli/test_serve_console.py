@@ -157,3 +157,33 @@ def test_serve_aws_iam_with_a_credentials_file(talker: Path, tmp_path: Path) -> 
         _, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     assert "GET /signed 403" in err and "GET /signed 200" in err
+
+
+def test_serve_cors_origin_answers_preflights(talker: Path) -> None:
+    import http.client
+    from urllib.parse import urlsplit
+
+    process = start_serve(talker, "--cors-origin", "http://localhost:3000")
+    try:
+        assert process.stdout is not None
+        parts = urlsplit(process.stdout.readline().split()[2])
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        conn.request(
+            "OPTIONS",
+            "/predict",
+            headers={
+                "Origin": "http://localhost:3000",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type",
+            },
+        )
+        response = conn.getresponse()
+        response.read()
+        conn.close()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+    assert response.status == 200
+    assert response.headers["access-control-allow-origin"] == "http://localhost:3000"
+    assert "POST" in response.headers["access-control-allow-methods"]
+    assert "OPTIONS /predict 200" in err and "REPORT" not in err  # the function never ran
