@@ -192,17 +192,17 @@ def test_a_package_that_fails_verification_is_not_written(
     """Sabotage the compiled model after the in-process check: the emulator must catch it."""
     import shutil
 
-    import sklambda.building.builder as building
+    import sklambda.building.forms as forms
 
     out = Path(shutil.copytree(seed_package, tmp_path / "dist"))
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    real_lean = building._lean
+    real_lean = forms._lean
 
     def sabotaged(model: Any, rows: Any) -> Any:
         lean, why = real_lean(model, rows)
         return type(lean)(spec=_shift_intercept(lean.spec), arrays=lean.arrays), why
 
-    monkeypatch.setattr(building, "_lean", sabotaged)
+    monkeypatch.setattr(forms, "_lean", sabotaged)
     with pytest.raises(BuildError, match="failed verification.*nothing was written"):
         build(diabetes_bundle, out, python="3.12")
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before

@@ -9,11 +9,20 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import time
 import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from sklambda.dist import BUILD_JSON, FUNCTION_ZIP, IMAGE_DIR, LAYER_ZIP
+
+if TYPE_CHECKING:
+    from sklambda.building.layer import Layers
+    from sklambda.building.machines import Machines
+    from sklambda.building.probe import Probe
+    from sklambda.building.targets import Target
 
 REGRESSION_RTOL = 1e-9
 PROBABILITY_ATOL = 1e-9
@@ -162,3 +171,72 @@ def verify_dist(
     result.ok = not problem
     result.detail = problem or "predictions match scikit-learn"
     return result
+
+
+def _what_to_run(
+    dist: Path,
+    staging: Path,
+    report: dict[str, Any],
+    *,
+    image: bool,
+    machines: Machines,
+    layers: Layers,
+) -> Path:
+    """The directory the emulator runs: the package, its image's tree, or its twin."""
+    verify_at = dist
+    if image:
+        # The image's own file tree, run as the emulator runs a zip: what ships is proven.
+        from sklambda.building.zips import write_zip
+
+        verify_at = staging / "image-as-zip"
+        verify_at.mkdir()
+        write_zip(dist / IMAGE_DIR / "task", verify_at / FUNCTION_ZIP)
+        (verify_at / BUILD_JSON).write_text(json.dumps(report))
+    if machines.twin:
+        verify_at = staging / "twin"
+        verify_at.mkdir()
+        shutil.copy2(dist / FUNCTION_ZIP, verify_at / FUNCTION_ZIP)
+        if layers.twin is not None:
+            shutil.copy2(layers.twin.artifact.path, verify_at / LAYER_ZIP)
+        twin_report = {**report, "python": machines.here.python}
+        (verify_at / BUILD_JSON).write_text(json.dumps(twin_report))
+    return verify_at
+
+
+def prove(
+    dist: Path,
+    staging: Path,
+    report: dict[str, Any],
+    *,
+    task: str,
+    probe: Probe,
+    tgt: Target,
+    image: bool,
+    machines: Machines,
+    layers: Layers,
+    notes: list[str],
+) -> Verification:
+    """Verify the staged package (or what stands for it here); a BuildError when it fails."""
+    from sklambda.errors import BuildError
+
+    verify_at = _what_to_run(dist, staging, report, image=image, machines=machines, layers=layers)
+    if machines.twin:
+        here = machines.here
+        notes.append(
+            f"verified a twin for python{here.python} on {here.arch} (the same function code "
+            f"and package releases): {machines.why_twin(tgt)}"
+        )
+    verification = verify_dist(
+        verify_at,
+        task=task,
+        rows=probe.rows,
+        expected=probe.expected,
+        expected_proba=probe.expected_proba,
+        python=None,
+        twin=machines.twin,
+    )
+    if not verification.ok:
+        raise BuildError(
+            f"the package failed verification ({verification.detail}); nothing was written"
+        )
+    return verification
