@@ -28,7 +28,11 @@ def seed_package(diabetes_bundle: Path, tmp_path_factory: pytest.TempPathFactory
 
 
 def test_seed_model_package_is_small_verified_and_compiled(seed_package: Path) -> None:
+    from sklambda.dist import FORMAT_VERSION, read_report
+
     report = json.loads((seed_package / "build.json").read_text())
+    assert report["format_version"] == FORMAT_VERSION
+    assert read_report(seed_package, required=("artifacts", "verification")) == report
     assert sorted(p.name for p in seed_package.iterdir()) == ["build.json", "function.zip"]
     assert report["runtime"] == "lean" and "layer" not in report["artifacts"]
     assert report["handler"] == "sklambda_handler.handler"

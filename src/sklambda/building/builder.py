@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sklambda.building.forms import RUNTIMES, Form, choose_form
 from sklambda.building.slim import SAFE_RULES
 from sklambda.building.targets import Target, target
-from sklambda.dist import BUILD_JSON, FUNCTION_ZIP, LAYER_ZIP
+from sklambda.dist import BUILD_JSON, FUNCTION_ZIP, LAYER_ZIP, BuildReport
 from sklambda.errors import BuildError
 from sklambda.files import check_replaceable, replace_dir, staging_dir
 
@@ -41,7 +41,7 @@ class BuildResult:
     """The package directory and its build.json report."""
 
     dist: Path
-    report: dict[str, Any]
+    report: BuildReport
 
 
 def _check_options(runtime: str, slim_rules: tuple[str, ...]) -> None:
@@ -133,7 +133,7 @@ def _build_staged(
     tgt: Target,
     machines: Machines,
     image: bool,
-) -> dict[str, Any]:
+) -> BuildReport:
     """Stage, package, report and prove under ``staging``; the proven package is its ``dist/``."""
     from sklambda.building.image import replace_zips
     from sklambda.building.layer import build_layers
@@ -191,5 +191,5 @@ def _build_staged(
     return report
 
 
-def _write_report(dist: Path, report: dict[str, Any]) -> None:
+def _write_report(dist: Path, report: BuildReport) -> None:
     (dist / BUILD_JSON).write_text(json.dumps(report, indent=2) + "\n")

@@ -91,15 +91,15 @@ def _lean(model: Any, rows: list[dict[str, Any]]) -> tuple[Any, str]:
 
 def _adapted(model: Any, probe: Probe) -> Any:
     """The array-taking copy of the model, proven in process to predict what it predicts."""
-    from sklambda.building.verify import compare
+    from sklambda.lean.equivalence import compare
     from sklambda.runtime.sklearn_predict import SklearnPredictor
 
     adapted = adapt_for_arrays(model.estimator, [f["name"] for f in model.features])
     predictor = SklearnPredictor(adapted, [f["type"] for f in model.features])
     got = predictor.predict(probe.ordered)
-    _, _, mismatches, problem = compare(model.task, got, model.predict(probe.rows))
-    if problem or mismatches:
-        raise BuildError(f"the model cannot be served from plain arrays: {problem}")
+    found = compare(model.task, got, model.predict(probe.rows))
+    if not found.ok:
+        raise BuildError(f"the model cannot be served from plain arrays: {found.problem}")
     return adapted
 
 

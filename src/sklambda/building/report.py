@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sklambda import limits
 from sklambda._version import __version__
+from sklambda.dist import FORMAT_VERSION, BuildReport
 from sklambda.errors import BuildError
 
 if TYPE_CHECKING:
@@ -79,12 +80,13 @@ def package_report(
     artifacts: dict[str, Artifact],
     size: dict[str, Any],
     bytecode: dict[str, Any],
-) -> dict[str, Any]:
+) -> BuildReport:
     """The report written to ``build.json`` before verification adds its section."""
     from sklambda.files import sha256_file
 
     layer = layers.layer
     return {
+        "format_version": FORMAT_VERSION,
         "sklambda": __version__,
         "name": model.name,
         "bundle_sha256": sha256_file(bundle_manifest),

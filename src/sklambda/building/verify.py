@@ -2,13 +2,13 @@
 
 The package is cold-started in the local emulator (an isolated interpreter of the target Python
 that sees only the package's own files, bootstrapped by awslambdaric), asked over a real function
-URL to predict every probe row, and its answers are compared with scikit-learn's.
+URL to predict every probe row, and its answers are compared with scikit-learn's by the one rule
+of :func:`sklambda.lean.equivalence.compare`.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import shutil
 import time
 import urllib.request
@@ -23,9 +23,6 @@ if TYPE_CHECKING:
     from sklambda.building.machines import Machines
     from sklambda.building.probe import Probe
     from sklambda.building.targets import Target
-
-REGRESSION_RTOL = 1e-9
-PROBABILITY_ATOL = 1e-9
 
 
 @dataclass
@@ -47,44 +44,6 @@ class Verification:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def compare(
-    task: str,
-    got: list[Any],
-    expected: list[Any],
-    got_proba: list[list[float]] | None = None,
-    expected_proba: list[list[float]] | None = None,
-) -> tuple[float, float, int, str]:
-    """``(max_abs, max_rel, label_mismatches, first problem or "")`` between two answers."""
-    if len(got) != len(expected):
-        return math.inf, math.inf, len(expected), f"{len(got)} answers for {len(expected)} rows"
-    if task == "classification":
-        mismatches = [i for i, (a, b) in enumerate(zip(got, expected, strict=True)) if a != b]
-        worst = 0.0
-        if expected_proba is not None:
-            if got_proba is None:
-                return math.inf, math.inf, 0, "no probabilities in the answer"
-            for a_row, b_row in zip(got_proba, expected_proba, strict=True):
-                for a, b in zip(a_row, b_row, strict=True):
-                    worst = max(worst, abs(a - b))
-        problem = ""
-        if mismatches:
-            i = mismatches[0]
-            problem = f"row {i}: label {got[i]!r}, scikit-learn says {expected[i]!r}"
-        elif worst > PROBABILITY_ATOL:
-            problem = f"probabilities differ by up to {worst:.3g}"
-        return worst, worst, len(mismatches), problem
-    scale = max([abs(float(b)) for b in expected] + [1e-300])
-    worst_abs = worst_rel = 0.0
-    problem = ""
-    for i, (a, b) in enumerate(zip(got, expected, strict=True)):
-        err = abs(float(a) - float(b))
-        rel = err / max(abs(float(b)), scale)
-        worst_abs, worst_rel = max(worst_abs, err), max(worst_rel, rel)
-        if rel > REGRESSION_RTOL and not problem:
-            problem = f"row {i}: {a!r}, scikit-learn says {b!r} (relative error {rel:.3g})"
-    return worst_abs, worst_rel, 0, problem
 
 
 def _http(url: str, method: str = "GET", body: Any = None) -> tuple[int, Any]:
@@ -111,6 +70,7 @@ def verify_dist(
     memory: int = 1024,
 ) -> Verification:
     """Serve ``dist`` in the emulator and check its answers against scikit-learn's."""
+    from sklambda.lean.equivalence import compare
     from sklambda.local import LocalFunction, LogLine, serve
 
     log: list[str] = []
@@ -154,11 +114,12 @@ def verify_dist(
             got_proba = None
             if expected_proba is not None:
                 got_proba = [list(p.values()) for p in answer.get("probabilities", [])]
-            worst_abs, worst_rel, mismatches, problem = compare(
+            found = compare(
                 task, answer.get("predictions", []), expected, got_proba, expected_proba
             )
-            result.max_abs_error, result.max_rel_error = worst_abs, worst_rel
-            result.label_mismatches = mismatches
+            problem = found.problem
+            result.max_abs_error, result.max_rel_error = found.max_abs_error, found.max_rel_error
+            result.label_mismatches = found.label_mismatches
             result.checks.append(f"POST /predict with {len(rows)} rows → compared")
             status, error = _http(base + "/predict", "POST", {"instances": [{}]})
             if status != 400 or "error" not in (error or {}):

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from sklambda.bundle.model import Model
 
 
-def _plain(value: Any) -> Any:
+def _sample_value(value: Any) -> Any:
     """A JSON value for sample.json: plain Python, missing (NaN) as null."""
     value = plain(value)
     if isinstance(value, float) and math.isnan(value):
@@ -58,7 +58,7 @@ def _sample(
         picked = X_sample.sample(n=min(SAMPLE_ROWS, len(X_sample)), random_state=seed)
         frame = coerce_frame(picked, features)
         rows = [
-            {n: _plain(v) for n, v in zip(names, rec, strict=True)}
+            {n: _sample_value(v) for n, v in zip(names, rec, strict=True)}
             for rec in frame.itertuples(index=False)
         ]
     else:
@@ -72,7 +72,7 @@ def _sample(
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        predictions = [_plain(p) for p in estimator.predict(model_input)]
+        predictions = [_sample_value(p) for p in estimator.predict(model_input)]
         probabilities = None
         if task == "classification" and hasattr(estimator, "predict_proba"):
             probabilities = [
@@ -132,7 +132,7 @@ def write_bundle(
             "estimator_class": f"{type(estimator).__module__}.{type(estimator).__qualname__}",
             "features": features,
             "target": target,
-            "classes": [_plain(c) for c in classes] if classes is not None else None,
+            "classes": [_sample_value(c) for c in classes] if classes is not None else None,
             "probabilities": task == "classification" and hasattr(estimator, "predict_proba"),
             "metrics": metrics,
             "model": {"file": model_file, "format": format},
