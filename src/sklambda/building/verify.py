@@ -58,6 +58,63 @@ def _http(url: str, method: str = "GET", body: Any = None) -> tuple[int, Any]:
         return error.code, json.loads(error.read() or b"null")
 
 
+def _check_documents(base: str, result: Verification, log: list[str]) -> bool:
+    """``GET /`` (the model card) and ``GET /openapi.json``; False with ``result.detail`` set."""
+    started = time.perf_counter()
+    status, card = _http(base + "/")
+    result.first_request_ms = round((time.perf_counter() - started) * 1000, 1)
+    if status != 200 or not isinstance(card, dict) or "features" not in card:
+        tail = "\n".join(log[-20:])
+        result.detail = f"GET / answered {status}: {str(card)[:300]}\n{tail}"
+        return False
+    result.checks.append("GET / → model card")
+    status, spec = _http(base + "/openapi.json")
+    if status != 200 or not isinstance(spec, dict) or "openapi" not in spec:
+        result.detail = f"GET /openapi.json answered {status}"
+        return False
+    result.checks.append("GET /openapi.json → OpenAPI document")
+    return True
+
+
+def _check_predictions(
+    base: str,
+    result: Verification,
+    *,
+    task: str,
+    rows: list[dict[str, Any]],
+    expected: list[Any],
+    expected_proba: list[list[float]] | None,
+) -> str | None:
+    """``POST /predict`` compared with scikit-learn, then a malformed request.
+
+    Returns the first problem ("" for none), or None with ``result.detail`` set when the
+    function did not answer at all.
+    """
+    from sklambda.lean.equivalence import compare
+
+    request: dict[str, Any] = {"instances": rows}
+    if expected_proba is not None:
+        request["return_probabilities"] = True
+    status, answer = _http(base + "/predict", "POST", request)
+    if status != 200 or not isinstance(answer, dict):
+        result.detail = f"POST /predict answered {status}: {str(answer)[:300]}"
+        return None
+    got_proba = None
+    if expected_proba is not None:
+        got_proba = [list(p.values()) for p in answer.get("probabilities", [])]
+    found = compare(task, answer.get("predictions", []), expected, got_proba, expected_proba)
+    problem = found.problem
+    result.max_abs_error, result.max_rel_error = found.max_abs_error, found.max_rel_error
+    result.label_mismatches = found.label_mismatches
+    result.checks.append(f"POST /predict with {len(rows)} rows → compared")
+    status, error = _http(base + "/predict", "POST", {"instances": [{}]})
+    if status != 400 or "error" not in (error or {}):
+        problem = problem or f"a malformed request answered {status}, not 400"
+    else:
+        result.checks.append("malformed request → 400")
+    return problem
+
+
 def verify_dist(
     dist: Path,
     *,
@@ -70,7 +127,6 @@ def verify_dist(
     memory: int = 1024,
 ) -> Verification:
     """Serve ``dist`` in the emulator and check its answers against scikit-learn's."""
-    from sklambda.lean.equivalence import compare
     from sklambda.local import LocalFunction, LogLine, serve
 
     log: list[str] = []
@@ -90,42 +146,14 @@ def verify_dist(
             twin=twin,
         )
         with serve(function, port=0) as server:
-            started = time.perf_counter()
             base = server.url.rstrip("/")
-            status, card = _http(base + "/")
-            result.first_request_ms = round((time.perf_counter() - started) * 1000, 1)
-            if status != 200 or not isinstance(card, dict) or "features" not in card:
-                tail = "\n".join(log[-20:])
-                result.detail = f"GET / answered {status}: {str(card)[:300]}\n{tail}"
+            if not _check_documents(base, result, log):
                 return result
-            result.checks.append("GET / → model card")
-            status, spec = _http(base + "/openapi.json")
-            if status != 200 or not isinstance(spec, dict) or "openapi" not in spec:
-                result.detail = f"GET /openapi.json answered {status}"
-                return result
-            result.checks.append("GET /openapi.json → OpenAPI document")
-            request: dict[str, Any] = {"instances": rows}
-            if expected_proba is not None:
-                request["return_probabilities"] = True
-            status, answer = _http(base + "/predict", "POST", request)
-            if status != 200 or not isinstance(answer, dict):
-                result.detail = f"POST /predict answered {status}: {str(answer)[:300]}"
-                return result
-            got_proba = None
-            if expected_proba is not None:
-                got_proba = [list(p.values()) for p in answer.get("probabilities", [])]
-            found = compare(
-                task, answer.get("predictions", []), expected, got_proba, expected_proba
+            problem = _check_predictions(
+                base, result, task=task, rows=rows, expected=expected, expected_proba=expected_proba
             )
-            problem = found.problem
-            result.max_abs_error, result.max_rel_error = found.max_abs_error, found.max_rel_error
-            result.label_mismatches = found.label_mismatches
-            result.checks.append(f"POST /predict with {len(rows)} rows → compared")
-            status, error = _http(base + "/predict", "POST", {"instances": [{}]})
-            if status != 400 or "error" not in (error or {}):
-                problem = problem or f"a malformed request answered {status}, not 400"
-            else:
-                result.checks.append("malformed request → 400")
+            if problem is None:
+                return result
         reports = function.reports
         inits = [r.init_duration_ms for r in reports if r.init_duration_ms is not None]
         result.init_ms = round(inits[0], 1) if inits else None
