@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict, cast
 
 from sklambda.errors import SklambdaError
 
@@ -124,4 +124,4 @@ def read_report(
     if missing:
         keys = ", ".join(repr(k) for k in missing)
         raise error(f"{path} lacks {keys}; rebuild the package with this sklambda")
-    return report  # type: ignore[no-any-return]
+    return cast(BuildReport, report)

@@ -16,7 +16,7 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sklambda.building.forms import RUNTIMES, Form, choose_form
 from sklambda.building.slim import SAFE_RULES
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from sklambda.building.machines import Machines
     from sklambda.building.probe import Probe
     from sklambda.building.zips import Artifact
+    from sklambda.bundle.model import Model
 
 __all__ = ["RUNTIMES", "SAFE_SLIM", "BuildResult", "build"]
 
@@ -54,7 +55,7 @@ def _check_options(runtime: str, slim_rules: tuple[str, ...]) -> None:
         raise BuildError(f"unknown slimming rule {unknown[0]!r}; rules: {', '.join(SAFE_RULES)}")
 
 
-def _load(bundle: str | Path, *, trust_pickle: bool) -> Any:
+def _load(bundle: str | Path, *, trust_pickle: bool) -> Model:
     """The bundle's model, refused when this environment's scikit-learn is not its own."""
     from sklambda.bundle.format import library_versions
     from sklambda.bundle.store import load
@@ -127,7 +128,7 @@ def build(
 def _build_staged(
     staging: Path,
     bundle: Path,
-    model: Any,
+    model: Model,
     rows: Probe,
     form: Form,
     tgt: Target,

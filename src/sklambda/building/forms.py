@@ -20,6 +20,8 @@ from sklambda.errors import BuildError, Option
 
 if TYPE_CHECKING:
     from sklambda.building.probe import Probe
+    from sklambda.bundle.format import Manifest
+    from sklambda.bundle.model import Model
 
 RUNTIMES = ("auto", "lean", "sklearn")
 
@@ -72,7 +74,7 @@ class Form:
     notes: list[str] = field(default_factory=list)
 
 
-def _lean(model: Any, rows: list[dict[str, Any]]) -> tuple[Any, str]:
+def _lean(model: Model, rows: list[dict[str, Any]]) -> tuple[Any, str]:
     """``(lean model, "")`` when the lean form reproduces scikit-learn, else ``(None, why)``."""
     from sklambda.bundle.features import frame_from_rows
     from sklambda.lean.compiler import LeanUnsupportedError, check_equivalence, compile_estimator
@@ -89,7 +91,7 @@ def _lean(model: Any, rows: list[dict[str, Any]]) -> tuple[Any, str]:
     return lean, ""
 
 
-def _adapted(model: Any, probe: Probe) -> Any:
+def _adapted(model: Model, probe: Probe) -> Any:
     """The array-taking copy of the model, proven in process to predict what it predicts."""
     from sklambda.lean.equivalence import compare
     from sklambda.runtime.sklearn_predict import SklearnPredictor
@@ -103,7 +105,7 @@ def _adapted(model: Any, probe: Probe) -> Any:
     return adapted
 
 
-def pinned(manifest: dict[str, Any]) -> list[str]:
+def pinned(manifest: Manifest) -> list[str]:
     """The scikit-learn layer's requirements: the versions the model was trained with."""
     versions = manifest.get("versions", {})
     missing = [lib for lib in ("sklearn", "numpy", "scipy") if not versions.get(lib)]
@@ -119,7 +121,7 @@ def pinned(manifest: dict[str, Any]) -> list[str]:
     ]
 
 
-def choose_form(model: Any, probe: Probe, runtime: str, slim_rules: tuple[str, ...]) -> Form:
+def choose_form(model: Model, probe: Probe, runtime: str, slim_rules: tuple[str, ...]) -> Form:
     """The lean form when asked for (or ``auto``) and it reproduces the model, else sklearn's."""
     notes: list[str] = []
     if runtime in ("auto", "lean"):

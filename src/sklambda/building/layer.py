@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from sklambda.building.forms import Form
     from sklambda.building.machines import Machines
     from sklambda.building.targets import Target
+    from sklambda.bundle.format import Manifest
     from sklambda.local.interpreters import Interpreter
 
 CACHE_FORMAT = 5
@@ -237,7 +238,7 @@ def build_layers(
     machines: Machines,
     task_root: Path,
     rows: list[list[Any]],
-    manifest: dict[str, Any],
+    manifest: Manifest,
 ) -> Layers:
     """The target's layer for ``form`` at ``destination``, and the twin's when one is proven."""
     if not form.requirements:
@@ -271,7 +272,7 @@ def build_layers(
     return Layers(layer, twin)
 
 
-def unavailable(manifest: dict[str, Any], tgt: Target, exc: Exception) -> str:
+def unavailable(manifest: Manifest, tgt: Target, exc: Exception) -> str:
     """Why the trained versions cannot be installed for ``tgt``, and the two ways out."""
     versions = manifest.get("versions", {})
     trained = ", ".join(

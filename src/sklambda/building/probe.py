@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sklambda.bundle.model import Model
 
 PROBE_ROWS = 24
 """Rows drawn per spread (near the training data, and ten times wider), besides the sample."""
@@ -19,13 +22,13 @@ class Probe:
     expected_proba: list[list[float]] | None
 
 
-def rows_in_order(model: Any, rows: list[dict[str, Any]]) -> list[list[Any]]:
+def rows_in_order(model: Model, rows: list[dict[str, Any]]) -> list[list[Any]]:
     """``rows`` as plain lists in the manifest's feature order."""
     names = [f["name"] for f in model.features]
     return [[r[n] for n in names] for r in rows]
 
 
-def probe(model: Any) -> Probe:
+def probe(model: Model) -> Probe:
     """The bundle's sample rows plus generated ones, and scikit-learn's answers for them."""
     from sklambda.bundle.features import probe_rows
     from sklambda.bundle.format import read_sample

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from sklambda.building.layer import Layers
     from sklambda.building.targets import Target
     from sklambda.building.zips import Artifact
+    from sklambda.bundle.model import Model
     from sklambda.local.interpreters import Interpreter
 
 
@@ -71,7 +72,7 @@ def size_limits(artifacts: dict[str, Artifact], *, image: bool, notes: list[str]
 
 def package_report(
     *,
-    model: Any,
+    model: Model,
     bundle_manifest: Path,
     form: Form,
     tgt: Target,

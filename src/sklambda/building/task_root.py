@@ -13,6 +13,7 @@ from sklambda.building.zips import Artifact, write_zip
 if TYPE_CHECKING:
     from sklambda.building.forms import Form
     from sklambda.building.targets import Target
+    from sklambda.bundle.format import Manifest
     from sklambda.local.interpreters import Interpreter
 
 HANDLER = "sklambda_handler.handler"
@@ -27,7 +28,7 @@ __all__ = ["handler"]
 '''
 
 
-def packaged_manifest(manifest: dict[str, Any], runtime: str, tgt: Target) -> dict[str, Any]:
+def packaged_manifest(manifest: Manifest, runtime: str, tgt: Target) -> dict[str, Any]:
     """The bundle's manifest without training details and sample rows, plus package info."""
     packaged = {k: v for k, v in manifest.items() if k not in ("training", "files", "sample")}
     packaged["package"] = {
@@ -38,7 +39,7 @@ def packaged_manifest(manifest: dict[str, Any], runtime: str, tgt: Target) -> di
     return packaged
 
 
-def stage_task_root(root: Path, manifest: dict[str, Any], form: Form, tgt: Target) -> None:
+def stage_task_root(root: Path, manifest: Manifest, form: Form, tgt: Target) -> None:
     """Write the function's files under ``root``: handler, runtime modules, the model."""
     import pickle
 

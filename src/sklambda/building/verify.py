@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from sklambda.building.machines import Machines
     from sklambda.building.probe import Probe
     from sklambda.building.targets import Target
+    from sklambda.dist import BuildReport
 
 
 @dataclass
@@ -165,7 +166,7 @@ def verify_dist(
 def _what_to_run(
     dist: Path,
     staging: Path,
-    report: dict[str, Any],
+    report: BuildReport,
     *,
     image: bool,
     machines: Machines,
@@ -195,7 +196,7 @@ def _what_to_run(
 def prove(
     dist: Path,
     staging: Path,
-    report: dict[str, Any],
+    report: BuildReport,
     *,
     task: str,
     probe: Probe,

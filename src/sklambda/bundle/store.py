@@ -28,6 +28,8 @@ from sklambda.runtime.contract import plain
 if TYPE_CHECKING:
     import pandas as pd
 
+    from sklambda.bundle.features import FeatureSpec
+    from sklambda.bundle.format import Manifest
     from sklambda.bundle.model import Model
 
 
@@ -41,7 +43,7 @@ def _sample_value(value: Any) -> Any:
 
 def _sample(
     estimator: Any,
-    features: list[dict[str, Any]],
+    features: list[FeatureSpec],
     X_sample: pd.DataFrame | None,
     task: str,
     *,
@@ -92,7 +94,7 @@ def write_bundle(
     *,
     name: str,
     task: str,
-    features: list[dict[str, Any]],
+    features: list[FeatureSpec],
     X_sample: pd.DataFrame | None = None,
     target: dict[str, Any] | None = None,
     metrics: dict[str, float] | None = None,
@@ -100,7 +102,7 @@ def write_bundle(
     sample_data: bool = True,
     seed: int = 0,
     training: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> Manifest:
     """Write a fitted estimator and its manifest as a bundle directory, atomically.
 
     The bundle is assembled in a temporary directory beside ``out`` and moved into place only
@@ -124,7 +126,7 @@ def write_bundle(
         (staging / SAMPLE).write_text(json.dumps(sample, indent=1) + "\n")
         files = {p.name: sha256_file(p) for p in sorted(staging.iterdir())}
         classes = getattr(estimator, "classes_", None)
-        manifest = {
+        manifest: Manifest = {
             "format_version": FORMAT_VERSION,
             "name": name,
             "version": content_digest(staging / model_file)[:12],
@@ -190,7 +192,7 @@ def save(
     sample_data: bool = True,
     metrics: dict[str, float] | None = None,
     seed: int = 0,
-) -> dict[str, Any]:
+) -> Manifest:
     """Save any fitted estimator as a bundle.
 
     Parameters

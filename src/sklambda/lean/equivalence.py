@@ -71,7 +71,9 @@ def _differences(expected: np.ndarray, got: np.ndarray) -> np.ndarray:
 
 
 def _first_bad(bad: np.ndarray) -> int:
-    rows = np.flatnonzero(bad.reshape(len(bad), -1).any(axis=1)) if bad.size else []
+    if not bad.size:
+        return -1
+    rows = np.flatnonzero(bad.reshape(len(bad), -1).any(axis=1))
     return int(rows[0]) if len(rows) else -1
 
 
