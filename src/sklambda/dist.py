@@ -63,8 +63,9 @@ class ModelReport(TypedDict):
 class BuildReport(TypedDict):
     """``build.json`` as ``sklambda build`` writes it.
 
-    Packages written by hand (the emulator's tests) or by other builders (the alert notifier)
-    hold a subset: readers check the keys they need (:func:`read_report`'s ``required``).
+    Packages written by hand (the emulator's tests) or by other builders (the alert notifier,
+    ``"kind": "notifier"``) hold a subset: readers check the keys they need
+    (:func:`read_report`'s ``required``).
     """
 
     format_version: int
