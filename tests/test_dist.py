@@ -55,3 +55,21 @@ def test_each_stage_gets_its_own_error_type(tmp_path: Path) -> None:
         read_report(tmp_path, error=DeployError)
     assert issubclass(DistError, SklambdaError)
     assert issubclass(LocalDistError, DistError)  # the emulator's is the same kind of error
+
+
+def test_the_package_file_names_have_one_home() -> None:
+    """No module spells a package file's name itself: it imports it from ``sklambda.dist``."""
+    import ast
+
+    import sklambda
+
+    names = {"build.json", "function.zip", "layer.zip", "tuning.json"}
+    root = Path(sklambda.__file__).parent
+    spelled = [
+        f"{path.relative_to(root)}:{node.lineno}"
+        for path in sorted(root.rglob("*.py"))
+        if path.name != "dist.py" or path.parent != root
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant) and node.value in names
+    ]
+    assert spelled == []

@@ -43,6 +43,8 @@ def stage_task_root(root: Path, manifest: Manifest, form: Form, tgt: Target) -> 
     """Write the function's files under ``root``: handler, runtime modules, the model."""
     import pickle
 
+    from sklambda.bundle.format import MANIFEST
+
     runtime_src = Path(__file__).parent.parent / "runtime"
     package = root / "sklambda"
     (package / "runtime").mkdir(parents=True)
@@ -53,7 +55,7 @@ def stage_task_root(root: Path, manifest: Manifest, form: Form, tgt: Target) -> 
     model_dir = root / "model"
     model_dir.mkdir()
     packaged = packaged_manifest(manifest, form.runtime, tgt)
-    (model_dir / "manifest.json").write_text(json.dumps(packaged, indent=1) + "\n")
+    (model_dir / MANIFEST).write_text(json.dumps(packaged, indent=1) + "\n")
     if form.runtime == "lean":
         form.model.write(model_dir)
     else:
