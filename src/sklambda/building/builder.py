@@ -113,12 +113,12 @@ def build(
     out = Path(out)
     check_replaceable(out, BUILD_JSON, "sklambda package")
     model = _load(bundle, trust_pickle=trust_pickle)
-    rows = probe(model)
-    form = choose_form(model, rows, runtime, slim_rules)
+    probed = probe(model)
+    form = choose_form(model, probed, runtime, slim_rules)
     machines = find_machines(tgt)
     staging = staging_dir(out)
     try:
-        report = _build_staged(staging, Path(bundle), model, rows, form, tgt, machines, image)
+        report = _build_staged(staging, Path(bundle), model, probed, form, tgt, machines, image)
         replace_dir(staging / "dist", out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -129,7 +129,7 @@ def _build_staged(
     staging: Path,
     bundle: Path,
     model: Model,
-    rows: Probe,
+    probed: Probe,
     form: Form,
     tgt: Target,
     machines: Machines,
@@ -147,7 +147,7 @@ def _build_staged(
     dist.mkdir()
     stage_task_root(task_root, model.manifest, form, tgt)
     layers = build_layers(
-        staging, dist / LAYER_ZIP, tgt, form, machines, task_root, rows.ordered, model.manifest
+        staging, dist / LAYER_ZIP, tgt, form, machines, task_root, probed.ordered, model.manifest
     )
     function, pyc = zip_task_root(task_root, dist / FUNCTION_ZIP, machines.interpreter)
     artifacts: dict[str, Artifact] = {"function": function}
@@ -179,7 +179,7 @@ def _build_staged(
         staging,
         report,
         task=model.task,
-        probe=rows,
+        probe=probed,
         tgt=tgt,
         image=image,
         machines=machines,
