@@ -339,9 +339,17 @@ class Environment:
         cold = not self._served
         self._served = True
         self._invocation = invocation
-        self._platform(
-            f"START RequestId: {invocation.request_id} Version: $LATEST", invocation.request_id
-        )
+        started = False
+
+        def start_line(inv: Invocation) -> None:
+            nonlocal started
+            started = True
+            self._platform(f"START RequestId: {inv.request_id} Version: $LATEST", inv.request_id)
+
+        # START goes out as the event is handed over (so it precedes all the handler prints),
+        # or below when it never is; an environment found dead before delivery writes nothing,
+        # so a transparent retry leaves one START/END/REPORT per request id.
+        invocation.on_deliver = start_line
         timeout_s = invocation.timeout_s
         self._api.submit(invocation)
         # A warm runtime is already waiting in /next; a cold one first imports the handler.
@@ -386,17 +394,24 @@ class Environment:
             status=outcome.status,
             error_type=outcome.error_type if outcome.status else None,
         )
-        # What the function printed before answering belongs before END (bounded: a process
-        # that keeps printing must not hold the caller).
-        for pump in self._pumps:
-            pump.wait_drained(_DRAIN_LIMIT_S)
-        self._platform(f"END RequestId: {invocation.request_id}", invocation.request_id)
-        self._platform(report.line, invocation.request_id)
         stale = (
             not cold
             and invocation.delivered_at is None
             and outcome.error_type == "Runtime.ExitError"
         )
+        if invocation.delivered_at is None and outcome.status == "error" and not stale:
+            # An init failure: Lambda throws the environment away, so the next invoke runs a
+            # fresh INIT instead of getting this error again from the same sandbox.
+            self.kill()
+        # What the function printed before answering belongs before END (bounded: a process
+        # that keeps printing must not hold the caller).
+        for pump in self._pumps:
+            pump.wait_drained(_DRAIN_LIMIT_S)
+        if not stale:
+            if not started:
+                start_line(invocation)
+            self._platform(f"END RequestId: {invocation.request_id}", invocation.request_id)
+            self._platform(report.line, invocation.request_id)
         return RunResult(outcome, report, stale)
 
 

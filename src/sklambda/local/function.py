@@ -243,7 +243,14 @@ class LocalFunction:
         """
         return self.invoke_raw(json.dumps(event).encode())
 
-    def invoke_raw(self, payload: bytes, *, client_context: str | None = None) -> InvokeResult:
+    def invoke_raw(
+        self,
+        payload: bytes,
+        *,
+        client_context: str | None = None,
+        request_id: str | None = None,
+        trace_id: str | None = None,
+    ) -> InvokeResult:
         """Invoke with the event's JSON bytes, as the Lambda Invoke API receives them.
 
         Parameters
@@ -252,12 +259,15 @@ class LocalFunction:
             The event as JSON.
         client_context : str, optional
             JSON passed to the runtime as ``Lambda-Runtime-Client-Context``.
+        request_id, trace_id : str, optional
+            The invocation's ids (``Lambda-Runtime-Aws-Request-Id``, ``Lambda-Runtime-Trace-Id``);
+            a function URL front passes those it wrote into the event, so that
+            ``requestContext.requestId`` is the invocation's id as on AWS. Fresh ones otherwise.
         """
         if len(payload) > MAX_PAYLOAD_BYTES:
             raise RequestTooLargeError(
                 f"the event is {len(payload)} bytes; Lambda accepts at most {MAX_PAYLOAD_BYTES}"
             )
-        request_id: str | None = None
         for _ in range(_STALE_RETRIES):
             invocation = Invocation(
                 payload,
@@ -265,13 +275,17 @@ class LocalFunction:
                 timeout_s=self.timeout,
                 client_context=client_context,
                 request_id=request_id,
+                trace_id=trace_id,
             )
+            trace_id = invocation.trace_id
             request_id = invocation.request_id
             with self._captured_lock:
                 self._captured.setdefault(request_id, [])
             env = self._pool.acquire(self.max_wait)
             try:
                 result = env.run(invocation)
+                if result.stale:
+                    env.kill()  # dead already; make sure the pool does not hand it out again
             finally:
                 self._pool.release(env)
             if not result.stale:

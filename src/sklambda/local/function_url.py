@@ -272,7 +272,9 @@ class _FrontHandler(BaseHTTPRequestHandler):
 
     def _function_url(self, body: bytes | None) -> None:
         function = self.server.front.function
+        # A caller's X-Ray header is propagated as the invocation's trace, as AWS does.
         request_id = str(uuid.uuid4())
+        trace_id = self.headers.get("x-amzn-trace-id") or new_trace_id()
         event = build_event(
             method=self.command,
             target=self.path,
@@ -281,10 +283,13 @@ class _FrontHandler(BaseHTTPRequestHandler):
             body=body,
             source_ip=self.client_address[0],
             request_id=request_id,
-            trace_id=new_trace_id(),
+            trace_id=trace_id,
         )
         try:
-            result = function.invoke_raw(json.dumps(event).encode())
+            # The event's requestId and x-amzn-trace-id are the invocation's own, as on AWS.
+            result = function.invoke_raw(
+                json.dumps(event).encode(), request_id=request_id, trace_id=trace_id
+            )
         except TooManyRequestsError:
             self._send(error_response(429, "Rate Exceeded."), request_id)
             return

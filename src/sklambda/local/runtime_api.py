@@ -97,22 +97,28 @@ class Invocation:
         timeout_s: float,
         client_context: str | None = None,
         request_id: str | None = None,
+        trace_id: str | None = None,
     ) -> None:
         self.request_id = request_id or str(uuid.uuid4())
         self.payload = payload
         self.function_arn = function_arn
         self.timeout_s = timeout_s
         self.client_context = client_context
-        self.trace_id = new_trace_id()
+        self.trace_id = trace_id or new_trace_id()
         self.created_at = time.perf_counter()
         self.delivered_at: float | None = None
         self.finished_at: float | None = None
         self.deadline_ms: int | None = None
         self.outcome: Outcome | None = None
+        self.on_deliver: Callable[[Invocation], None] | None = None
+        """Called once, just before the event goes to the runtime (the environment writes
+        START there, so nothing the handler prints can precede it)."""
         self._cond = threading.Condition()
 
     def deliver(self) -> None:
         """Mark the event as handed to the runtime; starts the timeout clock."""
+        if self.on_deliver is not None:
+            self.on_deliver(self)
         with self._cond:
             self.delivered_at = time.perf_counter()
             self.deadline_ms = int((time.time() + self.timeout_s) * 1000)
@@ -248,9 +254,10 @@ class RuntimeAPIServer:
         return invocation
 
     def _running(self, request_id: str) -> Invocation | None:
+        """The delivered invocation ``request_id`` names (finished or not), else None."""
         with self._cond:
             current = self._current
-        if current is None or current.request_id != request_id or current.finished:
+        if current is None or current.request_id != request_id:
             return None
         return current
 
@@ -373,6 +380,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(
                 HTTPStatus.BAD_REQUEST,
                 {"errorType": "InvalidRequestID", "errorMessage": "Invalid request ID"},
+            )
+            return
+        if invocation.finished:
+            # AWS's Runtime Interface Emulator: the invoke already has its answer (or timed
+            # out), so a second /response or /error is a state transition it refuses.
+            self._reply(
+                HTTPStatus.FORBIDDEN,
+                {
+                    "errorType": "InvalidStateTransition",
+                    "errorMessage": f"invocation {parts[2]} has already been answered",
+                },
             )
             return
         if too_large:
