@@ -45,10 +45,13 @@ def handler(event, context):
         return {"before": before, "tmpdir": os.environ.get("TMPDIR"), "uid": os.getuid(),
                 "euid": os.geteuid(), "home": os.environ.get("HOME")}
     if action == "fill_tmp":
+        # Sparse: seek near the limit, then write; RLIMIT_FSIZE counts the offset, not blocks.
         written = 0
         chunk = b"x" * (1024 * 1024)
         try:
-            with open(os.path.join(os.environ.get("TMPDIR", "/tmp"), "fill.bin"), "wb") as f:
+            with open(os.path.join(event.get("dir", "/tmp"), "fill.bin"), "wb") as f:
+                f.seek(event["from_mb"] * 1024 * 1024)
+                written = event["from_mb"]
                 for _ in range(event["mb"]):
                     f.write(chunk)
                     f.flush()
@@ -56,6 +59,12 @@ def handler(event, context):
         except OSError as exc:
             return {"written_mb": written, "error": exc.errno}
         return {"written_mb": written, "error": None}
+    if action == "fallocate":
+        for i in range(event["files"]):
+            fd = os.open(os.path.join("/tmp", "blob%d" % i), os.O_WRONLY | os.O_CREAT)
+            os.posix_fallocate(fd, 0, event["mb"] * 1024 * 1024)
+            os.close(fd)
+        return {"ok": True}
     if action == "allocate":
         blob = bytearray(event["mb"] * 1024 * 1024)
         for i in range(0, len(blob), 4096):  # touch every page: resident, as Lambda counts it
@@ -185,3 +194,60 @@ def test_a_transparent_retry_writes_one_report_per_request(semantics_dist: Path)
     mine = [line.text for line in lines if line.request_id == retried.request_id]
     assert sum(text.startswith("REPORT") for text in mine) == 1
     assert sum(text.startswith("START") for text in mine) == 1
+
+
+# -- item 2: /tmp, user ------------------------------------------------------------------------
+
+
+def test_tmp_is_private_to_each_environment_and_sized(semantics: LocalFunction) -> None:
+    from sklambda.local.sandbox import isolation
+
+    if not isolation().private_tmp:
+        pytest.skip(f"no mount namespace here: {isolation().reason}")  # the fallback test below
+    assert semantics.enforcement.tmp == "namespace"
+    first = semantics.invoke({"action": "tmp", "name": "first.txt"}).payload
+    # A fresh environment's /tmp is empty but for its own (read-only) tree.
+    assert [n for n in first["before"] if not n.startswith("sklambda-env-")] == []
+    assert first["tmpdir"] == "/tmp" and first["home"] == "/tmp"
+    again = semantics.invoke({"action": "tmp", "name": "second.txt"}).payload
+    assert "first.txt" in again["before"]  # kept while the environment lives
+    assert not Path("/tmp/first.txt").exists()  # and never the host's
+    assert first["uid"] == first["euid"] == 993
+    full = semantics.invoke({"action": "fill_tmp", "from_mb": 510, "mb": 4}).payload
+    assert full == {"written_mb": 512, "error": 27}  # EFBIG at Lambda's 512 MB default
+
+
+def test_ephemeral_storage_sets_the_size_of_tmp(semantics_dist: Path) -> None:
+    lines: list[LogLine] = []
+    with LocalFunction(
+        semantics_dist, ephemeral_storage=600, concurrency=1, on_log=lines.append
+    ) as fn:
+        full = fn.invoke({"action": "fill_tmp", "from_mb": 598, "mb": 4}).payload
+        assert full == {"written_mb": 600, "error": 27}
+        if fn.enforcement.tmp == "namespace":
+            # Files each under the size, together over it: a warning, as Lambda would fail.
+            over = fn.invoke({"action": "fallocate", "files": 4, "mb": 160})
+            assert over.error is None
+            warned = [line.text for line in lines if line.request_id == over.request_id]
+            assert any("over this function's 600 MB of ephemeral storage" in t for t in warned)
+
+
+def test_without_a_namespace_tmp_is_a_private_directory_bound_per_file(
+    semantics_dist: Path,
+) -> None:
+    with LocalFunction(semantics_dist, isolate=False, concurrency=1) as fn:
+        assert fn.enforcement.tmp == "directory" and fn.enforcement.uid is None
+        env_tmp = fn.invoke({"action": "tmp"}).payload["tmpdir"]
+        seen = fn.invoke({"action": "fill_tmp", "dir": env_tmp, "from_mb": 510, "mb": 4}).payload
+    assert seen == {"written_mb": 512, "error": 27}  # EFBIG: RLIMIT_FSIZE at 512 MB
+    assert env_tmp != "/tmp" and "sklambda-env-" in env_tmp
+    assert not Path(env_tmp).exists()  # deleted with the environment
+    Path("/tmp/probe.txt").unlink(missing_ok=True)  # the hard-coded /tmp write went to the host
+
+
+def test_ephemeral_storage_outside_lambdas_range_is_refused(semantics_dist: Path) -> None:
+    from sklambda.local import SettingsError
+
+    for size in (511, 10_241):
+        with pytest.raises(SettingsError, match="512–10240 MB"):
+            LocalFunction(semantics_dist, ephemeral_storage=size)

@@ -32,7 +32,15 @@ from sklambda.local.interpreters import Interpreter
 from sklambda.local.logs import LinePump, LogLine, LogSink
 from sklambda.local.report import Report, peak_rss_mb
 from sklambda.local.runtime_api import Invocation, Outcome, RuntimeAPIServer, error_payload
-from sklambda.local.sandbox import make_preexec, make_read_only, make_writable
+from sklambda.local.sandbox import (
+    MountPlan,
+    isolation,
+    make_preexec,
+    make_read_only,
+    make_writable,
+    reachable_by_others,
+    tree_size_mb,
+)
 
 __all__ = [
     "INIT_LIMIT_S",
@@ -90,6 +98,11 @@ class EnvironmentSpec:
     """Give each environment Lambda's CPU share for ``memory_mb`` (where cgroups allow it)."""
     memory_cgroup: bool = False
     """Enforce ``memory_mb`` as resident memory with a memory cgroup (OOM kill, as Lambda)."""
+    ephemeral_storage_mb: int = 512
+    """The size of ``/tmp`` (Lambda's ``EphemeralStorage``)."""
+    isolate: bool = True
+    """A private mount namespace (sized ``/tmp``) and the sandbox user, where the host allows
+    it (:func:`sklambda.local.sandbox.isolation`)."""
 
 
 @dataclass(frozen=True)
@@ -144,6 +157,9 @@ class Environment:
         self._closed = False
         self._killed = False
         self.cgroup: Cgroup | None = None
+        self._scratch: Path | None = None
+        self.isolated = False
+        """Whether the process got its own mount namespace (private sized /tmp, sandbox user)."""
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -161,22 +177,48 @@ class Environment:
             _extract(spec.dist.layer_zip, opt)
         make_read_only(task)
         make_read_only(opt)
+        # Readable by the sandbox user (mkdtemp makes it owner-only).
+        self._workdir.chmod(0o755)
         self._api = RuntimeAPIServer()
         if spec.cpu_share or spec.memory_cgroup:
             self.cgroup = Cgroup.create(
                 memory_mb=spec.memory_mb, cpu=spec.cpu_share, memory=spec.memory_cgroup
             )
         memory_by_cgroup = self.cgroup is not None and self.cgroup.memory_mb is not None
+        interpreter = spec.interpreter.path.resolve()
+        lang_dir, runtime_dir = interpreter.parent.parent, spec.runtime_dir
+        mounts: MountPlan | None = None
+        if spec.isolate and isolation().private_tmp:
+            binds: list[tuple[Path, Path]] = []
+            # The sandbox user cannot reach a Python or runtime client under /root: bind them
+            # into the tree (in the child's own mount namespace only).
+            for name, source in (("lang", lang_dir), ("runtime", runtime_dir)):
+                if isolation().uid is not None and not reachable_by_others(source):
+                    target = self._workdir / name
+                    target.mkdir()
+                    binds.append((source, target))
+                    if name == "lang":
+                        lang_dir = target
+                        interpreter = target / interpreter.relative_to(interpreter.parent.parent)
+                    else:
+                        runtime_dir = target
+            mounts = MountPlan(self._workdir, scratch, tuple(binds), isolation().uid)
+        # Sticky and writable by anyone, as /tmp: the sandbox user writes here.
+        scratch.chmod(0o1777)
+        self._scratch = scratch
         preexec = make_preexec(
             None if memory_by_cgroup else spec.memory_mb,
             self.cgroup.join_from_child if self.cgroup is not None else None,
+            mounts=mounts,
+            file_size_mb=spec.ephemeral_storage_mb,
         )
+        self.isolated = mounts is not None
         command = [
-            str(spec.interpreter.path),
+            str(interpreter),
             "-I",
             "-S",
             "-u",
-            str(spec.runtime_dir / BOOTSTRAP_NAME),
+            str(runtime_dir / BOOTSTRAP_NAME),
             str(opt),
             spec.dist.handler,
         ]
@@ -187,7 +229,14 @@ class Environment:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=task,
-            env=self._environ(task, opt, scratch),
+            env=self._environ(
+                task,
+                opt,
+                Path("/tmp") if mounts is not None else scratch,
+                lang_dir,
+                interpreter.parent,
+                runtime_dir,
+            ),
             preexec_fn=preexec,
             # Own session: the whole process group can be killed, and Ctrl-C in the host's
             # terminal reaches the emulator only, which then shuts environments down in order.
@@ -204,15 +253,16 @@ class Environment:
         self._threads = [*(pump.thread for pump in self._pumps), watcher]
         watcher.start()
 
-    def _environ(self, task: Path, opt: Path, scratch: Path) -> dict[str, str]:
+    def _environ(
+        self, task: Path, opt: Path, scratch: Path, lang_dir: Path, bin_dir: Path, runtime: Path
+    ) -> dict[str, str]:
         spec = self.spec
         assert self._api is not None
-        lang_dir = spec.interpreter.path.parent.parent
         version = spec.interpreter.version
         env = {
-            "PATH": f"{spec.interpreter.path.parent}:/usr/local/bin:/usr/bin:/bin:{opt}/bin",
+            "PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin:{opt}/bin",
             "LD_LIBRARY_PATH": ":".join(
-                [f"{lang_dir}/lib", str(spec.runtime_dir), str(task), f"{task}/lib", f"{opt}/lib"]
+                [f"{lang_dir}/lib", str(runtime), str(task), f"{task}/lib", f"{opt}/lib"]
             ),
             "LANG": "en_US.UTF-8",
             "TZ": "UTC",
@@ -230,7 +280,7 @@ class Environment:
             "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream,
             "AWS_LAMBDA_RUNTIME_API": self._api.address,
             "LAMBDA_TASK_ROOT": str(task),
-            "LAMBDA_RUNTIME_DIR": str(spec.runtime_dir),
+            "LAMBDA_RUNTIME_DIR": str(runtime),
         }
         env.update(spec.user_env)
         return env
@@ -407,6 +457,15 @@ class Environment:
         # that keeps printing must not hold the caller).
         for pump in self._pumps:
             pump.wait_drained(_DRAIN_LIMIT_S)
+        if self._scratch is not None and invocation.delivered_at is not None:
+            used = tree_size_mb(self._scratch)
+            if used > self.spec.ephemeral_storage_mb:
+                self._platform(
+                    f"WARNING sklambda: /tmp holds {used:.0f} MB, over this function's "
+                    f"{self.spec.ephemeral_storage_mb} MB of ephemeral storage; on Lambda the "
+                    "writes past it fail with ENOSPC (raise --ephemeral-storage)",
+                    invocation.request_id,
+                )
         if not stale:
             if not started:
                 start_line(invocation)

@@ -30,6 +30,7 @@ from sklambda.local.logs import LogLine, LogSink
 from sklambda.local.pool import EnvironmentPool
 from sklambda.local.report import Report
 from sklambda.local.runtime_api import MAX_PAYLOAD_BYTES, Invocation
+from sklambda.local.sandbox import isolation
 
 LOG_TAIL_BYTES = 4096  # LogType=Tail returns the last 4 KB of the invocation's log
 
@@ -97,6 +98,12 @@ class Enforcement:
     vcpus: float | None
     memory: str
     reason: str = ""
+    tmp: str = "directory"
+    """``"namespace"`` (a private tmpfs on ``/tmp`` of the ephemeral-storage size) or
+    ``"directory"`` (a private ``TMPDIR``, each file bound by ``RLIMIT_FSIZE``; a hard-coded
+    ``/tmp`` path reaches the host's)."""
+    uid: int | None = None
+    """The user functions run as when not the host's (993, Lambda's ``sbx_user1051``)."""
 
 
 @dataclass(frozen=True)
@@ -147,7 +154,16 @@ class LocalFunction:
         see :attr:`cpu_limited`.
     memory_cgroup : bool
         Enforce ``memory`` as resident memory with a memory cgroup: over it, the environment is
-        killed and the invoke fails with ``Runtime.OutOfMemory``, as on Lambda.
+        killed and the invoke fails with ``Runtime.OutOfMemory``, as on Lambda. On by default
+        where the machine allows it; elsewhere the fallback is ``RLIMIT_AS`` (see
+        :attr:`enforcement`). The group also holds every descendant, so none outlives the
+        environment.
+    ephemeral_storage : int
+        ``/tmp`` size in MB, 512–10,240 (Lambda's ``EphemeralStorage``).
+    isolate : bool
+        Give each environment a private mount namespace (its own sized ``/tmp``) and run it as
+        the sandbox user (uid 993) where the host allows it (root);
+        :func:`sklambda.local.sandbox.isolation` says what this machine can do.
 
     Raises
     ------
@@ -174,10 +190,13 @@ class LocalFunction:
         on_report: Callable[[Report], None] | None = None,
         on_log: LogSink | None = None,
         cpu_share: bool = False,
-        memory_cgroup: bool = False,
+        memory_cgroup: bool = True,
+        ephemeral_storage: int = limits.TMP_DEFAULT_MB,
+        isolate: bool = True,
     ) -> None:
         self.dist = dist if isinstance(dist, Dist) else load_dist(dist)
         _check_settings(memory, timeout, concurrency, max_wait, env or {})
+        _check_ephemeral_storage(ephemeral_storage)
         self.name = name or self.dist.name
         self.memory = memory
         self.timeout = float(timeout)
@@ -197,6 +216,8 @@ class LocalFunction:
             user_env=dict(env or {}),
             cpu_share=cpu_share,
             memory_cgroup=memory_cgroup,
+            ephemeral_storage_mb=ephemeral_storage,
+            isolate=isolate,
         )
         self._on_log = on_log
         # Lines by request id while an invoke runs, for InvokeResult.log_lines (LogType=Tail).
@@ -204,7 +225,7 @@ class LocalFunction:
         self._captured_lock = threading.Lock()
         sweep_orphaned_workdirs()
         sweep_cgroups()
-        self.enforcement = _enforcement(memory, cpu_share, memory_cgroup)
+        self.enforcement = _enforcement(memory, cpu_share, memory_cgroup, isolate)
         self._pool = EnvironmentPool(self._new_environment, concurrency)
         self._reports: list[Report] = []
         self._reports_lock = threading.Lock()
@@ -358,15 +379,33 @@ def _check_settings(
     limits.check_env_size(dict(env), SettingsError)
 
 
-def _enforcement(memory: int, cpu_share: bool, memory_cgroup: bool) -> Enforcement:
+def _check_ephemeral_storage(size: int) -> None:
+    if (
+        isinstance(size, bool)
+        or not isinstance(size, int)
+        or not limits.TMP_DEFAULT_MB <= size <= limits.TMP_MAX_MB
+    ):
+        raise SettingsError(
+            f"ephemeral storage must be {limits.TMP_DEFAULT_MB}–{limits.TMP_MAX_MB} MB "
+            f"(Lambda's range for /tmp), got {size}"
+        )
+
+
+def _enforcement(memory: int, cpu_share: bool, memory_cgroup: bool, isolate: bool) -> Enforcement:
     can = cgroup_support()
     reasons = []
     if (cpu_share and not can.cpu) or (memory_cgroup and not can.memory):
         reasons.append(can.reason)
+    sandbox = isolation()
+    if isolate and sandbox.reason:
+        reasons.append(sandbox.reason)
+    private = isolate and sandbox.private_tmp
     return Enforcement(
         vcpus=lambda_cpu_share(memory) if cpu_share and can.cpu else None,
         memory="cgroup" if memory_cgroup and can.memory else "address-space",
         reason="; ".join(reasons),
+        tmp="namespace" if private else "directory",
+        uid=sandbox.uid if private else None,
     )
 
 
