@@ -199,6 +199,7 @@ class LocalFunction:
         _check_ephemeral_storage(ephemeral_storage)
         self.name = name or self.dist.name
         self.memory = memory
+        self.ephemeral_storage = ephemeral_storage
         self.timeout = float(timeout)
         self.concurrency = concurrency
         self.max_wait = float(max_wait)
