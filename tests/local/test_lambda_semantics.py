@@ -72,6 +72,7 @@ def handler(event, context):
         return {"allocated": len(blob)}
     if action == "detached_child":
         child = subprocess.Popen(["sleep", "300"], start_new_session=True)
+        print("child", child.pid, flush=True)
         if event.get("then") == "hang":
             time.sleep(300)
         return {"child": child.pid}
@@ -251,3 +252,75 @@ def test_ephemeral_storage_outside_lambdas_range_is_refused(semantics_dist: Path
     for size in (511, 10_241):
         with pytest.raises(SettingsError, match="512–10240 MB"):
             LocalFunction(semantics_dist, ephemeral_storage=size)
+
+
+# -- issue 15 item 9: descendants ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("memory_cgroup", [True, False])
+def test_a_detached_child_dies_with_a_timed_out_environment(
+    semantics_dist: Path, memory_cgroup: bool
+) -> None:
+    lines: list[str] = []
+    with LocalFunction(
+        semantics_dist,
+        timeout=1.5,
+        concurrency=1,
+        memory_cgroup=memory_cgroup,
+        on_log=lambda line: lines.append(line.text),
+    ) as fn:
+        # The child is started in its own session, then the handler hangs past the timeout.
+        result = fn.invoke({"action": "detached_child", "then": "hang"})
+        assert result.error == "Sandbox.Timedout"
+        (child,) = [int(t.split()[1]) for t in lines if t.startswith("child ")]
+        # Gone with the environment the timeout killed, before close().
+        assert _gone_within(child)
+
+
+def test_a_detached_child_dies_when_serve_stops(semantics_dist: Path) -> None:
+    with serve(semantics_dist, port=0, timeout=20, concurrency=1, memory_cgroup=False) as server:
+        child = server.function.invoke({"action": "detached_child"}).payload["child"]
+        assert _alive(child)
+    assert _gone_within(child)
+
+
+# -- issue 15 item 10: the log pump ----------------------------------------------------------------
+
+
+def test_40_mb_without_a_newline_is_forwarded_in_linear_time(semantics_dist: Path) -> None:
+    from sklambda.local.logs import MAX_LINE_BYTES
+
+    pieces: list[int] = []
+
+    def keep(line: LogLine) -> None:
+        if line.stream == "stdout":
+            pieces.append(len(line.text))
+
+    with LocalFunction(semantics_dist, timeout=60, concurrency=1, on_log=keep) as fn:
+        started = time.monotonic()
+        result = fn.invoke({"action": "no_newline", "mb": 40})
+        elapsed = time.monotonic() - started
+    assert result.error is None, result.payload
+    assert elapsed < 30  # quadratic copying took minutes
+    assert sum(pieces) >= 40 * 1024 * 1024
+    assert max(pieces) <= MAX_LINE_BYTES
+
+
+# -- issue 11 item 10: Extensions API --------------------------------------------------------------
+
+
+def test_layer_extensions_are_reported_as_not_started(
+    tmp_path: Path, local_dist_maker: Callable[..., Path]
+) -> None:
+    dist = local_dist_maker(
+        tmp_path,
+        "withext",
+        "def handler(event, context):\n    return 'ok'\n",
+        layer={"extensions/telemetry-agent": "#!/bin/sh\nexit 0\n"},
+    )
+    lines: list[LogLine] = []
+    with LocalFunction(dist, concurrency=1, on_log=lines.append) as fn:
+        assert fn.invoke({}).payload == "ok"  # the function itself runs
+    warnings = [line.text for line in lines if "Extensions API" in line.text]
+    assert len(warnings) == 1
+    assert "telemetry-agent" in warnings[0] and "not started" in warnings[0]

@@ -249,6 +249,22 @@ class Environment:
             LinePump(self._proc.stdout, "stdout", self.log_stream, self._current, self._on_log),
             LinePump(self._proc.stderr, "stderr", self.log_stream, self._current, self._on_log),
         ]
+        extensions = (
+            sorted(p.name for p in (opt / "extensions").glob("*"))
+            if (opt / "extensions").is_dir()
+            else []
+        )
+        if extensions and self._on_log is not None:
+            self._on_log(
+                LogLine(
+                    f"WARNING sklambda: layer extensions {extensions} in /opt/extensions were "
+                    "not started: the local emulator has no Extensions API (register/next); "
+                    "on Lambda they run beside the function",
+                    "platform",
+                    self.log_stream,
+                    None,
+                )
+            )
         watcher = threading.Thread(target=self._watch, name="sklambda-env-watch", daemon=True)
         self._threads = [*(pump.thread for pump in self._pumps), watcher]
         watcher.start()
@@ -319,8 +335,15 @@ class Environment:
         if self._proc is None:
             return
         self._killed = True
+        # Without a cgroup, descendants that left the process group (a new session) are found
+        # by parentage while the runtime still holds them; one that double-forked away before
+        # this is out of reach (the memory cgroup, on by default, has no such gap).
+        strays = _descendants(self._proc.pid) if self.cgroup is None else set()
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self._proc.pid, signal.SIGKILL)
+        for pid in strays:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
         if self.cgroup is not None:
             # Descendants that left the process group (a new session) are still in the cgroup.
             self.cgroup.kill_all()
@@ -511,6 +534,30 @@ def _extract(archive: Path, destination: Path) -> None:
             if (info.external_attr >> 16) & 0o111 and not info.is_dir():
                 path = destination / info.filename
                 path.chmod(path.stat().st_mode | 0o111)
+
+
+def _descendants(root: int) -> set[int]:
+    """Every live descendant of ``root``, by the parent ids in ``/proc``."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue
+        # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+        fields = stat.rsplit(")", 1)[-1].split()
+        if len(fields) > 1:
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found: set[int] = set()
+    stack = [root]
+    while stack:
+        for child in children.get(stack.pop(), ()):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return found
 
 
 def _signal_name(number: int) -> str:
