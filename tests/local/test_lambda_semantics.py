@@ -308,19 +308,49 @@ def test_40_mb_without_a_newline_is_forwarded_in_linear_time(semantics_dist: Pat
 
 # -- issue 11 item 10: Extensions API --------------------------------------------------------------
 
+EXTENSION = """#!/usr/bin/env python3
+import json, os, sys, urllib.request
 
-def test_layer_extensions_are_reported_as_not_started(
+base = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2020-01-01/extension"
+request = urllib.request.Request(
+    base + "/register", data=json.dumps({{"events": ["INVOKE", "SHUTDOWN"]}}).encode(),
+    headers={{"Lambda-Extension-Name": "telemetry-agent"}}, method="POST")
+with urllib.request.urlopen(request) as reply:
+    ident = reply.headers["Lambda-Extension-Identifier"]
+while True:
+    poll = urllib.request.Request(
+        base + "/event/next", headers={{"Lambda-Extension-Identifier": ident}})
+    with urllib.request.urlopen(poll) as reply:
+        event = json.load(reply)
+    print("extension got", event["eventType"], event.get("requestId", ""), flush=True)
+    if event["eventType"] == "SHUTDOWN":
+        sys.exit(0)
+"""
+
+
+def test_a_layer_extension_registers_and_gets_invoke_and_shutdown(
     tmp_path: Path, local_dist_maker: Callable[..., Path]
 ) -> None:
-    dist = local_dist_maker(
-        tmp_path,
-        "withext",
-        "def handler(event, context):\n    return 'ok'\n",
-        layer={"extensions/telemetry-agent": "#!/bin/sh\nexit 0\n"},
-    )
+    import zipfile
+
+    dist = local_dist_maker(tmp_path, "withext", "def handler(event, context):\n    return 'ok'\n")
+    # The extension runs on the environment's interpreter (first on its PATH), executable.
+    with zipfile.ZipFile(dist / "layer.zip", "w") as zipped:
+        info = zipfile.ZipInfo("extensions/telemetry-agent")
+        info.external_attr = 0o755 << 16
+        zipped.writestr(info, EXTENSION.format())
+        zipped.writestr("extensions/notes.txt", "not a program")
     lines: list[LogLine] = []
     with LocalFunction(dist, concurrency=1, on_log=lines.append) as fn:
-        assert fn.invoke({}).payload == "ok"  # the function itself runs
-    warnings = [line.text for line in lines if "Extensions API" in line.text]
-    assert len(warnings) == 1
-    assert "telemetry-agent" in warnings[0] and "not started" in warnings[0]
+        first = fn.invoke({})
+        second = fn.invoke({})
+    assert first.payload == second.payload == "ok"
+    texts = [line.text for line in lines]
+    assert "EXTENSION\tName: telemetry-agent\tState: Ready" in texts
+    assert any("notes.txt is not executable" in text for text in texts)
+    got = [text for text in texts if text.startswith("extension got")]
+    assert got == [
+        f"extension got INVOKE {first.request_id}",
+        f"extension got INVOKE {second.request_id}",
+        "extension got SHUTDOWN ",
+    ]

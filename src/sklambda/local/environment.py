@@ -60,6 +60,7 @@ _OWNER_FILE = ".owner-pid"
 # Trees from before owner files existed, or unreadable ones, are left alone this long.
 _UNOWNED_GRACE_S = 3600.0
 _DRAIN_LIMIT_S = 0.2
+_SHUTDOWN_S = 2.0
 
 # Names Lambda refuses in a function's configuration (it sets them itself).
 RESERVED_ENV_VARS = frozenset(
@@ -147,6 +148,7 @@ class Environment:
         self._proc: subprocess.Popen[bytes] | None = None
         self._threads: list[threading.Thread] = []
         self._pumps: list[LinePump] = []
+        self._extension_procs: list[subprocess.Popen[bytes]] = []
         self._started_at = 0.0
         self._served = False
         # The invocation in (or last through) this environment, for attributing log lines.
@@ -222,21 +224,24 @@ class Environment:
             str(opt),
             spec.dist.handler,
         ]
+        environ = self._environ(
+            task,
+            opt,
+            Path("/tmp") if mounts is not None else scratch,
+            lang_dir,
+            interpreter.parent,
+            runtime_dir,
+        )
         self._started_at = time.perf_counter()
+        # Lambda starts the layer's extensions first, and the runtime once they registered.
+        self._start_extensions(opt, environ, preexec)
         self._proc = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=task,
-            env=self._environ(
-                task,
-                opt,
-                Path("/tmp") if mounts is not None else scratch,
-                lang_dir,
-                interpreter.parent,
-                runtime_dir,
-            ),
+            env=environ,
             preexec_fn=preexec,
             # Own session: the whole process group can be killed, and Ctrl-C in the host's
             # terminal reaches the emulator only, which then shuts environments down in order.
@@ -245,29 +250,68 @@ class Environment:
         )
         assert self._proc.stdout is not None
         assert self._proc.stderr is not None
-        self._pumps = [
+        self._pumps += [
             LinePump(self._proc.stdout, "stdout", self.log_stream, self._current, self._on_log),
             LinePump(self._proc.stderr, "stderr", self.log_stream, self._current, self._on_log),
         ]
-        extensions = (
-            sorted(p.name for p in (opt / "extensions").glob("*"))
-            if (opt / "extensions").is_dir()
-            else []
-        )
-        if extensions and self._on_log is not None:
-            self._on_log(
-                LogLine(
-                    f"WARNING sklambda: layer extensions {extensions} in /opt/extensions were "
-                    "not started: the local emulator has no Extensions API (register/next); "
-                    "on Lambda they run beside the function",
-                    "platform",
-                    self.log_stream,
-                    None,
-                )
-            )
         watcher = threading.Thread(target=self._watch, name="sklambda-env-watch", daemon=True)
         self._threads = [*(pump.thread for pump in self._pumps), watcher]
         watcher.start()
+
+    def _start_extensions(
+        self, opt: Path, environ: dict[str, str], preexec: Callable[[], None]
+    ) -> None:
+        """Start ``/opt/extensions/*`` and wait (up to the INIT limit) for them to register."""
+        assert self._api is not None
+        folder = opt / "extensions"
+        found = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+        for path in found:
+            if not os.access(path, os.X_OK):
+                self._init_line(
+                    f"WARNING sklambda: /opt/extensions/{path.name} is not executable and was "
+                    "not started (Lambda fails the init: Extension.LaunchError)"
+                )
+                continue
+            try:
+                proc = subprocess.Popen(
+                    [str(path)],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    cwd="/",
+                    env=environ,
+                    preexec_fn=preexec,
+                    start_new_session=True,
+                    close_fds=True,
+                )
+            except OSError as exc:
+                self._init_line(
+                    f"WARNING sklambda: /opt/extensions/{path.name} could not start "
+                    f"({exc.strerror}; Lambda fails the init: Extension.LaunchError)"
+                )
+                continue
+            assert proc.stdout is not None
+            assert proc.stderr is not None
+            self._extension_procs.append(proc)
+            self._pumps += [
+                LinePump(proc.stdout, "stdout", self.log_stream, self._current, self._on_log),
+                LinePump(proc.stderr, "stderr", self.log_stream, self._current, self._on_log),
+            ]
+        if not self._extension_procs:
+            return
+        deadline = time.monotonic() + INIT_LIMIT_S
+        count = len(self._extension_procs)
+        while not self._api.wait_registered(count, 0.05):
+            if time.monotonic() > deadline or all(
+                proc.poll() is not None for proc in self._extension_procs
+            ):
+                break
+        for name in self._api.extensions:
+            self._init_line(f"EXTENSION\tName: {name}\tState: Ready")
+
+    def _init_line(self, text: str) -> None:
+        if self._on_log is not None:
+            self._on_log(LogLine(text, "platform", self.log_stream, None))
 
     def _environ(
         self, task: Path, opt: Path, scratch: Path, lang_dir: Path, bin_dir: Path, runtime: Path
@@ -332,15 +376,20 @@ class Environment:
 
     def kill(self) -> None:
         """SIGKILL the environment's process group (the runtime and anything it started)."""
-        if self._proc is None:
+        if self._proc is None and not self._extension_procs:
             return
         self._killed = True
         # Without a cgroup, descendants that left the process group (a new session) are found
         # by parentage while the runtime still holds them; one that double-forked away before
         # this is out of reach (the memory cgroup, on by default, has no such gap).
-        strays = _descendants(self._proc.pid) if self.cgroup is None else set()
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self._proc.pid, signal.SIGKILL)
+        runtime = [self._proc.pid] if self._proc is not None else []
+        roots = [*runtime, *(proc.pid for proc in self._extension_procs)]
+        strays = (
+            {pid for root in roots for pid in _descendants(root)} if self.cgroup is None else set()
+        )
+        for root in roots:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(root, signal.SIGKILL)
         for pid in strays:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
@@ -353,10 +402,24 @@ class Environment:
         with self._close_lock:
             if self._closed:
                 return
+            was_alive = self.alive
             self._closed = True
+        # Extensions that asked for SHUTDOWN get it, and up to 2 s, as on Lambda.
+        if (
+            self._extension_procs
+            and self._api is not None
+            and was_alive
+            and self._api.shutdown_extensions(int((time.time() + _SHUTDOWN_S) * 1000))
+        ):
+            deadline = time.monotonic() + _SHUTDOWN_S
+            for proc in self._extension_procs:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(max(0.0, deadline - time.monotonic()))
         self.kill()
         if self._proc is not None:
             self._proc.wait()
+        for proc in self._extension_procs:
+            proc.wait()
         # Pipes reach EOF once every process holding them is gone (they were all in the group).
         for thread in self._threads:
             if thread is not threading.current_thread():

@@ -265,7 +265,7 @@ def _mount_namespace(plan: MountPlan) -> Callable[[], None]:
         tree = os.open(workdir, os.O_PATH | os.O_DIRECTORY) if rebind else -1
         check(mount(scratch, b"/tmp", None, _MS_BIND, None), "bind the scratch directory on /tmp")
         if rebind:
-            os.makedirs(workdir, 0o755)
+            os.makedirs(workdir, 0o755, exist_ok=True)
             source = f"/proc/self/fd/{tree}".encode()
             check(mount(source, workdir, None, _MS_BIND | _MS_REC, None), "bind the tree")
             os.close(tree)
