@@ -136,7 +136,14 @@ class LambdaAPI:
         return method == "GET" and _GET.match(path) is not None
 
     def dispatch(self, method: str, target: str, headers: Any, body: bytes | None) -> HttpResponse:
-        """Answer one request; ``headers`` is a case-insensitive mapping (``email.message``)."""
+        """Answer one request; ``headers`` has a case-insensitive ``get(name, default)``."""
+        return self.dispatch_with_result(method, target, headers, body)[0]
+
+    def dispatch_with_result(
+        self, method: str, target: str, headers: Any, body: bytes | None
+    ) -> tuple[HttpResponse, InvokeResult | None]:
+        """:meth:`dispatch`, plus the synchronous invocation's result when the function ran
+        (for a front's access log); None for answers given without running it."""
         request_id = str(uuid.uuid4())
         split = urlsplit(target)
         query = parse_qs(split.query)
@@ -152,10 +159,10 @@ class LambdaAPI:
                 doc = self._configuration(qualifier)
                 if not get["config"]:
                     doc = {"Configuration": doc, "Code": self._code()}
-                return _json(200, doc, request_id)
+                return _json(200, doc, request_id), None
             raise _ApiError(404, "ResourceNotFoundException", f"no such API: {method} {split.path}")
         except _ApiError as error:
-            return _error(error, request_id)
+            return _error(error, request_id), None
 
     def too_large(self) -> HttpResponse:
         """The answer to an Invoke request whose body is over 6 MB (read no further)."""
@@ -244,7 +251,7 @@ class LambdaAPI:
         headers: Any,
         payload: bytes,
         request_id: str,
-    ) -> HttpResponse:
+    ) -> tuple[HttpResponse, InvokeResult | None]:
         qualifier = self._resolve(name, query)
         payload = payload or b"{}"
         try:
@@ -256,12 +263,11 @@ class LambdaAPI:
         invocation_type = headers.get("X-Amz-Invocation-Type", "RequestResponse")
         version = self._executed_version(qualifier)
         if invocation_type == "DryRun":
-            return HttpResponse(204, [("x-amzn-RequestId", request_id)])
+            return HttpResponse(204, [("x-amzn-RequestId", request_id)]), None
         if invocation_type == "Event":
             self._enqueue(payload, request_id)
-            return HttpResponse(
-                202, [("x-amzn-RequestId", request_id), ("X-Amz-Executed-Version", version)]
-            )
+            accepted = [("x-amzn-RequestId", request_id), ("X-Amz-Executed-Version", version)]
+            return HttpResponse(202, accepted), None
         if invocation_type != "RequestResponse":
             raise _ApiError(
                 400,
@@ -285,7 +291,7 @@ class LambdaAPI:
             raise _ApiError(429, "TooManyRequestsException", f"Rate Exceeded. {exc}") from None
         except RequestTooLargeError:
             raise self.too_large_error() from None
-        return _invoke_response(result, version, headers.get("X-Amz-Log-Type"))
+        return _invoke_response(result, version, headers.get("X-Amz-Log-Type")), result
 
     @staticmethod
     def too_large_error() -> _ApiError:
