@@ -1,11 +1,14 @@
 """Execution environments: one child process each, started the way Lambda starts a sandbox.
 
 A fresh directory per environment holds the extracted function code (the task root, Lambda's
-``/var/task``), the extracted layer (``/opt``) and a writable scratch directory (``/tmp``; also
-``TMPDIR`` and ``HOME``). The process is the target Python version in isolated mode
-(``-I -S``: no host site-packages, no ``PYTHONPATH``) running the runtime directory's bootstrap,
-which hands over to the official runtime client ``awslambdaric``. It talks to its own
-:class:`RuntimeAPIServer`, gets Lambda's environment variables and nothing of the host's.
+``/var/task``), the extracted layer (``/opt``) and a writable scratch directory: ``/tmp`` itself
+in the environment's own mount namespace where the host allows one, else ``TMPDIR`` (also
+``HOME``); see :mod:`sklambda.local.sandbox`. The process is the target Python version in
+isolated mode (``-I -S``: no host site-packages, no ``PYTHONPATH``) running the runtime
+directory's bootstrap, which hands over to the official runtime client ``awslambdaric``; on a
+root host it runs as the sandbox user (uid 993), in a memory cgroup by default. It talks to its
+own :class:`RuntimeAPIServer` (Runtime and Extensions APIs), gets Lambda's environment variables
+and nothing of the host's. Executables in the layer's ``extensions/`` start first.
 """
 
 from __future__ import annotations
