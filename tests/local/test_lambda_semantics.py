@@ -238,6 +238,7 @@ def test_without_a_namespace_tmp_is_a_private_directory_bound_per_file(
 ) -> None:
     with LocalFunction(semantics_dist, isolate=False, concurrency=1) as fn:
         assert fn.enforcement.tmp == "directory" and fn.enforcement.uid is None
+        assert "isolate=False" in fn.enforcement.sandbox_reason
         env_tmp = fn.invoke({"action": "tmp"}).payload["tmpdir"]
         seen = fn.invoke({"action": "fill_tmp", "dir": env_tmp, "from_mb": 510, "mb": 4}).payload
     assert seen == {"written_mb": 512, "error": 27}  # EFBIG: RLIMIT_FSIZE at 512 MB

@@ -92,7 +92,7 @@ class Enforcement:
         ``"cgroup"`` (resident memory, OOM kill as Lambda) or ``"address-space"`` (``RLIMIT_AS``
         of memory + 1 GiB: a ``MemoryError`` well past the setting).
     reason : str
-        Why something asked for is not enforced, when it is not.
+        Why a CPU share or memory limit asked for is not enforced, when it is not.
     """
 
     vcpus: float | None
@@ -104,6 +104,8 @@ class Enforcement:
     ``/tmp`` path reaches the host's)."""
     uid: int | None = None
     """The user functions run as when not the host's (993, Lambda's ``sbx_user1051``)."""
+    sandbox_reason: str = ""
+    """Why ``/tmp`` is not a private mount or the user is the host's, when so."""
 
 
 @dataclass(frozen=True)
@@ -398,8 +400,6 @@ def _enforcement(memory: int, cpu_share: bool, memory_cgroup: bool, isolate: boo
     if (cpu_share and not can.cpu) or (memory_cgroup and not can.memory):
         reasons.append(can.reason)
     sandbox = isolation()
-    if isolate and sandbox.reason:
-        reasons.append(sandbox.reason)
     private = isolate and sandbox.private_tmp
     return Enforcement(
         vcpus=lambda_cpu_share(memory) if cpu_share and can.cpu else None,
@@ -407,6 +407,7 @@ def _enforcement(memory: int, cpu_share: bool, memory_cgroup: bool, isolate: boo
         reason="; ".join(reasons),
         tmp="namespace" if private else "directory",
         uid=sandbox.uid if private else None,
+        sandbox_reason=sandbox.reason if isolate else "not asked for (isolate=False)",
     )
 
 
