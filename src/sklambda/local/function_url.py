@@ -13,12 +13,8 @@ HTTP itself (framing, timeouts, connection limit) is :mod:`sklambda.local.http_s
 
 from __future__ import annotations
 
-import base64
-import binascii
-import contextlib
 import errno
 import json
-import re
 import threading
 import time
 import uuid
@@ -27,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from sklambda.errors import Option
 from sklambda.local.cors import Cors
@@ -42,6 +37,7 @@ from sklambda.local.iam_auth import (
     SigV4Verifier,
     credentials_from,
 )
+from sklambda.local.lambda_api import LambdaAPI
 from sklambda.local.runtime_api import MAX_PAYLOAD_BYTES, new_trace_id
 from sklambda.local.url_events import (
     HttpResponse,
@@ -51,8 +47,6 @@ from sklambda.local.url_events import (
 )
 
 __all__ = ["FrontLimits", "LocalServer", "RequestRecord", "check_loopback", "serve"]
-
-_INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
 
 
 def check_loopback(host: str, *, allow_any: bool = False) -> str:
@@ -138,6 +132,8 @@ class LocalServer:
         self.cors = Cors.from_aws(cors) if isinstance(cors, Mapping) else cors
         self._on_request = on_request
         self._owns_function = owns_function
+        # Invoke / GetFunction and the asynchronous queue (sklambda.local.lambda_api).
+        self.api = LambdaAPI(function)
         limits = limits or FrontLimits(max_body_bytes=MAX_PAYLOAD_BYTES)
         try:
             self._front = HttpFront(
@@ -156,24 +152,6 @@ class LocalServer:
         self.url = f"http://{shown}:{bound_port}/"
         self.limits = limits
         self._closed = threading.Event()
-        self._background: set[threading.Thread] = set()
-
-    def invoke_async(self, payload: bytes) -> str:
-        """Run an ``Event`` invocation in the background; returns its request id."""
-        request_id = str(uuid.uuid4())
-
-        def run() -> None:
-            try:
-                # An async invoke has no caller to report to; REPORT and logs still record it.
-                with contextlib.suppress(Exception):
-                    self.function.invoke_raw(payload)
-            finally:
-                self._background.discard(threading.current_thread())
-
-        thread = threading.Thread(target=run, name="sklambda-async-invoke", daemon=True)
-        self._background.add(thread)
-        thread.start()
-        return request_id
 
     @property
     def connections(self) -> int:
@@ -194,6 +172,7 @@ class LocalServer:
             return
         self._closed.set()
         self._front.close()
+        self.api.close()
         if self._owns_function:
             self.function.close()
 
@@ -211,19 +190,17 @@ class LocalServer:
     # -- the one dispatch point ------------------------------------------------------------------
 
     def _too_large(self, method: str, target: str) -> HttpResponse:
-        if method == "POST" and _INVOKE_PATH.match(target.split("?", 1)[0]):
-            return _api_error(
-                413,
-                "RequestTooLargeException",
-                f"Request must be smaller than {MAX_PAYLOAD_BYTES} bytes for the Invoke operation",
-            )
+        if self.api.handles(method, target):
+            return self.api.too_large()
         return error_response(413, "Request Entity Too Large")
 
     def _respond(self, request: FrontRequest) -> HttpResponse:
         start = time.perf_counter()
-        match = _INVOKE_PATH.match(request.path)
-        if match is not None and request.method == "POST":
-            response, result = _invoke_api(self, unquote(match["name"]), request)
+        if self.api.handles(request.method, request.target):
+            # FrontRequest.get looks headers up case-insensitively, as lambda_api expects.
+            response, result = self.api.dispatch_with_result(
+                request.method, request.target, request, request.body
+            )
         else:
             response, result = self._function_url(request)
         names = {name.lower() for name, _ in response.headers}
@@ -271,6 +248,8 @@ class LocalServer:
                 headers = [("Content-Type", "application/json")]
                 return HttpResponse(403, headers, body), None
         request_id = str(uuid.uuid4())
+        # A caller's X-Ray header is propagated as the invocation's trace, as AWS does.
+        trace_id = request.header("x-amzn-trace-id") or new_trace_id()
         event = build_event(
             method=request.method,
             target=request.target,
@@ -279,7 +258,7 @@ class LocalServer:
             body=request.body,
             source_ip=request.client[0],
             request_id=request_id,
-            trace_id=new_trace_id(),
+            trace_id=trace_id,
         )
         if caller is not None:
             context = event["requestContext"]
@@ -288,7 +267,10 @@ class LocalServer:
             context["authorizer"] = caller.authorizer()
         function = self.function
         try:
-            result = function.invoke_raw(json.dumps(event).encode())
+            # The event's requestId and x-amzn-trace-id are the invocation's own, as on AWS.
+            result = function.invoke_raw(
+                json.dumps(event).encode(), request_id=request_id, trace_id=trace_id
+            )
         except TooManyRequestsError:
             return error_response(429, "Rate Exceeded."), None
         except RequestTooLargeError:
@@ -377,86 +359,3 @@ def serve(
     except BaseException:
         function.close()
         raise
-
-
-# -- the Invoke API ------------------------------------------------------------------------------
-
-
-def _api_error(status: int, error_type: str, message: str) -> HttpResponse:
-    body = json.dumps({"Type": "User", "message": message}).encode()
-    return HttpResponse(
-        status,
-        [("Content-Type", "application/json"), ("x-amzn-ErrorType", error_type)],
-        body,
-    )
-
-
-def _names_function(function: LocalFunction, name: str, target: str) -> bool:
-    qualifier = parse_qs(urlsplit(target).query).get("Qualifier", ["$LATEST"])[0]
-    if qualifier != "$LATEST":
-        return False
-    if name.startswith("arn:"):
-        name = name.split(":function:", 1)[-1]
-    elif ":function:" in name:
-        name = name.split(":function:", 1)[1]
-    name, _, version = name.partition(":")
-    return name in (function.name, "function") and version in ("", "$LATEST")
-
-
-def _invoke_api(
-    server: LocalServer, name: str, request: FrontRequest
-) -> tuple[HttpResponse, InvokeResult | None]:
-    """Lambda's Invoke API for one request (the front's only entry into it)."""
-    function = server.function
-    if not _names_function(function, name, request.target):
-        return _api_error(
-            404,
-            "ResourceNotFoundException",
-            f"Function not found: {name} (this emulator serves {function.arn}:$LATEST)",
-        ), None
-    payload = request.body or b"{}"
-    try:
-        json.loads(payload)
-    except ValueError:
-        return _api_error(
-            400, "InvalidRequestContentException", "Could not parse request body into json"
-        ), None
-    invocation_type = request.header("X-Amz-Invocation-Type") or "RequestResponse"
-    if invocation_type == "DryRun":
-        return HttpResponse(204), None
-    if invocation_type == "Event":
-        request_id = server.invoke_async(payload)
-        return HttpResponse(202, [("x-amzn-RequestId", request_id)]), None
-    if invocation_type != "RequestResponse":
-        return _api_error(
-            400,
-            "InvalidParameterValueException",
-            f"InvocationType must be RequestResponse, Event or DryRun, got {invocation_type!r}",
-        ), None
-    client_context = None
-    encoded_context = request.header("X-Amz-Client-Context")
-    if encoded_context:
-        try:
-            client_context = base64.b64decode(encoded_context, validate=True).decode("utf-8")
-        except (binascii.Error, ValueError):
-            return _api_error(
-                400, "InvalidRequestContentException", "Client context must be base64 JSON"
-            ), None
-    try:
-        result = function.invoke_raw(payload, client_context=client_context)
-    except TooManyRequestsError as exc:
-        return _api_error(429, "TooManyRequestsException", f"Rate Exceeded. {exc}"), None
-    except RequestTooLargeError as exc:
-        return _api_error(413, "RequestTooLargeException", str(exc)), None
-    return _invoke_response(result, request.header("X-Amz-Log-Type")), result
-
-
-def _invoke_response(result: InvokeResult, log_type: str | None) -> HttpResponse:
-    headers = [("Content-Type", "application/json"), ("X-Amz-Executed-Version", "$LATEST")]
-    if result.error is not None:
-        headers.append(("X-Amz-Function-Error", "Unhandled"))
-    if log_type == "Tail":
-        # The last 4 KB of the invocation's log, base64 (boto3 returns it as LogResult).
-        tail = base64.b64encode(result.log_tail().encode()).decode()
-        headers.append(("X-Amz-Log-Result", tail))
-    return HttpResponse(200, headers, result.raw)

@@ -163,100 +163,117 @@ class SigV4Verifier:
         now: datetime.datetime | None = None,
     ) -> IamCredentials:
         """The caller's credentials, or :class:`AuthFailure` with AWS's 403 body."""
-        from botocore.awsrequest import AWSRequest
-        from botocore.credentials import Credentials
-
         values: dict[str, list[str]] = {}
         for name, value in headers:
             values.setdefault(name.lower(), []).append(value)
-        authorization = (values.get("authorization") or [None])[0]
-        if not authorization:
-            raise AuthFailure({"Message": "Forbidden"})
-        match = _AUTHORIZATION.match(authorization.strip())
-        if match is None:
-            raise AuthFailure(
-                {
-                    "message": "Authorization header is not a SigV4 signature: "
-                    f"{authorization[:40]!r}"
-                }
-            )
-        parts = match["credential"].split("/")
-        if len(parts) != 5 or parts[4] != "aws4_request":
-            raise AuthFailure(
-                {"message": f"Credential should be scoped correctly: {match['credential']!r}"}
-            )
-        access_key, day, region, service, _ = parts
-        if service != SERVICE:
-            raise AuthFailure(
-                {"message": f"Credential should be scoped to correct service: '{SERVICE}'."}
-            )
-        known = self._by_key.get(access_key)
+        scope = _parse_authorization(_first(values, "authorization"))
+        known = self._by_key.get(scope.access_key)
         if known is None:
-            raise AuthFailure({"message": "The security token included in the request is invalid."})
-        signed = match["signed"].split(";")
-        if "host" not in signed:
-            raise AuthFailure(
-                {
-                    "message": "'Host' or ':authority' must be a 'SignedHeader' in the AWS "
-                    "Authorization."
-                }
-            )
-        stamp = (values.get("x-amz-date") or [""])[0]
-        try:
-            when = datetime.datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.UTC)
-        except ValueError:
-            raise AuthFailure(
-                {"message": "Missing or malformed X-Amz-Date header (YYYYMMDDTHHMMSSZ)."}
-            ) from None
-        if stamp[:8] != day:
-            raise AuthFailure(
-                {
-                    "message": "Date in Credential scope does not match YYYYMMDD from "
-                    f"X-Amz-Date: {day} != {stamp[:8]}"
-                }
-            )
-        current = now or datetime.datetime.now(datetime.UTC)
-        if abs(current - when) > MAX_SKEW:
-            raise AuthFailure(
-                {
-                    "message": f"Signature expired: {stamp} is now earlier than "
-                    f"{(current - MAX_SKEW).strftime('%Y%m%dT%H%M%SZ')} "
-                    f"({current.strftime('%Y%m%dT%H%M%SZ')} - 5 min.)"
-                }
-            )
-        token = (values.get("x-amz-security-token") or [None])[0]
+            raise _denied("The security token included in the request is invalid.")
+        stamp = _first(values, "x-amz-date") or ""
+        _check_time(stamp, scope.day, now or datetime.datetime.now(datetime.UTC))
+        token = _first(values, "x-amz-security-token")
         if known.session_token is not None and token != known.session_token:
-            raise AuthFailure({"message": "The security token included in the request is invalid."})
-        payload_hash = (values.get("x-amz-content-sha256") or [None])[0]
-        actual_hash = hashlib.sha256(body or b"").hexdigest()
-        if payload_hash is not None and payload_hash not in (actual_hash, _UNSIGNED_PAYLOAD):
-            raise AuthFailure(
-                {
-                    "message": "The provided 'x-amz-content-sha256' header does not match "
-                    "what was computed."
-                }
+            raise _denied("The security token included in the request is invalid.")
+        payload_hash = _first(values, "x-amz-content-sha256")
+        if payload_hash is not None and payload_hash not in (
+            hashlib.sha256(body or b"").hexdigest(),
+            _UNSIGNED_PAYLOAD,
+        ):
+            raise _denied(
+                "The provided 'x-amz-content-sha256' header does not match what was computed."
             )
-
-        host = (values.get("host") or ["localhost"])[0]
-        if not target.startswith("/"):  # absolute-form target
-            split = urlsplit(target)
-            target = (split.path or "/") + (f"?{split.query}" if split.query else "")
-        request = AWSRequest(
-            method=method,
-            url=f"http://{host}{target}",
-            headers={name: ",".join(values.get(name, [])) for name in signed},
-            data=body or b"",
-        )
-        request.context["timestamp"] = stamp
-        signer = _signer_class()(
-            Credentials(known.access_key, known.secret_key, token), SERVICE, region
-        )
-        signer.signed = tuple(signed)
-        canonical = signer.canonical_request(request)
-        expected = signer.signature(signer.string_to_sign(request, canonical), request)
-        if not hmac.compare_digest(expected, match["signature"]):
-            raise AuthFailure({"message": _MISMATCH})
+        expected = _expected_signature(known, token, scope, stamp, method, target, values, body)
+        if not hmac.compare_digest(expected, scope.signature):
+            raise _denied(_MISMATCH)
         return known
+
+
+@dataclass(frozen=True)
+class _Scope:
+    access_key: str
+    day: str
+    region: str
+    signed: tuple[str, ...]
+    signature: str
+
+
+def _first(values: Mapping[str, list[str]], name: str) -> str | None:
+    found = values.get(name)
+    return found[0] if found else None
+
+
+def _denied(message: str) -> AuthFailure:
+    return AuthFailure({"message": message})
+
+
+def _parse_authorization(authorization: str | None) -> _Scope:
+    if not authorization:
+        raise AuthFailure({"Message": "Forbidden"})
+    match = _AUTHORIZATION.match(authorization.strip())
+    if match is None:
+        raise _denied(f"Authorization header is not a SigV4 signature: {authorization[:40]!r}")
+    parts = match["credential"].split("/")
+    if len(parts) != 5 or parts[4] != "aws4_request":
+        raise _denied(f"Credential should be scoped correctly: {match['credential']!r}")
+    access_key, day, region, service, _ = parts
+    if service != SERVICE:
+        raise _denied(f"Credential should be scoped to correct service: '{SERVICE}'.")
+    signed = tuple(match["signed"].split(";"))
+    if "host" not in signed:
+        raise _denied("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
+    return _Scope(access_key, day, region, signed, match["signature"])
+
+
+def _check_time(stamp: str, day: str, current: datetime.datetime) -> None:
+    try:
+        when = datetime.datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.UTC)
+    except ValueError:
+        raise _denied("Missing or malformed X-Amz-Date header (YYYYMMDDTHHMMSSZ).") from None
+    if stamp[:8] != day:
+        raise _denied(
+            "Date in Credential scope does not match YYYYMMDD from X-Amz-Date: "
+            f"{day} != {stamp[:8]}"
+        )
+    if abs(current - when) > MAX_SKEW:
+        raise _denied(
+            f"Signature expired: {stamp} is now earlier than "
+            f"{(current - MAX_SKEW).strftime('%Y%m%dT%H%M%SZ')} "
+            f"({current.strftime('%Y%m%dT%H%M%SZ')} - 5 min.)"
+        )
+
+
+def _expected_signature(
+    known: IamCredentials,
+    token: str | None,
+    scope: _Scope,
+    stamp: str,
+    method: str,
+    target: str,
+    values: Mapping[str, list[str]],
+    body: bytes | None,
+) -> str:
+    """The signature botocore's signer computes for this request with the known secret."""
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    host = _first(values, "host") or "localhost"
+    if not target.startswith("/"):  # absolute-form target
+        split = urlsplit(target)
+        target = (split.path or "/") + (f"?{split.query}" if split.query else "")
+    request = AWSRequest(
+        method=method,
+        url=f"http://{host}{target}",
+        headers={name: ",".join(values.get(name, [])) for name in scope.signed},
+        data=body or b"",
+    )
+    request.context["timestamp"] = stamp
+    signer = _signer_class()(
+        Credentials(known.access_key, known.secret_key, token), SERVICE, scope.region
+    )
+    signer.signed = scope.signed
+    canonical = signer.canonical_request(request)
+    return str(signer.signature(signer.string_to_sign(request, canonical), request))
 
 
 @functools.cache
@@ -265,7 +282,7 @@ def _signer_class() -> Any:
     from botocore.auth import SigV4Auth
     from botocore.compat import HTTPHeaders
 
-    class SignedHeadersOnly(SigV4Auth):  # type: ignore[misc]
+    class SignedHeadersOnly(SigV4Auth):
         signed: tuple[str, ...] = ()
 
         def headers_to_sign(self, request: Any) -> Any:
