@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import sys
 import tempfile
 import threading
@@ -122,6 +123,8 @@ def main() -> None:
             f"| function URL over HTTP (h11 front) | {url:.3f} |",
             "",
             f"- h11 front vs `http.server`: **{h11_only - stdlib:+.3f} ms** per request",
+            f"- load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
+            "(a shared machine: the Runtime API round trip, not the front, moves with it)",
             f"- function URL warm overhead (URL − in-process): **{url - direct:.2f} ms** "
             "(target ≤ 1 ms)",
         ]
