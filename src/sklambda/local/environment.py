@@ -168,7 +168,7 @@ class Environment:
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self) -> None:  # noqa: PLR0915 -- TODO(#9): split into phases
         """Lay out the directories and start the process (returns before init finishes)."""
         spec = self.spec
         self._workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))
@@ -468,7 +468,7 @@ class Environment:
 
     # -- invoking ------------------------------------------------------------------------------
 
-    def run(self, invocation: Invocation) -> RunResult:
+    def run(self, invocation: Invocation) -> RunResult:  # noqa: C901, PLR0915 -- TODO(#9): split
         """Run one invocation to its end: response, error, timeout or crash.
 
         On a timeout the process group is killed; the watcher then reports the exit and the
