@@ -30,7 +30,9 @@ class Model:
         self.estimator = estimator
         self.path = path
         self.features: list[dict[str, Any]] = manifest["features"]
-        self.parser = RequestParser.from_manifest(manifest)
+        from sklambda.runtime.sklearn_predict import compares_as_float32
+
+        self.parser = RequestParser.from_manifest(manifest, float32=compares_as_float32(estimator))
         self._warn_on_skew()
 
     @property

@@ -37,6 +37,11 @@ from sklambda.local.url_events import (
     error_response,
     result_to_response,
 )
+from sklambda.runtime.contract import RequestError, parse_json
+
+# An Invoke payload may be any event, for any handler: deeper than a request to the model
+# service needs, but bounded before Python's parser recurses (the runtime parses it again).
+INVOKE_MAX_DEPTH = 500
 
 __all__ = ["LocalServer", "serve"]
 
@@ -329,11 +334,13 @@ class _FrontHandler(BaseHTTPRequestHandler):
             )
             return
         payload = payload or b"{}"
-        try:
-            json.loads(payload)
-        except ValueError:
+        try:  # the service's own parser: strict JSON, depth bounded before it recurses
+            parse_json(payload, max_depth=INVOKE_MAX_DEPTH)
+        except RequestError as error:
             self._api_error(
-                400, "InvalidRequestContentException", "Could not parse request body into json"
+                400,
+                "InvalidRequestContentException",
+                f"Could not parse request body into json: {error.message}",
             )
             return
         invocation_type = self.headers.get("X-Amz-Invocation-Type", "RequestResponse")
