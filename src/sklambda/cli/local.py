@@ -128,11 +128,36 @@ def cmd_invoke(args: argparse.Namespace) -> int:
             LocalFunction(dist, memory=args.memory, timeout=args.timeout, concurrency=1)
         )
         result = function.invoke(event)
+    status: int | None = None
     if args.event is None and result.error is None:
         response = result_to_response(result.raw)
-        print(f"HTTP {response.status}", file=sys.stderr)
+        status = response.status
+        print(f"HTTP {status}", file=sys.stderr)
         print(response.body.decode("utf-8", "replace"))
     else:
         print(json.dumps(result.payload))
+        status = _answer_status(result.payload)
     print(result.report.line, file=sys.stderr)
-    return 1 if result.error else 0
+    if result.error:
+        return 1
+    return exit_code(status)
+
+
+def exit_code(status: int | None) -> int:
+    """0 only for a 2xx answer; a 4xx (the request was refused) is 2, a 5xx is 1."""
+    if status is None or 200 <= status < 300:
+        return 0
+    return 2 if 400 <= status < 500 else 1
+
+
+def _answer_status(payload: Any) -> int | None:
+    """The HTTP status an event's answer carries: ``statusCode``, or a direct invoke's error."""
+    if not isinstance(payload, dict):
+        return None
+    status = payload.get("statusCode")
+    if isinstance(status, int) and not isinstance(status, bool):
+        return status
+    error = payload.get("error")
+    if isinstance(error, dict) and "code" in error:  # the service's answer to a direct invoke
+        return 500 if error["code"] == "internal_error" else 400
+    return None
