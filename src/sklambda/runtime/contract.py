@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+from operator import le as _le
 
 # typing, dataclasses and collections.abc cost milliseconds to import; a cold start pays for
 # every one, so this module (which ships in every package) uses none of them at run time.
@@ -46,6 +47,8 @@ FLOAT64_MAX = 1.7976931348623157e308
 FLOAT32_MAX = 3.4028234663852886e38  # numpy.finfo(numpy.float32).max
 OUT_OF_RANGE = "out_of_range"
 UNKNOWN_CATEGORY = "unknown_category"
+_NUMBER_TYPES = frozenset((int, float))
+_FLOAT_ONLY = frozenset((float,))
 # What scikit-learn's check_array says when a step of the model meets a non-finite value.
 _NON_FINITE_WORDS = ("contains infinity", "contains nan", "value too large")
 
@@ -282,8 +285,8 @@ class RequestParser:
         self.max_rows = max_rows
         self.float32 = float32
         self.limit = FLOAT32_MAX if float32 else FLOAT64_MAX
-        # Per feature: (name, is_number, low, high, category set or None); low/high bound the
-        # training range (±inf when unknown), checked for warnings only.
+        # Per feature: (name, is_number, low, high, category set or None, nullable); low/high
+        # bound the training range (±inf when unknown), checked for warnings only.
         inf = math.inf
         self._plan = [
             (
@@ -292,9 +295,15 @@ class RequestParser:
                 f.min if f.type == "number" and f.min is not None else -inf,
                 f.max if f.type == "number" and f.max is not None else inf,
                 frozenset(f.categories) if f.categories is not None else None,
+                f.nullable,
             )
             for f in self.features
         ]
+        self._width = len(self._plan)
+        self._numbers_only = all(spec[1] for spec in self._plan)
+        limit = self.limit
+        self._lows = [max(spec[2], -limit) for spec in self._plan]
+        self._highs = [min(spec[3], limit) for spec in self._plan]
 
     @classmethod
     def from_manifest(
@@ -421,7 +430,35 @@ class RequestParser:
             )
         rows = []
         append = rows.append
-        for i, item in enumerate(items):
+        if self._numbers_only:  # the common case, inlined: see _values
+            width, lows, highs, names = self._width, self._lows, self._highs, self.names
+            name_set, objects = self._name_set, key != "input"
+            for item in items:
+                kind = type(item)
+                if kind is list and len(item) == width:
+                    values = item
+                elif kind is dict and objects and item.keys() == name_set:
+                    values = list(map(item.__getitem__, names))
+                else:
+                    break
+                types = set(map(type, values))
+                if types <= _NUMBER_TYPES:
+                    if types == _FLOAT_ONLY:
+                        out = values[:] if values is item else values
+                    else:
+                        try:
+                            out = list(map(float, values))
+                        except OverflowError:
+                            break
+                    if all(map(_le, lows, out)) and all(map(_le, out, highs)):
+                        append(out)
+                        continue
+                break
+            else:
+                return rows
+            items = items[len(rows) :]  # the rest, from the first row that needs a closer look
+        offset = len(rows)
+        for i, item in enumerate(items, start=offset):
             if type(item) is list:
                 append(self._array_row(item, key, i, warnings))
             elif type(item) is dict:
@@ -455,26 +492,12 @@ class RequestParser:
     ) -> Row:
         if item.keys() != self._name_set:
             self._object_keys_error(item, _at(key, row))
-        out: Row = []
-        limit = self.limit
-        for column, (name, number, low, high, categories) in enumerate(self._plan):
-            value = item[name]
-            kind = type(value)
-            if number and (kind is float or kind is int) and -limit <= value <= limit:
-                value = float(value)
-                if value < low or value > high:
-                    warnings.append(self._out_of_range(row, column, value))
-            elif not number and kind is str and (categories is None or value in categories):
-                pass
-            else:
-                value = self._checked(value, column, row, f"{_at(key, row)}.{name}", warnings)
-            out.append(value)
-        return out
+        return self._values(list(map(item.__getitem__, self.names)), key, row, warnings, True)
 
     def _array_row(
         self, item: list[Any], key: str, row: int | None, warnings: list[dict[str, Any]]
     ) -> Row:
-        if len(item) != len(self._plan):
+        if len(item) != self._width:
             where = _at(key, row)
             raise RequestError(
                 "wrong_length",
@@ -482,20 +505,50 @@ class RequestParser:
                 f"got {len(item)}",
                 field=where,
             )
-        out: Row = []
-        limit = self.limit
-        for column, value in enumerate(item):
-            _name, number, low, high, categories = self._plan[column]
-            kind = type(value)
-            if number and (kind is float or kind is int) and -limit <= value <= limit:
-                value = float(value)
-                if value < low or value > high:
-                    warnings.append(self._out_of_range(row, column, value))
-            elif not number and kind is str and (categories is None or value in categories):
+        return self._values(item, key, row, warnings, False)
+
+    def _values(
+        self,
+        values: list[Any],
+        key: str,
+        row: int | None,
+        warnings: list[dict[str, Any]],
+        by_name: bool,
+    ) -> Row:
+        if self._numbers_only and set(map(type, values)) <= _NUMBER_TYPES:
+            # Every value an int or a float (no bool, no None): converted and bounded in C.
+            # Within [low, high] (the training range, else ±the model's float limit) a row is
+            # valid and raises no warning; anything else takes the per-value path below.
+            try:
+                out: Row = list(map(float, values))
+            except OverflowError:
                 pass
             else:
-                value = self._checked(value, column, row, f"{_at(key, row)}[{column}]", warnings)
-            out.append(value)
+                if all(map(_le, self._lows, out)) and all(map(_le, out, self._highs)):
+                    return out
+        out = []
+        append = out.append
+        limit = self.limit
+        for column, (value, (name, number, low, high, categories, nullable)) in enumerate(
+            zip(values, self._plan, strict=True)
+        ):
+            kind = type(value)
+            if number:
+                if (kind is float or kind is int) and -limit <= value <= limit:
+                    if kind is int:
+                        value = float(value)
+                    if value < low or value > high:
+                        warnings.append(self._out_of_range(row, column, value))
+                    append(value)
+                    continue
+            elif kind is str and (categories is None or value in categories):
+                append(value)
+                continue
+            if value is None and nullable:
+                append(None)
+                continue
+            where = f"{_at(key, row)}.{name}" if by_name else f"{_at(key, row)}[{column}]"
+            append(self._checked(value, column, row, where, warnings))
         return out
 
     def _object_keys_error(self, item: Mapping[str, Any], where: str) -> None:
