@@ -377,3 +377,12 @@ def test_help_lists_commands() -> None:
     assert result.returncode == 0
     for command in ("train", "import", "predict", "info"):
         assert command in result.stdout
+
+
+def test_invoke_event_nested_deep_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = tmp_path / "deep.json"
+    event.write_text("[" * 5000 + "]" * 5000)
+    result = run_inprocess(capsys, "invoke", str(tmp_path), "--event", str(event))
+    _one_line_error(result, "deep.json is not valid JSON", "5000 deep")

@@ -26,7 +26,9 @@ def add_parsers(commands: Any) -> dict[str, Any]:
     invoke.add_argument("dist", type=Path, help="package directory (or a bundle: built first)")
     request = invoke.add_mutually_exclusive_group(required=True)
     request.add_argument(
-        "--json", dest="request", help="request body, sent as POST / over a function URL"
+        "--json",
+        dest="request",
+        help="request body, sent as POST / over a function URL; @FILE reads a file, - stdin",
     )
     request.add_argument("--event", type=Path, help="a Lambda event JSON file, sent as is")
     invoke.add_argument("--memory", type=int, default=1024, help="MB, 128-10240")
@@ -108,20 +110,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_invoke(args: argparse.Namespace) -> int:
+    from sklambda.cli.models import request_text
     from sklambda.errors import SklambdaError
     from sklambda.local import LocalFunction
+    from sklambda.local.function_url import INVOKE_MAX_DEPTH
     from sklambda.local.url_events import post_event, result_to_response
+    from sklambda.runtime.contract import RequestError, parse_json
 
     _check_settings(args)
     if args.event is not None:
         if not args.event.is_file():
             raise SklambdaError(f"event file not found: {args.event}")
-        try:
-            event = json.loads(args.event.read_text())
-        except json.JSONDecodeError as exc:
-            raise SklambdaError(f"{args.event} is not valid JSON ({exc})") from None
+        try:  # the parser the Invoke front uses: strict JSON, depth bounded
+            event = parse_json(args.event.read_bytes(), max_depth=INVOKE_MAX_DEPTH)
+        except RequestError as exc:
+            raise SklambdaError(f"{args.event} is not valid JSON ({exc.message})") from None
     else:
-        event = post_event(args.request.encode())
+        event = post_event(request_text(args.request).encode())
     with contextlib.ExitStack() as stack:
         dist = package_for(args.dist, stack)
         function = stack.enter_context(
