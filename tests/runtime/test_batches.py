@@ -42,6 +42,9 @@ def test_an_answer_over_6_mb_is_a_413_not_a_lost_response(houses_classifier: Pat
     assert error["code"] == "response_too_large" and "split the batch" in error["message"]
     small = service.handle(url_event(raw_body=json.dumps({"instances": rows[:10]})))
     assert small["statusCode"] == 200
+    direct = service.handle({"instances": rows})  # a direct invoke: the same limit
+    assert direct["error"]["code"] == "response_too_large"
+    assert service.handle({"instances": rows[:10]})["predictions"]
 
 
 @pytest.mark.slow

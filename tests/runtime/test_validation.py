@@ -298,3 +298,15 @@ def test_predict_cli_says_one_line_for_a_huge_number(diabetes_bundle: Path) -> N
     assert result.returncode == 2, result
     assert "Traceback" not in result.stderr and "overflowed" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_service_answers_deep_and_huge_bodies_with_a_400(seed: Any) -> None:
+    service = services(seed)["lean"]
+    for body, code in (
+        ("[" * 50_000 + "]" * 50_000, "too_deep"),
+        ('{"instances": [[' + "1" * 400 + ", 2, 3, 4, 5, 6, 7, 8, 9, 10]]}", "too_large"),
+        ('{"instances": [[1e400, 2, 3, 4, 5, 6, 7, 8, 9, 10]]}', "non_finite"),
+    ):
+        response = service.handle(url_event(raw_body=body))
+        assert response["statusCode"] == 400, response["body"]
+        assert json.loads(response["body"])["error"]["code"] == code

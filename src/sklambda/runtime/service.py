@@ -119,7 +119,12 @@ class Service:
     def _direct(self, event: Any) -> dict[str, Any]:
         """A direct invoke: the event is the request; the answer is the body itself."""
         try:
-            return self._predict(self.parser.parse(event))
+            parsed = self.parser.parse(event)
+            body = self._predict(parsed)
+            # Lambda fails an answer over 6 MB; only a big batch can come near (short labels).
+            if len(parsed.rows) > 1000 and len(json.dumps(body)) > MAX_BODY_BYTES:
+                raise _response_too_large(parsed)
+            return body
         except RequestError as error:
             return error.to_dict()
         except Exception:
@@ -169,13 +174,7 @@ class Service:
                 )
             response = http_response(200, self._predict(parsed))
             if len(response["body"]) > MAX_BODY_BYTES:
-                raise RequestError(
-                    "response_too_large",
-                    f"the answer for these {len(parsed.rows)} rows is over 6 MB, Lambda's "
-                    "limit for a response; split the batch",
-                    field=parsed.key,
-                    status=413,
-                )
+                raise _response_too_large(parsed)
             return response
         except RequestError as error:
             return http_response(error.status, error.to_dict())
@@ -207,6 +206,16 @@ class Service:
         )
         print(line, file=sys.stderr, flush=True)
         return {"error": {"code": "internal_error", "message": "internal error"}}
+
+
+def _response_too_large(parsed: Any) -> RequestError:
+    return RequestError(
+        "response_too_large",
+        f"the answer for these {len(parsed.rows)} rows is over 6 MB, Lambda's limit for a "
+        "response; split the batch",
+        field=parsed.key,
+        status=413,
+    )
 
 
 def _max_rows() -> int | None:
