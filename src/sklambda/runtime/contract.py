@@ -428,58 +428,56 @@ class RequestParser:
                 "request: split the batch",
                 field=key,
             )
-        rows = []
+        rows: list[Row] = []
         append = rows.append
-        if self._numbers_only:  # the common case, inlined: see _values
-            width, lows, highs, names = self._width, self._lows, self._highs, self.names
-            name_set, objects = self._name_set, key != "input"
-            for item in items:
+        numbers_only, width, names = self._numbers_only, self._width, self.names
+        lows, highs, name_set, objects = self._lows, self._highs, self._name_set, key != "input"
+        for i, item in enumerate(items):
+            if numbers_only:  # the common case, inlined and checked a row at a time in C
                 kind = type(item)
+                values: Any = None
                 if kind is list and len(item) == width:
                     values = item
                 elif kind is dict and objects and item.keys() == name_set:
                     values = list(map(item.__getitem__, names))
-                else:
-                    break
-                types = set(map(type, values))
-                if types <= _NUMBER_TYPES:
+                if values is not None:
+                    types = set(map(type, values))
+                    out: Any = None
                     if types == _FLOAT_ONLY:
                         out = values[:] if values is item else values
-                    else:
+                    elif types <= _NUMBER_TYPES:
                         try:
                             out = list(map(float, values))
                         except OverflowError:
-                            break
-                    if all(map(_le, lows, out)) and all(map(_le, out, highs)):
+                            out = None
+                    # Within [low, high] (the training range, else ± the model's float limit)
+                    # a row is valid and warns of nothing; else it takes the per-value path.
+                    if out is not None and all(map(_le, lows, out)) and all(map(_le, out, highs)):
                         append(out)
                         continue
-                break
-            else:
-                return rows
-            items = items[len(rows) :]  # the rest, from the first row that needs a closer look
-        offset = len(rows)
-        for i, item in enumerate(items, start=offset):
-            if type(item) is list:
-                append(self._array_row(item, key, i, warnings))
-            elif type(item) is dict:
-                if key == "input":
-                    where = _at(key, i)
-                    raise RequestError(
-                        "invalid_type",
-                        f'{where}: "input" rows are arrays in the order {self.names}; '
-                        'send objects by name under "instances"',
-                        field=where,
-                    )
-                append(self._object_row(item, key, i, warnings))
-            else:
+            append(self._row(item, key, i, warnings))
+        return rows
+
+    def _row(self, item: Any, key: str, i: int, warnings: list[dict[str, Any]]) -> Row:
+        if type(item) is list:
+            return self._array_row(item, key, i, warnings)
+        if type(item) is dict:
+            if key == "input":
                 where = _at(key, i)
                 raise RequestError(
                     "invalid_type",
-                    f"{where}: expected an object by feature name or an array of "
-                    f"{len(self.names)} values, got {_describe(item)}",
+                    f'{where}: "input" rows are arrays in the order {self.names}; '
+                    'send objects by name under "instances"',
                     field=where,
                 )
-        return rows
+            return self._object_row(item, key, i, warnings)
+        where = _at(key, i)
+        raise RequestError(
+            "invalid_type",
+            f"{where}: expected an object by feature name or an array of "
+            f"{len(self.names)} values, got {_describe(item)}",
+            field=where,
+        )
 
     # -- row level ------------------------------------------------------------------------------
     #
@@ -515,17 +513,6 @@ class RequestParser:
         warnings: list[dict[str, Any]],
         by_name: bool,
     ) -> Row:
-        if self._numbers_only and set(map(type, values)) <= _NUMBER_TYPES:
-            # Every value an int or a float (no bool, no None): converted and bounded in C.
-            # Within [low, high] (the training range, else ±the model's float limit) a row is
-            # valid and raises no warning; anything else takes the per-value path below.
-            try:
-                out: Row = list(map(float, values))
-            except OverflowError:
-                pass
-            else:
-                if all(map(_le, self._lows, out)) and all(map(_le, out, self._highs)):
-                    return out
         out = []
         append = out.append
         limit = self.limit
