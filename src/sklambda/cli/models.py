@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sklambda.cli.parsing import csv_list, fraction
 
@@ -136,7 +137,7 @@ class CsvInput:
 
 
 def read_csv(
-    path: Path, manifest: dict[str, Any], probabilities: bool, ignore_extra: bool = False
+    path: Path, manifest: Mapping[str, Any], probabilities: bool, ignore_extra: bool = False
 ) -> CsvInput:
     """A CSV file as a request: numbers parsed per the manifest, empty cells as null.
 
@@ -284,6 +285,6 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(json.dumps(manifest, indent=2))
         return 0
     console = out_console()
-    for part in model_card(manifest):
+    for part in model_card(cast(dict[str, Any], manifest)):
         console.print(part)
     return 0

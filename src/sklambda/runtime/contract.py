@@ -188,13 +188,15 @@ def json_depth(body: str | bytes) -> int:
     import itertools
     import re
 
+    brackets: str | bytes
     if isinstance(body, bytes):
         strings, others = rb'"[^"\\]*(?:\\.[^"\\]*)*"', rb"[^\[\]{}]+"
         brackets = re.sub(others, b"", re.sub(strings, b"", body, flags=re.S))
     else:
         strings_s, others_s = r'"[^"\\]*(?:\\.[^"\\]*)*"', r"[^\[\]{}]+"
         brackets = re.sub(others_s, "", re.sub(strings_s, "", body, flags=re.S))
-    return max(itertools.accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0)
+    steps: Any = map(_DEPTH_STEP.__getitem__, brackets)
+    return max(itertools.accumulate(steps), default=0)
 
 
 def parse_json(body: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
@@ -430,33 +432,44 @@ class RequestParser:
             )
         rows: list[Row] = []
         append = rows.append
-        numbers_only, width, names = self._numbers_only, self._width, self.names
-        lows, highs, name_set, objects = self._lows, self._highs, self._name_set, key != "input"
+        quick = self._quick_row if self._numbers_only else None
+        objects = key != "input"
         for i, item in enumerate(items):
-            if numbers_only:  # the common case, inlined and checked a row at a time in C
-                kind = type(item)
-                values: Any = None
-                if kind is list and len(item) == width:
-                    values = item
-                elif kind is dict and objects and item.keys() == name_set:
-                    values = list(map(item.__getitem__, names))
-                if values is not None:
-                    types = set(map(type, values))
-                    out: Any = None
-                    if types == _FLOAT_ONLY:
-                        out = values[:] if values is item else values
-                    elif types <= _NUMBER_TYPES:
-                        try:
-                            out = list(map(float, values))
-                        except OverflowError:
-                            out = None
-                    # Within [low, high] (the training range, else ± the model's float limit)
-                    # a row is valid and warns of nothing; else it takes the per-value path.
-                    if out is not None and all(map(_le, lows, out)) and all(map(_le, out, highs)):
-                        append(out)
-                        continue
+            if quick is not None:  # the common case: all-number models, a row at a time in C
+                out = quick(item, objects)
+                if out is not None:
+                    append(out)
+                    continue
             append(self._row(item, key, i, warnings))
         return rows
+
+    def _quick_row(self, item: Any, objects: bool) -> Row | None:
+        """An all-number row checked at once (types, conversion, bounds), or None to look closer.
+
+        Within [low, high] (the training range, else ± the model's float limit) a row is valid
+        and warns of nothing; anything else (an error, a warning, a null) takes the per-value
+        path, which formats the location it names.
+        """
+        kind = type(item)
+        if kind is list and len(item) == self._width:
+            values = item
+        elif kind is dict and objects and item.keys() == self._name_set:
+            values = list(map(item.__getitem__, self.names))
+        else:
+            return None
+        types = set(map(type, values))
+        if types == _FLOAT_ONLY:
+            out = values[:] if values is item else values
+        elif types <= _NUMBER_TYPES:
+            try:
+                out = list(map(float, values))
+            except OverflowError:
+                return None
+        else:
+            return None
+        if all(map(_le, self._lows, out)) and all(map(_le, out, self._highs)):
+            return out
+        return None
 
     def _row(self, item: Any, key: str, i: int, warnings: list[dict[str, Any]]) -> Row:
         if type(item) is list:
@@ -513,7 +526,7 @@ class RequestParser:
         warnings: list[dict[str, Any]],
         by_name: bool,
     ) -> Row:
-        out = []
+        out: Row = []
         append = out.append
         limit = self.limit
         for column, (value, (name, number, low, high, categories, nullable)) in enumerate(
