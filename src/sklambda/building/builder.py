@@ -95,13 +95,13 @@ def _probe(model: Any) -> tuple[list[dict[str, Any]], list[Any], list[list[float
     return rows, expected, proba
 
 
-def _lean(model: Any, rows: list[dict[str, Any]]) -> Any:
+def _lean(model: Any, rows: list[dict[str, Any]], numpy: bool | None = None) -> Any:
     from sklambda.bundle.features import frame_from_rows
     from sklambda.lean.compiler import LeanUnsupportedError, check_equivalence, compile_estimator
 
     names = [f["name"] for f in model.features]
     try:
-        lean = compile_estimator(model.estimator, names)
+        lean = compile_estimator(model.estimator, names, numpy=numpy)
     except LeanUnsupportedError as exc:
         return None, str(exc)
     frame = frame_from_rows([[r[n] for n in names] for r in rows], model.features)
@@ -278,10 +278,12 @@ def _add_zipped_sizes(slim_report: dict[str, Any], layer_zip: Path) -> None:
         sizes["zipped_bytes"] = zipped.get(name, 0)
 
 
-def _choose(model: Any, rows: list[dict[str, Any]], runtime: str) -> tuple[str, Any, list[str]]:
+def _choose(
+    model: Any, rows: list[dict[str, Any]], runtime: str, numpy: bool | None = None
+) -> tuple[str, Any, list[str]]:
     """``(runtime, model in that runtime's form, notes)``."""
     if runtime in ("auto", "lean"):
-        lean, why_not = _lean(model, rows)
+        lean, why_not = _lean(model, rows, numpy)
         if lean is not None:
             return "lean", lean, []
         if runtime == "lean":
@@ -303,6 +305,8 @@ def build(
     trust_pickle: bool = False,
     slim_rules: tuple[str, ...] = SAFE_SLIM,
     image: bool = False,
+    numpy: bool | None = None,
+    batch_rows: int = 1,
 ) -> BuildResult:
     """Build, verify and write a Lambda package for a bundle.
 
@@ -324,6 +328,10 @@ def build(
     image:
         Write a container-image build context (``out/image/``) instead of zips, for models whose
         dependencies exceed 250 MB; its file tree is what gets verified.
+    numpy, batch_rows:
+        Lean tree models have a stdlib form and a numpy form: ``True``/``False`` forces one;
+        None builds both and keeps the faster for requests of ``batch_rows`` rows (see
+        :mod:`sklambda.building.lean_forms`).
     """
     from sklambda.building.bytecode import compile_tree
     from sklambda.building.verify import verify_dist
@@ -344,7 +352,16 @@ def build(
     model = load(bundle, trust_pickle=trust_pickle)
     _refuse_skew(model)
     rows, expected, expected_proba = _probe(model)
-    chosen, packaged_model, notes = _choose(model, rows, runtime)
+    chosen, packaged_model, notes = _choose(model, rows, runtime, numpy)
+    if batch_rows < 1:
+        raise BuildError(f"--batch-rows must be at least 1, got {batch_rows}")
+    if chosen == "lean" and numpy is None and not image:
+        from sklambda.building import lean_forms
+
+        if lean_forms.has_two_forms(packaged_model):
+            options = {"runtime": runtime, "python": python, "arch": arch}
+            options.update(trust_pickle=trust_pickle, slim_rules=slim_rules)
+            return lean_forms.build_measured(build, bundle, out, batch_rows, **options)
     if chosen == "lean":
         requirements = ["numpy"] if packaged_model.needs_numpy else []
         layer_slim: tuple[str, ...] = ()
