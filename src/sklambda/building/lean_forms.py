@@ -20,9 +20,9 @@ from sklambda.dist import BUILD_JSON
 
 __all__ = ["COLD_STARTS", "REQUESTS_PER_COLD_START", "build_measured", "has_two_forms", "measure"]
 
-COLD_STARTS = 3
+COLD_STARTS = 2
 """Fresh environments per form (the median counts)."""
-WARM_REQUESTS = 7
+WARM_REQUESTS = 5
 REQUESTS_PER_COLD_START = 100
 """The expected-cost rule: duration per request = warm + cold start / this many requests."""
 
