@@ -16,13 +16,17 @@ from typing import Any
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.decomposition import PCA, TruncatedSVD
 from sklearn.ensemble import (
+    AdaBoostClassifier,
+    AdaBoostRegressor,
     BaggingClassifier,
     BaggingRegressor,
     HistGradientBoostingClassifier,
     HistGradientBoostingRegressor,
+    IsolationForest,
     RandomForestClassifier,
     StackingClassifier,
     VotingClassifier,
@@ -154,6 +158,16 @@ MODELS: dict[str, Callable[[], Pipeline]] = {
     "bagging_regressor": lambda: _fit(
         BaggingRegressor(Ridge(), n_estimators=4, max_features=3, random_state=0), "reg"
     ),
+    "adaboost_binary": lambda: _fit(AdaBoostClassifier(n_estimators=10, random_state=0), "bin"),
+    "adaboost_regressor": lambda: _fit(
+        AdaBoostRegressor(DecisionTreeRegressor(max_depth=3), n_estimators=8, random_state=0),
+        "reg",
+    ),
+    "calibrated_sigmoid": lambda: _fit(CalibratedClassifierCV(LinearSVC()), "multi"),
+    "calibrated_isotonic": lambda: _fit(
+        CalibratedClassifierCV(GaussianNB(), method="isotonic"), "bin"
+    ),
+    "isolation_forest": lambda: _fit(IsolationForest(n_estimators=20, random_state=0), "reg"),
     "transformed_target": lambda: _fit(
         TransformedTargetRegressor(LinearRegression(), transformer=StandardScaler()), "reg"
     ),

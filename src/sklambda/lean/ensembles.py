@@ -1,6 +1,7 @@
 """Models made of models → nodes of ``runtime/lean/meta`` whose parts are compiled models.
 
-Voting, stacking and bagging ensembles and TransformedTargetRegressor; each part (a model or
+Voting, stacking, bagging and AdaBoost ensembles, CalibratedClassifierCV,
+TransformedTargetRegressor and IsolationForest; each part (a model or
 a pipeline) is compiled like a final estimator, with the classes it was fitted on (the
 ensembles fit their parts on encoded labels).
 """
@@ -133,8 +134,104 @@ def _transformed_target(est: Any, path: str, arrays: dict[str, np.ndarray]) -> d
     }
 
 
+def _adaboost(est: Any, path: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    parts = [
+        _part(e, _join(path, f"estimators_{i}"), arrays) for i, e in enumerate(est.estimators_)
+    ]
+    weights = np.asarray(est.estimator_weights_, dtype=np.float64)
+    return {
+        "op": "adaboost",
+        "parts": parts,
+        "weights": _floats(weights[: len(parts)], path, "estimator_weights_"),
+        "weight_sum": float(weights.sum()),
+        "classify": _class_name(est) == "AdaBoostClassifier",
+    }
+
+
+_DECISION_OPS = ("logistic", "linear_classifier", "gradient_boosting", "hist_gradient_boosting")
+
+
+def _calibrated(est: Any, path: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    if est.method not in ("sigmoid", "isotonic"):
+        raise _unsupported(est, path, f"method={est.method!r} is not (sigmoid, isotonic)")
+    members = []
+    for i, calibrated in enumerate(est.calibrated_classifiers_):
+        base = calibrated.estimator
+        part = _part(base, _join(path, f"calibrated_classifiers_{i}"), arrays)
+        decision = hasattr(base, "decision_function")
+        inner = part["model"]
+        while inner["op"] == "pipeline":
+            inner = inner["model"]
+        if decision and inner["op"] not in _DECISION_OPS:
+            raise _unsupported(
+                est, path, f"decision_function of {_class_name(base) or 'the base'} is not"
+            )
+        calibrators = []
+        for calibrator in calibrated.calibrators:
+            if est.method == "sigmoid":
+                calibrators.append({"a": float(calibrator.a_), "b": float(calibrator.b_)})
+            else:
+                calibrators.append(
+                    {
+                        "x": _floats(calibrator.X_thresholds_, path, "X_thresholds_"),
+                        "y": _floats(calibrator.y_thresholds_, path, "y_thresholds_"),
+                        "clip": calibrator.out_of_bounds == "clip",
+                        "low": float(calibrator.X_min_),
+                        "high": float(calibrator.X_max_),
+                    }
+                )
+        classes = list(calibrated.classes)
+        positions = [classes.index(c) for c in base.classes_]
+        members.append(
+            {"part": part, "decision": decision, "calibrators": calibrators, "positions": positions}
+        )
+    return {"op": "calibrated", "members": members, "method": est.method}
+
+
+def _isolation_forest(est: Any, path: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    from sklearn.ensemble._iforest import _average_path_length
+
+    from sklambda.lean.compiler import _flatten_trees
+
+    key = path or "model"
+    _flatten_trees(list(est.estimators_), key, arrays, classify=False)
+    subsample = est._max_features != est.n_features_in_
+    features, depth = [], []
+    for tree, columns, lengths, average in zip(
+        est.estimators_,
+        est.estimators_features_,
+        est._decision_path_lengths,
+        est._average_path_length_per_tree,
+        strict=True,
+    ):
+        own = tree.tree_.feature.astype(np.int64)
+        leaf = tree.tree_.children_left == -1
+        mapped = np.asarray(columns, dtype=np.int64)[np.where(leaf, 0, own)] if subsample else own
+        features.append(np.where(leaf, 0, mapped))
+        depth.append(lengths + average - 1.0)  # per node, as scikit-learn adds it per leaf
+    arrays[f"{key}/feature"] = np.concatenate(features)
+    arrays[f"{key}/value"] = np.ascontiguousarray(np.concatenate(depth), dtype=np.float64)
+    denominator = len(est.estimators_) * _average_path_length([est._max_samples])
+    return {
+        "op": "isolation_forest",
+        "form": "python",
+        "key": key,
+        "n_features": int(est.n_features_in_),
+        "denominator": float(denominator[0]),
+        "offset": float(est.offset_),
+        "allow_nan": True,
+        "float32": True,
+    }
+
+
 def compile_meta(est: Any, path: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     name = _class_name(est)
+    if name in ("AdaBoostClassifier", "AdaBoostRegressor"):
+        return _adaboost(est, path, arrays)
+    if name == "CalibratedClassifierCV":
+        return _calibrated(est, path, arrays)
+    if name == "IsolationForest":
+        return _isolation_forest(est, path, arrays)
     if name in ("VotingClassifier", "VotingRegressor"):
         return _voting(est, path, arrays)
     if name in ("StackingClassifier", "StackingRegressor"):

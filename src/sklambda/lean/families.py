@@ -48,8 +48,12 @@ SVMS = ("NuSVC", "NuSVR", "SVC", "SVR")
 NEIGHBORS = ("KNeighborsClassifier", "KNeighborsRegressor")
 NAIVE_BAYES = ("BernoulliNB", "CategoricalNB", "ComplementNB", "GaussianNB", "MultinomialNB")
 META = (
+    "AdaBoostClassifier",
+    "AdaBoostRegressor",
     "BaggingClassifier",
     "BaggingRegressor",
+    "CalibratedClassifierCV",
+    "IsolationForest",
     "StackingClassifier",
     "StackingRegressor",
     "TransformedTargetRegressor",

@@ -59,7 +59,7 @@ FAMILIES: dict[str, str] = {
     "calibrated": "meta",
     "transformed_target": "meta",
     "pipeline": "meta",
-    "isolation_forest": "meta",
+    "isolation_forest": "tree_walk",
 }
 
 

@@ -230,7 +230,160 @@ class TransformedTarget(Model):
         return [self.inverse(float(y)) for y in self.model.predict(rows)]
 
 
+class AdaBoost(Model):
+    """SAMME's weighted votes (classifier) or the weighted median (regressor)."""
+
+    def __init__(self, node: dict[str, Any], arrays: dict[str, Any], classes: list[Any] | None):
+        self.classes = classes
+        self.parts = _parts(node, arrays)
+        self.weights: list[float] = node["weights"]
+        self.weight_sum: float = node["weight_sum"]
+        self.classify: bool = node["classify"]
+
+    def decision(self, rows: list[Row]) -> list[list[float]]:
+        classes = self.classes
+        assert classes is not None
+        k = len(classes)
+        if k == 1:
+            return [[0.0] for _ in rows]
+        total: list[list[float]] | None = None
+        for part, w in zip(self.parts, self.weights, strict=True):
+            other = -1 / (k - 1) * w
+            votes = [[w if label == c else other for c in classes] for label in part.predict(rows)]
+            if total is None:
+                total = votes
+            else:
+                total = [
+                    [a + b for a, b in zip(t, v, strict=True)]
+                    for t, v in zip(total, votes, strict=True)
+                ]
+        assert total is not None
+        total = [[v / self.weight_sum for v in row] for row in total]
+        if k == 2:
+            return [[-row[0] + row[1]] for row in total]
+        return total
+
+    def predict(self, rows: list[Row]) -> list[Any]:
+        if not self.classify:
+            return self._median(rows)
+        classes = self.classes
+        assert classes is not None
+        decision = self.decision(rows)
+        if len(classes) == 2:
+            return [classes[1] if d[0] > 0 else classes[0] for d in decision]
+        return [classes[_first_max(d)] for d in decision]
+
+    def predict_proba(self, rows: list[Row]) -> list[list[float]]:
+        from .values import softmax
+
+        classes = self.classes
+        assert classes is not None
+        k = len(classes)
+        if k == 1:
+            return [[1.0] for _ in rows]
+        out = []
+        for d in self.decision(rows):
+            scores = [-d[0] / 2, d[0] / 2] if k == 2 else [v / (k - 1) for v in d]
+            out.append(softmax(scores))
+        return out
+
+    def _median(self, rows: list[Row]) -> list[float]:
+        columns = [part.predict(rows) for part in self.parts]
+        out = []
+        for r in range(len(rows)):
+            values = [float(c[r]) for c in columns]
+            order = sorted(range(len(values)), key=values.__getitem__)
+            cdf, running = [], 0.0
+            for i in order:
+                running += self.weights[i]
+                cdf.append(running)
+            half = 0.5 * cdf[-1]
+            at = next(j for j, c in enumerate(cdf) if c >= half)
+            out.append(values[order[at]])
+        return out
+
+
+def _isotonic(calibrator: dict[str, Any], t: float) -> float:
+    """IsotonicRegression.predict: clip, then scipy's interp1d (linear)."""
+    from bisect import bisect_left
+
+    x, y = calibrator["x"], calibrator["y"]
+    if calibrator["clip"]:
+        t = min(max(t, calibrator["low"]), calibrator["high"])
+    if len(x) == 1:
+        return y[0]
+    hi = min(max(bisect_left(x, t), 1), len(x) - 1)
+    lo = hi - 1
+    slope = (y[hi] - y[lo]) / (x[hi] - x[lo])
+    return slope * (t - x[lo]) + y[lo]
+
+
+class Calibrated(Model):
+    """CalibratedClassifierCV: each member's calibrated probabilities, averaged."""
+
+    def __init__(self, node: dict[str, Any], arrays: dict[str, Any], classes: list[Any] | None):
+        self.classes = classes
+        self.sigmoid = node["method"] == "sigmoid"
+        self.members = [
+            (
+                _part(m["part"]["model"], arrays, m["part"]["classes"]),
+                m["decision"],
+                m["calibrators"],
+                m["positions"],
+            )
+            for m in node["members"]
+        ]
+
+    def _member(self, member: Any, rows: list[Row]) -> list[list[float]]:
+        from .values import expit
+
+        model, decision, calibrators, positions = member
+        k = len(self.classes or [])
+        if decision:
+            scores = model.decision(rows)
+        else:
+            proba = model.predict_proba(rows)
+            scores = [[p[1]] for p in proba] if k == 2 else proba
+        out = []
+        for row in scores:
+            p = [0.0] * k
+            for index, value, calibrator in zip(positions, row, calibrators, strict=False):
+                at = index + 1 if k == 2 else index
+                if self.sigmoid:
+                    p[at] = expit(-(calibrator["a"] * value + calibrator["b"]))
+                else:
+                    p[at] = _isotonic(calibrator, value)
+            if k == 2:
+                p[0] = 1.0 - p[1]
+            else:
+                total = sum(p)
+                p = [v / total for v in p] if total != 0 else [1 / k] * k
+            out.append([1.0 if 1.0 < v <= 1.0 + 1e-5 else v for v in p])
+        return out
+
+    def predict_proba(self, rows: list[Row]) -> list[list[float]]:
+        total: list[list[float]] | None = None
+        for member in self.members:
+            proba = self._member(member, rows)
+            if total is None:
+                total = [[0.0 + v for v in row] for row in proba]
+            else:
+                total = [
+                    [a + b for a, b in zip(t, p, strict=True)]
+                    for t, p in zip(total, proba, strict=True)
+                ]
+        n = len(self.members)
+        return [[v / n for v in row] for row in total or []]
+
+    def predict(self, rows: list[Row]) -> list[Any]:
+        classes = self.classes
+        assert classes is not None
+        return [classes[_first_max(p)] for p in self.predict_proba(rows)]
+
+
 _BUILDERS: dict[str, Any] = {
+    "adaboost": AdaBoost,
+    "calibrated": Calibrated,
     "pipeline": Pipeline,
     "voting": Voting,
     "stacking": Stacking,

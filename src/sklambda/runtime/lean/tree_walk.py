@@ -211,7 +211,33 @@ class Boosting(_TreeModel):
         return boosting_proba([self.raw(row) for row in rows], self.exponential)
 
 
+class IsolationForest(_TreeModel):
+    """``predict``: -1 (outlier) where ``-2 ** (-depth / c(n)) - offset`` is negative, else 1."""
+
+    def __init__(self, node: dict[str, Any], arrays: dict[str, Any], classes: list[Any] | None):
+        super().__init__(node, classes)
+        self.walker = Walker(arrays, node["key"], 1)
+        self.denominator: float = node["denominator"]
+        self.offset: float = node["offset"]
+
+    def score(self, row: Row) -> float:
+        value = self.walker.value
+        depth = 0.0
+        for leaf in self.walker.leaves(self._row(row)):
+            depth += value[leaf]
+        ratio = depth / self.denominator if self.denominator != 0 else 1.0
+        return -(2 ** (-ratio))
+
+    def decision(self, rows: list[Row]) -> list[list[float]]:
+        return [[self.score(row) - self.offset] for row in rows]
+
+    def predict(self, rows: list[Row]) -> list[Any]:
+        return [-1 if d[0] < 0 else 1 for d in self.decision(rows)]
+
+
 def build(node: dict[str, Any], arrays: dict[str, Any], classes: list[Any] | None) -> Model:
     if node["op"] == "forest":
         return Forest(node, arrays, classes)
+    if node["op"] == "isolation_forest":
+        return IsolationForest(node, arrays, classes)
     return Boosting(node, arrays, classes)
