@@ -394,7 +394,7 @@ def _compile_model(est: Any, path: str, arrays: dict[str, np.ndarray]) -> dict[s
         return _forest(est, path, arrays)
     if name in ("GradientBoostingRegressor", "GradientBoostingClassifier"):
         return _gradient_boosting(est, path, arrays)
-    node = families.compile_model(est, path, arrays) if name else None
+    node = families.compile_model(est, path, arrays)
     if node is None:
         raise _unsupported(est, path)
     return node

@@ -60,7 +60,9 @@ META = (
     "VotingClassifier",
     "VotingRegressor",
 )
+BOOSTERS = ("LGBMClassifier", "LGBMRegressor")  # LightGBM's scikit-learn API (extra)
 MODELS: tuple[str, ...] = (
+    *BOOSTERS,
     *LINEAR_REGRESSORS,
     *GLMS,
     *LINEAR_CLASSIFIERS,
@@ -134,6 +136,14 @@ def compile_model(est: Any, path: str, arrays: dict[str, np.ndarray]) -> dict[st
     from sklambda.lean.compiler import _linear
 
     name = type(est).__name__
+    if type(est).__module__.startswith("lightgbm"):
+        if name not in BOOSTERS:
+            return None
+        from sklambda.lean.boosters import compile_booster
+
+        return compile_booster(est, path, arrays)
+    if not type(est).__module__.startswith("sklearn."):
+        return None
     if name in LINEAR_REGRESSORS:
         return _linear(est, path, "linear")
     if name in GLMS:

@@ -60,6 +60,7 @@ FAMILIES: dict[str, str] = {
     "transformed_target": "meta",
     "pipeline": "meta",
     "isolation_forest": "tree_walk",
+    "lightgbm": "boosters",
 }
 
 
