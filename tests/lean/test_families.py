@@ -258,3 +258,13 @@ def test_forest_stdlib_form_is_bit_identical_to_numpy_form(batch: list[list[Any]
     assert a.predict(numeric) == b.predict(numeric)
     assert a.predict_proba(numeric) == b.predict_proba(numeric)  # exact, not approximate
     assert check_equivalence(forest, python, frame(batch)[NUMERIC]).ok
+
+
+def test_a_large_stored_training_set_is_named_in_the_notes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sklambda.lean import neighbors
+
+    pipe, _ = fitted("knn_classifier")
+    assert compile_estimator(pipe, FEATURES).spec["notes"] == []
+    monkeypatch.setattr(neighbors, "LARGE_BYTES", 1024)
+    notes = compile_estimator(pipe, FEATURES).spec["notes"]
+    assert len(notes) == 1 and "stores its 150 training rows" in notes[0]

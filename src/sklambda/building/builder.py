@@ -285,7 +285,7 @@ def _choose(
     if runtime in ("auto", "lean"):
         lean, why_not = _lean(model, rows, numpy)
         if lean is not None:
-            return "lean", lean, []
+            return "lean", lean, list(lean.spec.get("notes", []))
         if runtime == "lean":
             raise BuildError(
                 f"{why_not}; build it with {{0}} (or auto); nothing was written",

@@ -647,6 +647,8 @@ def compile_estimator(
         "needs_numpy": needs_numpy,
         "binary": None if needs_numpy or not arrays else binary.pack(_stdlib_arrays(arrays))[1],
         "missing_as_none": [feature_names[i] for i in none_columns],
+        # e.g. a kNN model storing a large training set in the package
+        "notes": [n["note"] for n in _model_nodes(model) if "note" in n],
         "graph": {"transforms": transforms, "model": model},
     }
     return LeanModel(spec=spec, arrays=arrays)
