@@ -193,7 +193,7 @@ def main() -> None:
             warm_one = _warm(python, paths, one, 300)
             warm_many = _warm(python, paths, thousand, 5) / 1000
             size = sum(a["zipped_bytes"] for a in report["artifacts"].values())
-            layer = " + numpy layer" if "layer" in report["artifacts"] else ""
+            layer = " (with the numpy layer)" if "layer" in report["artifacts"] else ""
             table.append(
                 f"| {name} | {size / 1024:.0f} KiB{layer} | {medians['a']:.0f} | "
                 f"{medians['lean']:.0f} | {medians['lean'] / medians['a']:.1f}× | "
@@ -208,7 +208,9 @@ def main() -> None:
         "built for this Python with bytecode, each cold run a new process over a read-only "
         f"copy of the package; medians of {args.runs} interleaved runs. (b) is the same bundle "
         "built with `--runtime sklearn`. A loaded machine shared by other jobs: read "
-        "the ratios.\n\n" + "\n".join(table) + "\n"
+        "the ratios. Package size: function.zip plus layer.zip, zipped.\n\n"
+        + "\n".join(table)
+        + "\n"
     )
     print(body)
     write_section("bench_lean_families.py", body)

@@ -367,7 +367,7 @@ def build(
         layer_slim: tuple[str, ...] = ()
     else:
         requirements = _pinned(model.manifest)
-        layer_slim = slim_rules
+        layer_slim = (*slim_rules, "tests-all")
     ordered_rows = _rows_in_order(model, rows)
 
     interpreter = find_interpreter(tgt.python)
@@ -377,6 +377,11 @@ def build(
     twin = interpreter is None or foreign_arch
     host = interpreter if interpreter is not None else find_interpreter(host_version())
     here = Target(tgt.python if interpreter is not None else host_version(), host_arch())
+    if chosen == "lean" and requirements and not twin and slim_rules:
+        # The numpy layer, slimmed (installer files, C sources and headers, debug symbols,
+        # numpy's own tests, which prediction never imports); .py sources stay beside their
+        # bytecode. What is built is what gets verified in the emulator.
+        layer_slim = (*(r for r in slim_rules if r != "sourceless"), "tests-all")
     staging = staging_dir(out)
     try:
         task_root, dist = staging / "task", staging / "dist"
@@ -402,7 +407,11 @@ def build(
                     slim_rules=layer_slim,
                     task_root=task_root,
                     trace_rows=ordered_rows,
-                    loaded=twin_layer.loaded if twin_layer else None,
+                    # lean: no import trace (the tracer runs the scikit-learn runtime), so the
+                    # rules that keep only what is imported are skipped
+                    loaded=(twin_layer.loaded if twin_layer else None)
+                    if chosen == "sklearn"
+                    else set(),
                 )
             except SklambdaError as exc:
                 if chosen != "sklearn":
