@@ -29,7 +29,6 @@ pytestmark = pytest.mark.slow
     ("estimator", "task"),
     [
         ("hist-gradient-boosting", "classification"),
-        ("svm", "regression"),
     ],
 )
 def test_new_estimators_train_build_lean_without_a_layer_and_answer(
