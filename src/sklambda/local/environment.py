@@ -238,20 +238,22 @@ class Environment:
         if not (spec.isolate and isolation().private_tmp):
             return _SandboxPaths(interpreter, lang_dir, runtime_dir, None)
         binds: list[tuple[Path, Path]] = []
-        # The sandbox user cannot reach a Python or runtime client under /root: bind them into
-        # the tree (in the child's own mount namespace only).
-        if isolation().uid is not None and not reachable_by_others(lang_dir):
+        # The sandbox user must reach the tree itself (a TMPDIR under /root would hide it).
+        uid = isolation().uid if reachable_by_others(self._workdir) else None
+        # It cannot reach a Python or runtime client under /root: bind them into the tree (in
+        # the child's own mount namespace only).
+        if uid is not None and not reachable_by_others(lang_dir):
             target = self._workdir / "lang"
             target.mkdir()
             binds.append((lang_dir, target))
             interpreter = target / interpreter.relative_to(lang_dir)
             lang_dir = target
-        if isolation().uid is not None and not reachable_by_others(runtime_dir):
+        if uid is not None and not reachable_by_others(runtime_dir):
             target = self._workdir / "runtime"
             target.mkdir()
             binds.append((runtime_dir, target))
             runtime_dir = target
-        mounts = MountPlan(self._workdir, scratch, tuple(binds), isolation().uid)
+        mounts = MountPlan(self._workdir, scratch, tuple(binds), uid)
         return _SandboxPaths(interpreter, lang_dir, runtime_dir, mounts)
 
     def _launch(
