@@ -58,10 +58,10 @@ API_PREFIX = "/2015-03-31/functions/"
 DEFAULT_ALIASES = ("live",)
 ASYNC_QUEUE_SIZE = 1000
 ASYNC_RETRY_DELAYS_S = (1.0, 2.0)
+"""Before the second and third attempt of a failed asynchronous event (AWS: ~1 and ~2 min)."""
 # An Invoke payload may be any event, for any handler: deeper than a request to the model
 # service needs, but bounded before Python's parser recurses (the runtime parses it again).
 INVOKE_MAX_DEPTH = 500
-"""Before the second and third attempt of a failed asynchronous event (AWS: ~1 and ~2 min)."""
 _THROTTLE_BACKOFF_S = 0.05
 _INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
 _GET = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)(?P<config>/configuration)?$")
