@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from sklambda.bundle.format import Manifest
+    from sklambda.dist import BuildReport
+
 
 def err_console() -> Console:
     from rich.console import Console
@@ -72,7 +75,7 @@ def metrics_table(metrics: dict[str, float], title: str = "holdout metrics") -> 
     return table
 
 
-def model_card(manifest: dict[str, Any]) -> list[Any]:
+def model_card(manifest: Manifest) -> list[Any]:
     """The renderables of `sklambda info`: summary, features, metrics, versions."""
     from rich.table import Table
 
@@ -86,7 +89,7 @@ def model_card(manifest: dict[str, Any]) -> list[Any]:
     if target:
         summary.add_row("target", f"{target.get('name')} ({target.get('dtype')})")
     if manifest.get("classes") is not None:
-        summary.add_row("classes", ", ".join(map(str, manifest["classes"])))
+        summary.add_row("classes", ", ".join(map(str, manifest["classes"] or [])))
     summary.add_row("model file", f"{manifest['model']['file']} ({manifest['model']['format']})")
     sample = manifest.get("sample", {})
     summary.add_row(
@@ -115,7 +118,7 @@ def model_card(manifest: dict[str, Any]) -> list[Any]:
         versions.add_row(lib, version)
     parts: list[Any] = [summary, features]
     if manifest.get("metrics"):
-        parts.append(metrics_table(manifest["metrics"]))
+        parts.append(metrics_table(manifest["metrics"] or {}))
     parts.append(versions)
     return parts
 
@@ -127,7 +130,7 @@ def _mb(n: int) -> str:
     return f"{n / 1024:,.1f} KiB"
 
 
-def build_table(report: dict[str, Any]) -> list[Any]:
+def build_table(report: BuildReport) -> list[Any]:
     """The renderables of `sklambda build`: sizes against Lambda's limits, and the proof."""
     from rich.table import Table
 

@@ -6,9 +6,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sklambda.cli.parsing import csv_list, fraction
+
+if TYPE_CHECKING:
+    from sklambda.bundle.format import Manifest
 
 Handler = Any
 
@@ -112,7 +115,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def csv_request(path: Path, manifest: dict[str, Any], probabilities: bool) -> dict[str, Any]:
+def csv_request(path: Path, manifest: Manifest, probabilities: bool) -> dict[str, Any]:
     """A CSV file as a request: numbers parsed per the manifest, empty cells as null."""
     import csv
 

@@ -168,46 +168,17 @@ class Environment:
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    def start(self) -> None:  # noqa: PLR0915 -- TODO(#9): split into phases
+    def start(self) -> None:
         """Lay out the directories and start the process (returns before init finishes)."""
         spec = self.spec
-        self._workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))
-        # Who owns this tree: lets a later run delete it if this process dies without cleanup.
-        (self._workdir / _OWNER_FILE).write_text(str(os.getpid()))
-        task, opt, scratch = (self._workdir / name for name in ("task", "opt", "tmp"))
-        for directory in (task, opt, scratch):
-            directory.mkdir()
-        _extract(spec.dist.function_zip, task)
-        if spec.dist.layer_zip is not None:
-            _extract(spec.dist.layer_zip, opt)
-        make_read_only(task)
-        make_read_only(opt)
-        # Readable by the sandbox user (mkdtemp makes it owner-only).
-        self._workdir.chmod(0o755)
+        task, opt, scratch = self._lay_out()
         self._api = RuntimeAPIServer()
         if spec.cpu_share or spec.memory_cgroup:
             self.cgroup = Cgroup.create(
                 memory_mb=spec.memory_mb, cpu=spec.cpu_share, memory=spec.memory_cgroup
             )
         memory_by_cgroup = self.cgroup is not None and self.cgroup.memory_mb is not None
-        interpreter = spec.interpreter.path.resolve()
-        lang_dir, runtime_dir = interpreter.parent.parent, spec.runtime_dir
-        mounts: MountPlan | None = None
-        if spec.isolate and isolation().private_tmp:
-            binds: list[tuple[Path, Path]] = []
-            # The sandbox user cannot reach a Python or runtime client under /root: bind them
-            # into the tree (in the child's own mount namespace only).
-            for name, source in (("lang", lang_dir), ("runtime", runtime_dir)):
-                if isolation().uid is not None and not reachable_by_others(source):
-                    target = self._workdir / name
-                    target.mkdir()
-                    binds.append((source, target))
-                    if name == "lang":
-                        lang_dir = target
-                        interpreter = target / interpreter.relative_to(interpreter.parent.parent)
-                    else:
-                        runtime_dir = target
-            mounts = MountPlan(self._workdir, scratch, tuple(binds), isolation().uid)
+        mounts, interpreter, lang_dir, runtime_dir = self._plan_mounts(scratch)
         # Sticky and writable by anyone, as /tmp: the sandbox user writes here.
         scratch.chmod(0o1777)
         self._scratch = scratch
@@ -238,6 +209,54 @@ class Environment:
         self._started_at = time.perf_counter()
         # Lambda starts the layer's extensions first, and the runtime once they registered.
         self._start_extensions(opt, environ, preexec)
+        self._spawn(command, task, environ, preexec)
+
+    def _lay_out(self) -> tuple[Path, Path, Path]:
+        """The environment's tree: read-only task root and /opt from the zips, and a /tmp."""
+        spec = self.spec
+        self._workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))
+        # Who owns this tree: lets a later run delete it if this process dies without cleanup.
+        (self._workdir / _OWNER_FILE).write_text(str(os.getpid()))
+        task, opt, scratch = (self._workdir / name for name in ("task", "opt", "tmp"))
+        for directory in (task, opt, scratch):
+            directory.mkdir()
+        _extract(spec.dist.function_zip, task)
+        if spec.dist.layer_zip is not None:
+            _extract(spec.dist.layer_zip, opt)
+        make_read_only(task)
+        make_read_only(opt)
+        # Readable by the sandbox user (mkdtemp makes it owner-only).
+        self._workdir.chmod(0o755)
+        return task, opt, scratch
+
+    def _plan_mounts(self, scratch: Path) -> tuple[MountPlan | None, Path, Path, Path]:
+        """``(mounts, interpreter, its prefix, runtime client dir)`` as the child will see them."""
+        assert self._workdir is not None
+        spec = self.spec
+        interpreter = spec.interpreter.path.resolve()
+        lang_dir, runtime_dir = interpreter.parent.parent, spec.runtime_dir
+        if not (spec.isolate and isolation().private_tmp):
+            return None, interpreter, lang_dir, runtime_dir
+        binds: list[tuple[Path, Path]] = []
+        # The sandbox user cannot reach a Python or runtime client under /root: bind them
+        # into the tree (in the child's own mount namespace only).
+        for name, source in (("lang", lang_dir), ("runtime", runtime_dir)):
+            if isolation().uid is not None and not reachable_by_others(source):
+                target = self._workdir / name
+                target.mkdir()
+                binds.append((source, target))
+                if name == "lang":
+                    lang_dir = target
+                    interpreter = target / interpreter.relative_to(interpreter.parent.parent)
+                else:
+                    runtime_dir = target
+        mounts = MountPlan(self._workdir, scratch, tuple(binds), isolation().uid)
+        return mounts, interpreter, lang_dir, runtime_dir
+
+    def _spawn(
+        self, command: list[str], task: Path, environ: dict[str, str], preexec: Callable[[], None]
+    ) -> None:
+        """Start the runtime process, its log pumps and the watcher."""
         self._proc = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
@@ -468,7 +487,7 @@ class Environment:
 
     # -- invoking ------------------------------------------------------------------------------
 
-    def run(self, invocation: Invocation) -> RunResult:  # noqa: C901, PLR0915 -- TODO(#9): split
+    def run(self, invocation: Invocation) -> RunResult:
         """Run one invocation to its end: response, error, timeout or crash.
 
         On a timeout the process group is killed; the watcher then reports the exit and the
@@ -489,6 +508,33 @@ class Environment:
         # or below when it never is; an environment found dead before delivery writes nothing,
         # so a transparent retry leaves one START/END/REPORT per request id.
         invocation.on_deliver = start_line
+        outcome = self._await_outcome(invocation, cold)
+        report = self._report(invocation, outcome, cold)
+        stale = (
+            not cold
+            and invocation.delivered_at is None
+            and outcome.error_type == "Runtime.ExitError"
+        )
+        if invocation.delivered_at is None and outcome.status == "error" and not stale:
+            # An init failure: Lambda throws the environment away, so the next invoke runs a
+            # fresh INIT instead of getting this error again from the same sandbox.
+            self.kill()
+        # What the function printed before answering belongs before END (bounded: a process
+        # that keeps printing must not hold the caller).
+        for pump in self._pumps:
+            pump.wait_drained(_DRAIN_LIMIT_S)
+        if invocation.delivered_at is not None:
+            self._check_storage(invocation)
+        if not stale:
+            if not started:
+                start_line(invocation)
+            self._platform(f"END RequestId: {invocation.request_id}", invocation.request_id)
+            self._platform(report.line, invocation.request_id)
+        return RunResult(outcome, report, stale)
+
+    def _await_outcome(self, invocation: Invocation, cold: bool) -> Outcome:
+        """Hand the event over and wait for its end; a timeout kills the process group."""
+        assert self._api is not None
         timeout_s = invocation.timeout_s
         self._api.submit(invocation)
         # A warm runtime is already waiting in /next; a cold one first imports the handler.
@@ -509,6 +555,11 @@ class Environment:
                 self.kill()
         outcome = invocation.outcome
         assert outcome is not None
+        return outcome
+
+    def _report(self, invocation: Invocation, outcome: Outcome, cold: bool) -> Report:
+        """The invocation's REPORT: duration, memory, and the init duration when cold."""
+        assert self._api is not None
         assert invocation.finished_at is not None
         rss = peak_rss_mb(self.pid) if self.pid is not None else None
         if rss is not None:
@@ -517,13 +568,13 @@ class Environment:
         if cold and self._api.ready_at is not None:
             init_ms = (self._api.ready_at - self._started_at) * 1000
         if outcome.status == "timeout":
-            duration_ms = timeout_s * 1000
+            duration_ms = invocation.timeout_s * 1000
         elif invocation.delivered_at is not None:
             duration_ms = (invocation.finished_at - invocation.delivered_at) * 1000
         else:
             # Never delivered (init failed): Lambda reports the failed init as the duration.
             duration_ms = (invocation.finished_at - invocation.created_at) * 1000
-        report = Report.build(
+        return Report.build(
             request_id=invocation.request_id,
             duration_ms=duration_ms,
             memory_size_mb=self.spec.memory_mb,
@@ -533,34 +584,19 @@ class Environment:
             status=outcome.status,
             error_type=outcome.error_type if outcome.status else None,
         )
-        stale = (
-            not cold
-            and invocation.delivered_at is None
-            and outcome.error_type == "Runtime.ExitError"
-        )
-        if invocation.delivered_at is None and outcome.status == "error" and not stale:
-            # An init failure: Lambda throws the environment away, so the next invoke runs a
-            # fresh INIT instead of getting this error again from the same sandbox.
-            self.kill()
-        # What the function printed before answering belongs before END (bounded: a process
-        # that keeps printing must not hold the caller).
-        for pump in self._pumps:
-            pump.wait_drained(_DRAIN_LIMIT_S)
-        if self._scratch is not None and invocation.delivered_at is not None:
-            used = tree_size_mb(self._scratch)
-            if used > self.spec.ephemeral_storage_mb:
-                self._platform(
-                    f"WARNING sklambda: /tmp holds {used:.0f} MB, over this function's "
-                    f"{self.spec.ephemeral_storage_mb} MB of ephemeral storage; on Lambda the "
-                    "writes past it fail with ENOSPC (raise --ephemeral-storage)",
-                    invocation.request_id,
-                )
-        if not stale:
-            if not started:
-                start_line(invocation)
-            self._platform(f"END RequestId: {invocation.request_id}", invocation.request_id)
-            self._platform(report.line, invocation.request_id)
-        return RunResult(outcome, report, stale)
+
+    def _check_storage(self, invocation: Invocation) -> None:
+        """Warn when /tmp holds more than the function's ephemeral storage."""
+        if self._scratch is None:
+            return
+        used = tree_size_mb(self._scratch)
+        if used > self.spec.ephemeral_storage_mb:
+            self._platform(
+                f"WARNING sklambda: /tmp holds {used:.0f} MB, over this function's "
+                f"{self.spec.ephemeral_storage_mb} MB of ephemeral storage; on Lambda the "
+                "writes past it fail with ENOSPC (raise --ephemeral-storage)",
+                invocation.request_id,
+            )
 
 
 def sweep_orphaned_workdirs(root: Path | None = None) -> list[Path]:

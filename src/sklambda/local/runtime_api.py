@@ -272,6 +272,7 @@ class RuntimeAPIServer:
             if self._closed or _peer_closed(connection):
                 return None
             invocation, self._pending = self._pending, None
+            assert invocation is not None  # the wait above ends with one pending, or closed
             self._current = invocation
             deadline_ms = int((time.time() + invocation.timeout_s) * 1000)
             for extension in self._extensions.values():
