@@ -174,7 +174,9 @@ class RequestParser:
         self.max_rows = max_rows
 
     @classmethod
-    def from_manifest(cls, manifest: Mapping[str, Any], max_rows: int | None = None):
+    def from_manifest(
+        cls, manifest: Mapping[str, Any], max_rows: int | None = None
+    ) -> RequestParser:
         """A parser for the features recorded in a bundle manifest."""
         features = [Feature.from_manifest(f) for f in manifest["features"]]
         return cls(features, probabilities=bool(manifest.get("probabilities")), max_rows=max_rows)

@@ -44,7 +44,7 @@ def load_predictor(model_dir: str, runtime: str) -> Predictor:
 
         return lean_predict.load(model_dir)
     if runtime == "sklearn":
-        from . import sklearn_predict  # type: ignore[attr-defined]  # shipped by sklearn packages
+        from . import sklearn_predict  # shipped by sklearn packages
 
         return sklearn_predict.load(model_dir)
     raise RuntimeError(f"unknown runtime {runtime!r} in {os.path.join(model_dir, MANIFEST)}")
