@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from sklambda.cli.parsing import csv_list, fraction
 
@@ -285,6 +285,6 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(json.dumps(manifest, indent=2))
         return 0
     console = out_console()
-    for part in model_card(cast(dict[str, Any], manifest)):
+    for part in model_card(manifest):
         console.print(part)
     return 0
