@@ -49,6 +49,14 @@ def add_parsers(commands: Any) -> dict[str, Handler]:
     imp.add_argument(
         "--trust-pickle", action="store_true", help="allow unpickling (it runs code from the file)"
     )
+    imp.add_argument(
+        "--trust-type",
+        action="append",
+        default=[],
+        metavar="MODULE.NAME",
+        help="a type or function of your own inside the model that you vouch for (repeatable; "
+        "recorded in the bundle for later commands on this machine)",
+    )
 
     predict = commands.add_parser("predict", help="predict with a bundle, print JSON")
     predict.add_argument("bundle", type=Path)
@@ -57,6 +65,14 @@ def add_parsers(commands: Any) -> dict[str, Handler]:
     given.add_argument("--csv", type=Path, help="CSV file with a header row of feature names")
     predict.add_argument("--probabilities", action="store_true", help="add class probabilities")
     predict.add_argument("--trust-pickle", action="store_true", help="for joblib bundles")
+    predict.add_argument(
+        "--trust-type",
+        action="append",
+        default=[],
+        metavar="MODULE.NAME",
+        help="a type or function of your own inside the model that you vouch for (repeatable; "
+        "recorded in the bundle for later commands on this machine)",
+    )
 
     info = commands.add_parser("info", help="show a bundle's model card")
     info.add_argument("bundle", type=Path)
@@ -106,6 +122,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         out=args.out,
         name=args.name,
         trust_pickle=args.trust_pickle,
+        trusted_types=args.trust_type,
     )
     names = [f["name"] for f in manifest["features"]]
     print(f"{manifest['name']}: {manifest['task']} with features {names} → {args.out}")
@@ -159,7 +176,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = load(args.bundle, trust_pickle=args.trust_pickle)
+        model = load(args.bundle, trust_pickle=args.trust_pickle, trusted_types=args.trust_type)
     for warning in caught:
         print(f"sklambda: warning: {warning.message}", file=sys.stderr)
     if args.csv is not None:
