@@ -306,9 +306,20 @@ def load(
     if unknown:
         raise refusal(path.name, unknown, saving=False)
     try:
-        return skops.io.load(path, trusted=sorted(present))
+        estimator = skops.io.load(path, trusted=sorted(present))
+        _check_fitted(estimator)
     except Exception as exc:  # every type was vouched for: the file is at fault
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
         raise BundleError(
-            f"{path.name} is not a readable skops file ({type(exc).__name__}: "
-            f"{str(exc)[:200]}); re-save the model"
+            f"{path.name} is not a readable skops file ({detail}); re-save the model"
         ) from None
+    return estimator
+
+
+def _check_fitted(estimator: Any) -> None:
+    """A file can name trusted types and still build nothing usable (an object with no state)."""
+    from sklearn.utils.validation import check_is_fitted
+
+    if not hasattr(estimator, "predict"):
+        raise TypeError(f"it holds a {type(estimator).__name__}, not an estimator with predict()")
+    check_is_fitted(estimator)
