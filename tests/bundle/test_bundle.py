@@ -172,6 +172,8 @@ def test_trust_given_at_save_is_recorded_sealed_and_honoured_on_this_machine_onl
     monkeypatch.setenv("SKLAMBDA_CACHE_DIR", str(tmp_path / "elsewhere"))
     with pytest.raises(UntrustedModelError, match="does not trust: " + name.replace(".", r"\.")):
         sklambda.load(path)
+    with pytest.raises(UntrustedModelError, match="records them as trusted when saved, but not"):
+        sklambda.load(path)
     assert sklambda.load(path, trusted_types=[name]).predict([[1.0, 2.0]]) == list(est.predict(row))
 
 

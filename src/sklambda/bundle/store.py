@@ -23,7 +23,7 @@ from sklambda.bundle.format import (
     seal,
     trust_vouched_here,
 )
-from sklambda.errors import BundleError, SklambdaError
+from sklambda.errors import BundleError, SklambdaError, UntrustedModelError
 from sklambda.files import check_replaceable, replace_dir, sha256_file, staging_dir
 from sklambda.runtime.contract import plain
 
@@ -200,12 +200,23 @@ def load(
         or model.get("file") not in manifest["files"]
     ):
         raise BundleError(f"{path / MANIFEST} names no model file it checks; re-save the model")
-    estimator = persistence.load(
-        path / model["file"],
-        model["format"],
-        trust_pickle=trust_pickle,
-        trusted_types=(*recorded_trust(manifest), *trusted_types),
-    )
+    honoured = recorded_trust(manifest)
+    try:
+        estimator = persistence.load(
+            path / model["file"],
+            model["format"],
+            trust_pickle=trust_pickle,
+            trusted_types=(*honoured, *trusted_types),
+        )
+    except UntrustedModelError as exc:
+        if manifest.get("trusted_types") and not honoured:
+            exc.template = exc.template.replace(
+                ". They can run code",
+                " (the manifest records them as trusted when saved, but not on this machine)"
+                ". They can run code",
+            )
+            raise UntrustedModelError(exc.template, *exc.options) from None
+        raise
     return Model(manifest, estimator, path)
 
 
