@@ -48,11 +48,13 @@ class BuildResult:
 
 
 def _packaged_manifest(manifest: dict[str, Any], runtime: str, tgt: Target) -> dict[str, Any]:
-    packaged = {k: v for k, v in manifest.items() if k not in ("training", "files", "sample")}
+    dropped = ("training", "files", "sample", "seal")  # the seal is the bundle's, not this copy's
+    packaged = {k: v for k, v in manifest.items() if k not in dropped}
     packaged["package"] = {
         "runtime": runtime,
         "sklambda": __version__,
         "target": tgt.to_dict(),
+        "bundle_seal": (manifest.get("seal") or {}).get("sha256"),
     }
     return packaged
 
@@ -487,15 +489,20 @@ def build(
             # The image's own file tree, run as the emulator runs a zip: what ships is proven.
             verify_at = staging / "image-as-zip"
             verify_at.mkdir()
-            write_zip(dist / "image" / "task", verify_at / FUNCTION_ZIP)
-            (verify_at / BUILD_JSON).write_text(json.dumps(report))
+            as_zip = write_zip(dist / "image" / "task", verify_at / FUNCTION_ZIP)
+            # What the emulator runs must match the build.json beside it (local/dist checks).
+            zipped = {"function": as_zip.to_dict()}
+            (verify_at / BUILD_JSON).write_text(json.dumps({**report, "artifacts": zipped}))
         if twin:
             verify_at = staging / "twin"
             verify_at.mkdir()
             shutil.copy2(dist / FUNCTION_ZIP, verify_at / FUNCTION_ZIP)
+            twin_artifacts = {"function": report["artifacts"]["function"]}
             if twin_layer is not None:
                 shutil.copy2(twin_layer.artifact.path, verify_at / LAYER_ZIP)
-            (verify_at / BUILD_JSON).write_text(json.dumps({**report, "python": here.python}))
+                twin_artifacts["layer"] = twin_layer.artifact.to_dict()
+            twin_report = {**report, "python": here.python, "artifacts": twin_artifacts}
+            (verify_at / BUILD_JSON).write_text(json.dumps(twin_report))
             why = (
                 f"this machine is {here.arch}, not {tgt.arch}"
                 if foreign_arch

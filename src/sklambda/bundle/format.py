@@ -123,9 +123,18 @@ def trust_key(*, create: bool) -> bytes | None:
         return None
     path.parent.mkdir(parents=True, exist_ok=True)
     key = os.urandom(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # Written whole under a temporary name, then linked into place: two processes creating
+    # the key at once both end up using the first one's.
+    temporary = path.with_name(f".{TRUST_KEY}.{os.getpid()}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(key)
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        key = path.read_bytes()
+    finally:
+        temporary.unlink()
     return key
 
 
