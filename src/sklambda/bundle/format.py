@@ -33,13 +33,17 @@ import os
 import re
 import sys
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from sklambda import limits
 from sklambda._version import __version__
 from sklambda.errors import BundleError
 from sklambda.files import cache_dir, sha256_file
+
+if TYPE_CHECKING:
+    from sklambda.bundle.features import FeatureSpec
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -47,6 +51,34 @@ SAMPLE = "sample.json"
 SAMPLE_ROWS = 20
 SEAL = "seal"
 TRUST_KEY = "trust.key"
+
+
+class Manifest(TypedDict, total=False):
+    """``manifest.json``: what :func:`sklambda.bundle.store.write_bundle` writes.
+
+    Inside a package (``model/manifest.json``) ``training``, ``files`` and ``sample`` are left out
+    and ``package`` (runtime, sklambda version, target) is added by the build.
+    """
+
+    format_version: int
+    name: str
+    version: str  # the model version: a digest of the fitted model's content
+    task: str  # "regression" | "classification"
+    estimator_class: str
+    features: list[FeatureSpec]
+    target: dict[str, Any] | None
+    classes: list[Any] | None
+    probabilities: bool
+    metrics: dict[str, float] | None
+    model: dict[str, str]  # file, format
+    sample: dict[str, Any]  # file, synthetic, rows
+    versions: dict[str, str]  # library versions the model was fitted with
+    training: dict[str, Any] | None
+    files: dict[str, str]  # sha256 of every other file
+    created_at: str
+    trusted_types: list[str]  # types of the user's own code vouched for when saved
+    seal: dict[str, str]  # the manifest's own digest (and this machine's trust mark)
+    package: dict[str, Any]  # packaged manifests only
 
 
 def library_versions() -> dict[str, str]:
@@ -105,7 +137,7 @@ def content_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def manifest_digest(manifest: dict[str, Any]) -> str:
+def manifest_digest(manifest: Mapping[str, Any]) -> str:
     """sha256 of the manifest without its seal, as canonical JSON (key order, spacing fixed)."""
     body = {k: v for k, v in manifest.items() if k != SEAL}
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
@@ -142,7 +174,7 @@ def _trust_mac(key: bytes, digest: str) -> str:
     return hmac.new(key, digest.encode(), hashlib.sha256).hexdigest()
 
 
-def seal(manifest: dict[str, Any]) -> dict[str, Any]:
+def seal(manifest: Mapping[str, Any]) -> Manifest:
     """``manifest`` with its seal set: the digest, and this machine's HMAC when it trusts types."""
     digest = manifest_digest(manifest)
     sealed: dict[str, Any] = {"sha256": digest}
@@ -150,10 +182,10 @@ def seal(manifest: dict[str, Any]) -> dict[str, Any]:
         key = trust_key(create=True)
         assert key is not None
         sealed["trust"] = _trust_mac(key, digest)
-    return {**{k: v for k, v in manifest.items() if k != SEAL}, SEAL: sealed}
+    return cast(Manifest, {**{k: v for k, v in manifest.items() if k != SEAL}, SEAL: sealed})
 
 
-def trust_vouched_here(manifest: dict[str, Any]) -> bool:
+def trust_vouched_here(manifest: Mapping[str, Any]) -> bool:
     """Whether the manifest's ``trusted_types`` were vouched for on this machine."""
     mac = (manifest.get(SEAL) or {}).get("trust")
     key = trust_key(create=False)
@@ -162,7 +194,7 @@ def trust_vouched_here(manifest: dict[str, Any]) -> bool:
     return hmac.compare_digest(mac, _trust_mac(key, manifest_digest(manifest)))
 
 
-def _check_seal(path: Path, manifest: dict[str, Any]) -> None:
+def _check_seal(path: Path, manifest: Mapping[str, Any]) -> None:
     sealed = manifest.get(SEAL)
     if not isinstance(sealed, dict) or not isinstance(sealed.get("sha256"), str):
         raise BundleError(
@@ -192,7 +224,7 @@ def default_name(text: str) -> str:
     return cleaned or "model"
 
 
-def read_manifest(path: str | Path, *, verify: bool = True) -> dict[str, Any]:
+def read_manifest(path: str | Path, *, verify: bool = True) -> Manifest:
     """Read and check a bundle's manifest (format version, and file hashes when ``verify``)."""
     path = Path(path)
     manifest_path = path / MANIFEST
@@ -216,21 +248,26 @@ def read_manifest(path: str | Path, *, verify: bool = True) -> dict[str, Any]:
         )
     if verify:
         _check_seal(path, manifest)
-        files = manifest.get("files")
-        if not isinstance(files, dict) or not files:
-            raise BundleError(f"{manifest_path} lists no files; re-save the model")
-        for file_name, expected in files.items():
-            if not isinstance(file_name, str) or "/" in file_name or file_name.startswith("."):
-                raise BundleError(f"{manifest_path} lists a file outside the bundle: {file_name!r}")
-            file_path = path / file_name
-            if not file_path.is_file():
-                raise BundleError(f"{path} is damaged: {file_name} is missing")
-            if sha256_file(file_path) != expected:
-                raise BundleError(
-                    f"{path} is damaged or was edited: {file_name} does not match its sha256 "
-                    "in the manifest; retrain or restore the bundle"
-                )
-    return manifest
+        _check_files(path, manifest)
+    return cast(Manifest, manifest)
+
+
+def _check_files(path: Path, manifest: Mapping[str, Any]) -> None:
+    """Every file the (sealed) manifest lists is in the bundle and matches its sha256."""
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not files:
+        raise BundleError(f"{path / MANIFEST} lists no files; re-save the model")
+    for file_name, expected in files.items():
+        if not isinstance(file_name, str) or "/" in file_name or file_name.startswith("."):
+            raise BundleError(f"{path / MANIFEST} lists a file outside the bundle: {file_name!r}")
+        file_path = path / file_name
+        if not file_path.is_file():
+            raise BundleError(f"{path} is damaged: {file_name} is missing")
+        if sha256_file(file_path) != expected:
+            raise BundleError(
+                f"{path} is damaged or was edited: {file_name} does not match its sha256 "
+                "in the manifest; retrain or restore the bundle"
+            )
 
 
 def read_sample(path: str | Path) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import math
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,10 +31,12 @@ from sklambda.runtime.contract import plain
 if TYPE_CHECKING:
     import pandas as pd
 
+    from sklambda.bundle.features import FeatureSpec
+    from sklambda.bundle.format import Manifest
     from sklambda.bundle.model import Model
 
 
-def _plain(value: Any) -> Any:
+def _sample_value(value: Any) -> Any:
     """A JSON value for sample.json: plain Python, missing (NaN) as null."""
     value = plain(value)
     if isinstance(value, float) and math.isnan(value):
@@ -43,7 +46,7 @@ def _plain(value: Any) -> Any:
 
 def _sample(
     estimator: Any,
-    features: list[dict[str, Any]],
+    features: list[FeatureSpec],
     X_sample: pd.DataFrame | None,
     task: str,
     *,
@@ -60,7 +63,7 @@ def _sample(
         picked = X_sample.sample(n=min(SAMPLE_ROWS, len(X_sample)), random_state=seed)
         frame = coerce_frame(picked, features)
         rows = [
-            {n: _plain(v) for n, v in zip(names, rec, strict=True)}
+            {n: _sample_value(v) for n, v in zip(names, rec, strict=True)}
             for rec in frame.itertuples(index=False)
         ]
     else:
@@ -74,7 +77,7 @@ def _sample(
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        predictions = [_plain(p) for p in estimator.predict(model_input)]
+        predictions = [_sample_value(p) for p in estimator.predict(model_input)]
         probabilities = None
         if task == "classification" and hasattr(estimator, "predict_proba"):
             probabilities = [
@@ -94,7 +97,7 @@ def write_bundle(
     *,
     name: str,
     task: str,
-    features: list[dict[str, Any]],
+    features: list[FeatureSpec],
     X_sample: pd.DataFrame | None = None,
     target: dict[str, Any] | None = None,
     metrics: dict[str, float] | None = None,
@@ -103,7 +106,7 @@ def write_bundle(
     seed: int = 0,
     training: dict[str, Any] | None = None,
     trusted_types: tuple[str, ...] | list[str] = (),
-) -> dict[str, Any]:
+) -> Manifest:
     """Write a fitted estimator and its manifest as a bundle directory, atomically.
 
     The bundle is assembled in a temporary directory beside ``out`` and moved into place only
@@ -132,7 +135,7 @@ def write_bundle(
         (staging / SAMPLE).write_text(json.dumps(sample, indent=1) + "\n")
         files = {p.name: sha256_file(p) for p in sorted(staging.iterdir())}
         classes = getattr(estimator, "classes_", None)
-        manifest = {
+        manifest: Manifest = {
             "format_version": FORMAT_VERSION,
             "name": name,
             "version": content_digest(staging / model_file)[:12],
@@ -140,7 +143,7 @@ def write_bundle(
             "estimator_class": f"{type(estimator).__module__}.{type(estimator).__qualname__}",
             "features": features,
             "target": target,
-            "classes": [_plain(c) for c in classes] if classes is not None else None,
+            "classes": [_sample_value(c) for c in classes] if classes is not None else None,
             "probabilities": task == "classification" and hasattr(estimator, "predict_proba"),
             "metrics": metrics,
             "model": {"file": model_file, "format": format},
@@ -164,7 +167,7 @@ def write_bundle(
     return manifest
 
 
-def recorded_trust(manifest: dict[str, Any]) -> list[str]:
+def recorded_trust(manifest: Mapping[str, Any]) -> list[str]:
     """The ``trusted_types`` a (sealed) manifest records, when they were vouched for here."""
     recorded = manifest.get("trusted_types") or []
     if not isinstance(recorded, list) or not all(isinstance(t, str) for t in recorded):
@@ -231,7 +234,7 @@ def save(
     metrics: dict[str, float] | None = None,
     seed: int = 0,
     trusted_types: tuple[str, ...] | list[str] = (),
-) -> dict[str, Any]:
+) -> Manifest:
     """Save any fitted estimator as a bundle.
 
     Parameters
