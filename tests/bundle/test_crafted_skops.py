@@ -147,6 +147,27 @@ MUTATIONS: dict[str, Callable[[bytes], bytes]] = {
 }
 
 
+def test_a_bound_method_is_named_and_refused(tmp_path: Path) -> None:
+    """A method of a trusted object runs what the method does: it needs the caller's trust."""
+    from sklearn.linear_model import LinearRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+    from sklambda.errors import UntrustedModelError
+
+    X = np.arange(40.0).reshape(20, 2)
+    scaler = StandardScaler().fit(X)
+    est = make_pipeline(FunctionTransformer(scaler.transform), LinearRegression())
+    est.fit(X, X[:, 0])
+    path = tmp_path / "model.skops"
+    name = "sklearn.preprocessing._data.StandardScaler.transform"
+    with pytest.raises(UntrustedModelError, match=name.replace(".", r"\.")):
+        persistence.dump(est, path, "skops")
+    assert persistence.dump(est, path, "skops", trusted_types=[name]) == [name]
+    loaded = persistence.load(path, "skops", trusted_types=[name])
+    np.testing.assert_allclose(loaded.predict(X), est.predict(X))
+
+
 def _refused_in_one_line(data: bytes, tmp_path: Path) -> BundleError:
     path = tmp_path / "model.skops"
     path.write_bytes(data)

@@ -214,6 +214,12 @@ def skops_types(path: Path) -> set[str]:
                         "re-save the model"
                     )
                 found.add(f"{module}.{cls}")
+                if node.get("__loader__") == "MethodNode":
+                    # A bound method runs whatever the method does: it is named (as skops names
+                    # it, module.Class.method) and trusted only when the caller vouches for it.
+                    content = node.get("content")
+                    func = content.get("func") if isinstance(content, dict) else None
+                    found.add(f"{module}.{cls}.{func}")
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
@@ -230,10 +236,16 @@ def refusal(file_name: str, unknown: list[str], *, saving: bool) -> UntrustedMod
     """The error naming the types not vouched for, with the fix in the caller's language."""
     what = "would contain" if saving else "contains"
     return UntrustedModelError(
-        f"{file_name} {what} types sklambda does not trust: {', '.join(unknown)}. They can run "
+        f"{file_name} {what} types sklambda does not trust: {_literal(', '.join(unknown))}. "
+        "They can run "
         "code when the model is used; if you wrote them or trust their source, pass {0}",
         Option("trusted_types", unknown, cli_name="trust_type"),
     )
+
+
+def _literal(text: str) -> str:
+    """``text`` (names from a file, an exception's words) safe inside an error's template."""
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def dump(
@@ -252,7 +264,8 @@ def dump(
             skops.io.dump(estimator, path)
         except (TypeError, NotImplementedError) as exc:
             raise BundleError(
-                f"this model cannot be saved in the skops format ({exc}); save it with "
+                f"this model cannot be saved in the skops format ({_literal(str(exc))}); save "
+                "it with "
                 "{0} (a pickle: loading it then needs {1})",
                 Option("format", "joblib"),
                 Option("trust_pickle"),
@@ -320,6 +333,6 @@ def _check_fitted(estimator: Any) -> None:
     """A file can name trusted types and still build nothing usable (an object with no state)."""
     from sklearn.utils.validation import check_is_fitted
 
-    if not hasattr(estimator, "predict"):
-        raise TypeError(f"it holds a {type(estimator).__name__}, not an estimator with predict()")
+    if not hasattr(estimator, "fit"):
+        raise TypeError(f"it holds a {type(estimator).__name__}, not a scikit-learn estimator")
     check_is_fitted(estimator)
