@@ -197,6 +197,25 @@ def test_a_transparent_retry_writes_one_report_per_request(semantics_dist: Path)
     assert sum(text.startswith("START") for text in mine) == 1
 
 
+# -- items 3/4: memory as Lambda counts it -----------------------------------------------------
+
+
+def test_by_default_800_mb_in_a_512_mb_function_is_an_out_of_memory_kill(
+    semantics: LocalFunction,
+) -> None:
+    from sklambda.local.cgroups import support
+
+    if not support().memory:
+        # The fallback (RLIMIT_AS) is tested in test_function.py; say why this one cannot run.
+        pytest.skip(f"no writable memory cgroup here: {support().reason}")
+    assert semantics.enforcement.memory == "cgroup"  # the default, not asked for
+    assert semantics.invoke({"action": "allocate", "mb": 64}).error is None
+    killed = semantics.invoke({"action": "allocate", "mb": 800})
+    assert killed.error == "Runtime.OutOfMemory", killed.payload
+    assert killed.report.error_type == "Runtime.OutOfMemory"
+    assert semantics.invoke({"action": "ids"}).error is None  # a fresh environment
+
+
 # -- item 2: /tmp, user ------------------------------------------------------------------------
 
 
