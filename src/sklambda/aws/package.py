@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sklambda.aws.errors import DeployError
-from sklambda.dist import BUILD_JSON, IMAGE_DIR
-from sklambda.files import sha256_file
+from sklambda.dist import IMAGE_DIR, check_artifacts, read_report
 
 
 @dataclass(frozen=True)
@@ -92,33 +91,10 @@ def read_package(dist: str | Path) -> Package:
         When the directory is not a package or an artifact changed after the build.
     """
     dist = Path(dist)
-    path = dist / BUILD_JSON
-    if not path.is_file():
-        raise DeployError(
-            f"{dist} is not a sklambda package (no {BUILD_JSON}); build one first: "
-            f"sklambda build BUNDLE --out {dist}"
-        )
-    try:
-        report: dict[str, Any] = json.loads(path.read_text())
-    except ValueError as exc:
-        raise DeployError(f"{path} is not valid JSON ({exc}); rebuild the package") from None
-    for key in ("artifacts", "target", "arch", "handler"):
-        if key not in report:
-            raise DeployError(f'{path} has no "{key}"; rebuild the package with this sklambda')
-    artifacts: dict[str, Any] = report["artifacts"]
-    found: dict[str, Path | None] = {"function": None, "layer": None}
-    for kind in found:
-        if kind not in artifacts:
-            continue
-        file = dist / artifacts[kind]["file"]
-        if not file.is_file():
-            raise DeployError(f"{file} is missing; rebuild the package")
-        if sha256_file(file) != artifacts[kind]["sha256"]:
-            raise DeployError(
-                f"{file} does not match the sha256 in {BUILD_JSON} (changed after the build); "
-                "rebuild the package"
-            )
-        found[kind] = file
+    required = ("artifacts", "target", "arch", "handler")
+    report: dict[str, Any] = dict(read_report(dist, required=required, error=DeployError))
+    checked = check_artifacts(dist, report, DeployError)
+    found: dict[str, Path | None] = {"function": None, "layer": None, **checked}
     if found["function"] is None and not (dist / IMAGE_DIR).is_dir():
         raise DeployError(f"{dist} has neither function.zip nor an {IMAGE_DIR}/ context")
     return Package(dist, report, found["function"], found["layer"])

@@ -73,14 +73,18 @@ def build_measured(
     build: Any, bundle: str | Path, out: str | Path, batch_rows: int, **kwargs: Any
 ) -> Any:
     """Build both forms (each proven), measure them, keep the cheaper one at ``out``."""
-    from sklambda.building.builder import _probe
-    from sklambda.bundle.store import load
+    from sklambda.building.builder import _load
+    from sklambda.building.probe import probe
     from sklambda.files import check_replaceable, replace_dir, staging_dir
 
     out = Path(out)
     check_replaceable(out, BUILD_JSON, "sklambda package")
-    model = load(bundle, trust_pickle=kwargs.get("trust_pickle", False))
-    rows = _probe(model)[0]
+    model = _load(
+        bundle,
+        trust_pickle=kwargs.get("trust_pickle", False),
+        trusted_types=kwargs.get("trusted_types", ()),
+    )
+    rows = probe(model).rows
     staging = staging_dir(out)
     try:
         results = {}

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sklambda.errors import BundleError, Option, UntrustedModelError
+
+if TYPE_CHECKING:
+    from sklambda.bundle.features import FeatureSpec
+    from sklambda.bundle.format import Manifest
 
 
 def _unpickle(path: Path, role: str) -> Any:
@@ -45,7 +49,8 @@ def import_legacy(
     name: str | None = None,
     trust_pickle: bool = False,
     format: str = "skops",
-) -> dict[str, Any]:
+    trusted_types: Sequence[str] = (),
+) -> Manifest:
     """Turn a pickled model (and optionally its pickled scaler) into a bundle.
 
     Parameters
@@ -57,6 +62,8 @@ def import_legacy(
         model was fitted on a DataFrame and remembers them.
     trust_pickle:
         Must be True: unpickling runs code from the file.
+    trusted_types:
+        Your own types inside the model to keep in the skops bundle (see :func:`sklambda.save`).
     """
     from sklearn.base import is_classifier
     from sklearn.pipeline import Pipeline
@@ -106,7 +113,7 @@ def import_legacy(
         raise BundleError(f"the model takes {expected} features but --features names {len(names)}")
 
     ranges = _synthetic_ranges(fitted_by, len(names))
-    specs = [
+    specs: list[FeatureSpec] = [
         {"name": n, "type": "number", "dtype": "float64", "nullable": False, "min": lo, "max": hi}
         for n, (lo, hi) in zip(names, ranges, strict=True)
     ]
@@ -120,4 +127,5 @@ def import_legacy(
         format=format,
         sample_data=False,
         training={"estimator": "imported", "files": [p.name for p in paths]},
+        trusted_types=tuple(trusted_types),
     )

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import math
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,18 +21,22 @@ from sklambda.bundle.format import (
     default_name,
     library_versions,
     read_manifest,
+    seal,
+    trust_vouched_here,
 )
-from sklambda.errors import BundleError, SklambdaError
+from sklambda.errors import BundleError, SklambdaError, UntrustedModelError
 from sklambda.files import check_replaceable, replace_dir, sha256_file, staging_dir
 from sklambda.runtime.contract import plain
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from sklambda.bundle.features import FeatureSpec
+    from sklambda.bundle.format import Manifest
     from sklambda.bundle.model import Model
 
 
-def _plain(value: Any) -> Any:
+def _sample_value(value: Any) -> Any:
     """A JSON value for sample.json: plain Python, missing (NaN) as null."""
     value = plain(value)
     if isinstance(value, float) and math.isnan(value):
@@ -41,7 +46,7 @@ def _plain(value: Any) -> Any:
 
 def _sample(
     estimator: Any,
-    features: list[dict[str, Any]],
+    features: list[FeatureSpec],
     X_sample: pd.DataFrame | None,
     task: str,
     *,
@@ -58,7 +63,7 @@ def _sample(
         picked = X_sample.sample(n=min(SAMPLE_ROWS, len(X_sample)), random_state=seed)
         frame = coerce_frame(picked, features)
         rows = [
-            {n: _plain(v) for n, v in zip(names, rec, strict=True)}
+            {n: _sample_value(v) for n, v in zip(names, rec, strict=True)}
             for rec in frame.itertuples(index=False)
         ]
     else:
@@ -72,7 +77,7 @@ def _sample(
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        predictions = [_plain(p) for p in estimator.predict(model_input)]
+        predictions = [_sample_value(p) for p in estimator.predict(model_input)]
         probabilities = None
         if task == "classification" and hasattr(estimator, "predict_proba"):
             probabilities = [
@@ -92,7 +97,7 @@ def write_bundle(
     *,
     name: str,
     task: str,
-    features: list[dict[str, Any]],
+    features: list[FeatureSpec],
     X_sample: pd.DataFrame | None = None,
     target: dict[str, Any] | None = None,
     metrics: dict[str, float] | None = None,
@@ -100,11 +105,15 @@ def write_bundle(
     sample_data: bool = True,
     seed: int = 0,
     training: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+    trusted_types: tuple[str, ...] | list[str] = (),
+) -> Manifest:
     """Write a fitted estimator and its manifest as a bundle directory, atomically.
 
     The bundle is assembled in a temporary directory beside ``out`` and moved into place only
-    when complete, so a failure leaves an existing bundle at ``out`` untouched.
+    when complete, so a failure leaves an existing bundle at ``out`` untouched. A model holding
+    types sklambda does not vouch for is refused before anything is written, unless named in
+    ``trusted_types``; those it needed are recorded (and sealed) so later loads need not repeat
+    them on this machine.
     """
     check_name(name)
     if format not in persistence.FORMATS:
@@ -119,12 +128,14 @@ def write_bundle(
     staging = staging_dir(out)
     try:
         model_file = persistence.MODEL_FILES[format]
-        persistence.dump(estimator, staging / model_file, format)
+        needed = persistence.dump(
+            estimator, staging / model_file, format, trusted_types=trusted_types
+        )
         sample = _sample(estimator, features, X_sample, task, real=sample_data, seed=seed)
         (staging / SAMPLE).write_text(json.dumps(sample, indent=1) + "\n")
         files = {p.name: sha256_file(p) for p in sorted(staging.iterdir())}
         classes = getattr(estimator, "classes_", None)
-        manifest = {
+        manifest: Manifest = {
             "format_version": FORMAT_VERSION,
             "name": name,
             "version": content_digest(staging / model_file)[:12],
@@ -132,7 +143,7 @@ def write_bundle(
             "estimator_class": f"{type(estimator).__module__}.{type(estimator).__qualname__}",
             "features": features,
             "target": target,
-            "classes": [_plain(c) for c in classes] if classes is not None else None,
+            "classes": [_sample_value(c) for c in classes] if classes is not None else None,
             "probabilities": task == "classification" and hasattr(estimator, "predict_proba"),
             "metrics": metrics,
             "model": {"file": model_file, "format": format},
@@ -143,9 +154,11 @@ def write_bundle(
             },
             "versions": library_versions(),
             "training": training,
+            "trusted_types": needed,
             "files": files,
             "created_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         }
+        manifest = seal(manifest)
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
         replace_dir(staging, out)
     except BaseException:
@@ -154,8 +167,19 @@ def write_bundle(
     return manifest
 
 
+def recorded_trust(manifest: Mapping[str, Any]) -> list[str]:
+    """The ``trusted_types`` a (sealed) manifest records, when they were vouched for here."""
+    recorded = manifest.get("trusted_types") or []
+    if not isinstance(recorded, list) or not all(isinstance(t, str) for t in recorded):
+        raise BundleError("the manifest's trusted_types is not a list of names; re-save the model")
+    return recorded if recorded and trust_vouched_here(manifest) else []
+
+
 def load(
-    path: str | Path, *, trust_pickle: bool = False, trusted_types: tuple[str, ...] = ()
+    path: str | Path,
+    *,
+    trust_pickle: bool = False,
+    trusted_types: tuple[str, ...] | list[str] = (),
 ) -> Model:
     """Load a bundle as a :class:`~sklambda.model.Model` with ``.predict(rows)``.
 
@@ -165,18 +189,37 @@ def load(
         Needed only for bundles saved with ``format="joblib"``: unpickling runs code.
     trusted_types:
         Extra ``module.Class`` names to accept in a skops model (your own transformers).
+        Types vouched for when the bundle was saved on this machine are recorded in its sealed
+        manifest and need not be repeated.
     """
     from sklambda.bundle.model import Model
 
     path = Path(path)
     manifest = read_manifest(path)
-    model = manifest["model"]
-    estimator = persistence.load(
-        path / model["file"],
-        model["format"],
-        trust_pickle=trust_pickle,
-        trusted_types=trusted_types,
-    )
+    model = manifest.get("model")
+    if (
+        not isinstance(model, dict)
+        or model.get("format") not in persistence.FORMATS
+        or model.get("file") not in manifest["files"]
+    ):
+        raise BundleError(f"{path / MANIFEST} names no model file it checks; re-save the model")
+    honoured = recorded_trust(manifest)
+    try:
+        estimator = persistence.load(
+            path / model["file"],
+            model["format"],
+            trust_pickle=trust_pickle,
+            trusted_types=(*honoured, *trusted_types),
+        )
+    except UntrustedModelError as exc:
+        if manifest.get("trusted_types") and not honoured:
+            exc.template = exc.template.replace(
+                ". They can run code",
+                " (the manifest records them as trusted when saved, but not on this machine)"
+                ". They can run code",
+            )
+            raise UntrustedModelError(exc.template, *exc.options) from None
+        raise
     return Model(manifest, estimator, path)
 
 
@@ -190,11 +233,15 @@ def save(
     sample_data: bool = True,
     metrics: dict[str, float] | None = None,
     seed: int = 0,
-) -> dict[str, Any]:
+    trusted_types: tuple[str, ...] | list[str] = (),
+) -> Manifest:
     """Save any fitted estimator as a bundle.
 
     Parameters
     ----------
+    trusted_types:
+        ``module.Class`` (or ``module.function``) names of your own code inside the model that
+        you vouch for; anything else sklambda does not trust is refused before writing.
     X_sample:
         A DataFrame of representative input rows (feature names, types, ranges and sample rows
         are taken from it), or a list of feature names (all numeric; the sample is then
@@ -260,4 +307,5 @@ def save(
         sample_data=sample_data,
         seed=seed,
         training={"estimator": "custom"},
+        trusted_types=trusted_types,
     )

@@ -107,6 +107,11 @@ class LeanPredictor:
         self._transform = chain(graph["transforms"])
         self._model = build_model(graph["model"], arrays, self.classes)
         self._width = len(self.features)
+        # Trees compare float32 inputs (as scikit-learn casts them): the contract bounds them so.
+        model = graph["model"]
+        self.float32_inputs: bool = bool(
+            model.get("float32", model["op"] in ("forest", "gradient_boosting"))
+        )
 
     def _prepare(self, rows: list[Row]) -> list[Row]:
         width = self._width

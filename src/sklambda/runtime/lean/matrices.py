@@ -39,6 +39,8 @@ class NumpyModel(Model):
             )
         if not self.allow_nan and np.isnan(X).any():
             raise ValueError("Input X contains NaN; the model does not accept missing values")
+        if np.isinf(X).any():
+            raise ValueError("Input X contains infinity or a value too large for dtype('float64')")
         return X
 
     def raw(self, X: Any) -> Any:

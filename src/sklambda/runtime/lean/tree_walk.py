@@ -12,6 +12,8 @@ from array import array
 
 from .values import Model, boosting_proba, to_float
 
+_INFINITIES = (float("inf"), float("-inf"))
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -120,7 +122,12 @@ class _TreeModel(Model):
             )
         if not self.allow_nan and any(v != v for v in x):
             raise ValueError("Input X contains NaN; the model does not accept missing values")
-        return _float32(x) if self.float32 else x
+        if not self.float32:  # HistGradientBoosting: float64, infinities allowed
+            return x
+        x32 = _float32(x)
+        if any(v in _INFINITIES for v in x32):  # as the numpy form: overflow past float32
+            raise ValueError("Input X contains infinity or a value too large for dtype('float32')")
+        return x32
 
     def raw(self, row: Row) -> list[float]:
         raise NotImplementedError

@@ -34,7 +34,10 @@ class Trees:
         """Leaf index of every (row, tree) pair; all trees are walked together, level by level."""
         np = self.np
         # scikit-learn casts X to float32 and compares it with float64 thresholds.
-        X32 = X.astype(np.float32)
+        with np.errstate(over="ignore"):
+            X32 = X.astype(np.float32)
+        if np.isinf(X32).any():
+            raise ValueError("Input X contains infinity or a value too large for dtype('float32')")
         n = X32.shape[0]
         node = np.broadcast_to(self.roots, (n, self.roots.shape[0])).copy()
         rows = np.arange(n)[:, np.newaxis]

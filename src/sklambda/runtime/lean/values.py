@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     Row = list[Any]
 
 NAN = float("nan")
+_INFINITIES = (float("inf"), float("-inf"))
 
 
 class _Missing:
@@ -95,6 +96,8 @@ def check_finite(row: Row, width: int | None = None) -> list[float]:
     for v in values:
         if v != v:
             raise ValueError("Input X contains NaN; the model does not accept missing values")
+        if v in _INFINITIES:  # a finite input that overflowed in a transform: sklearn refuses it
+            raise ValueError("Input X contains infinity or a value too large for dtype('float64')")
     if width is not None and len(values) != width:
         raise ValueError(f"the model expects {width} values after preprocessing, got {len(values)}")
     return values
