@@ -27,7 +27,7 @@ ESTIMATORS = (
     "mlp",
     "hist-gradient-boosting",
     "svm",
-    # "knn" (KNeighbors*, made below) joins once the skops allowlist trusts its KD tree
+    "knn",
     "naive-bayes",
     "sgd",
 )

@@ -29,6 +29,7 @@ pytestmark = pytest.mark.slow
     ("estimator", "task"),
     [
         ("hist-gradient-boosting", "classification"),
+        ("knn", "regression"),
     ],
 )
 def test_new_estimators_train_build_lean_without_a_layer_and_answer(
