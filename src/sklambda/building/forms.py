@@ -134,7 +134,12 @@ def choose_form(
         lean, why_not = _lean(model, probe.rows, numpy)
         if lean is not None:
             lean_notes = list(lean.spec.get("notes", []))  # e.g. a large stored kNN set
-            return Form("lean", lean, ["numpy"] if lean.needs_numpy else [], (), lean_notes)
+            # The numpy layer, slimmed: installer files, C sources and headers, debug symbols,
+            # numpy's own tests (prediction never imports them); .py sources stay.
+            numpy_slim = (*(r for r in slim_rules if r != "sourceless"), "tests-all")
+            if not lean.needs_numpy:
+                return Form("lean", lean, [], (), lean_notes)
+            return Form("lean", lean, ["numpy"], numpy_slim if slim_rules else (), lean_notes)
         if runtime == "lean":
             raise BuildError(
                 f"{why_not}; build it with {{0}} (or auto); nothing was written",
