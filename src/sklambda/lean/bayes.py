@@ -28,7 +28,7 @@ def compile_naive_bayes(est: Any, path: str) -> dict[str, Any]:
             var=_floats(est.var_, path, "var_"),
         )
         return node
-    flp = np.asarray(est.feature_log_prob_, dtype=np.float64) if name != "CategoricalNB" else None
+    flp = np.asarray(est.feature_log_prob_ if name != "CategoricalNB" else [], dtype=np.float64)
     if name == "BernoulliNB":
         neg_prob = np.log(1 - np.exp(flp))
         node.update(

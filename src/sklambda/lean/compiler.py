@@ -302,10 +302,10 @@ def _compile_transform(est: Any, path: str) -> list[dict[str, Any]]:
         return [_simple_imputer(est, path)]
     if name == "OneHotEncoder":
         return [_one_hot(est, path)]
-    nodes = families.compile_transform(est, path) if name else None
-    if nodes is None:
+    more = families.compile_transform(est, path) if name else None
+    if more is None:
         raise _unsupported(est, path)
-    return nodes
+    return more
 
 
 def _column_transformer(ct: Any, path: str) -> dict[str, Any]:

@@ -166,7 +166,7 @@ def _calibrated(est: Any, path: str, arrays: dict[str, np.ndarray]) -> dict[str,
             raise _unsupported(
                 est, path, f"decision_function of {_class_name(base) or 'the base'} is not"
             )
-        calibrators = []
+        calibrators: list[dict[str, Any]] = []
         for calibrator in calibrated.calibrators:
             if est.method == "sigmoid":
                 calibrators.append({"a": float(calibrator.a_), "b": float(calibrator.b_)})

@@ -188,7 +188,7 @@ def _target_encoder(est: Any, path: str) -> list[dict[str, Any]]:
 def _feature_union(est: Any, path: str) -> list[dict[str, Any]]:
     if est.transformer_weights:
         raise _unsupported(est, path, "transformer_weights are not")
-    parts = []
+    parts: list[list[dict[str, Any]]] = []
     for name, trans in est.transformer_list:
         if isinstance(trans, str) and trans == "drop":
             continue

@@ -20,6 +20,7 @@ __all__ = ["build"]
 class NaiveBayes(Model):
     def __init__(self, node: dict[str, Any], classes: list[Any]) -> None:
         self.classes = classes
+        self.labels: list[Any] = classes
         self.kind = node["kind"]
         self.node = node
 
@@ -43,7 +44,7 @@ class NaiveBayes(Model):
         tables = self.node["categorical"]
         if len(x) != len(tables):
             raise ValueError(f"the model expects {len(tables)} values, got {len(x)}")
-        jll = [0.0] * len(self.classes)
+        jll = [0.0] * len(self.labels)
         for value, table in zip(x, tables, strict=True):
             index = int(value)
             if index != value or index < 0 or index >= len(table[0]):
@@ -72,7 +73,7 @@ class NaiveBayes(Model):
         return [sum(map(mul, x, w)) + b for w, b in zip(weights, self.node["bias"], strict=True)]
 
     def predict(self, rows: list[Row]) -> list[Any]:
-        return [self.classes[argmax(self.jll(row))] for row in rows]
+        return [self.labels[argmax(self.jll(row))] for row in rows]
 
     def predict_proba(self, rows: list[Row]) -> list[list[float]]:
         out = []

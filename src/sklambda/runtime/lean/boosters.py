@@ -27,10 +27,16 @@ class LightGBM(Model):
     def __init__(self, node: dict[str, Any], arrays: dict[str, Any], classes: list[Any] | None):
         self.classes = classes
         key = node["key"]
-        names = ("feature", "threshold", "left", "right", "default_left", "missing")
-        names += ("categorical", "category_set", "value")
-        for name in names:  # lists: faster to index than arrays (see tree_walk)
-            setattr(self, name, arrays[f"{key}/{name}"].tolist())
+        # lists: faster to index than arrays (see tree_walk)
+        self.feature: list[int] = arrays[f"{key}/feature"].tolist()
+        self.threshold: list[float] = arrays[f"{key}/threshold"].tolist()
+        self.left: list[int] = arrays[f"{key}/left"].tolist()
+        self.right: list[int] = arrays[f"{key}/right"].tolist()
+        self.default_left: list[int] = arrays[f"{key}/default_left"].tolist()
+        self.missing: list[int] = arrays[f"{key}/missing"].tolist()
+        self.categorical: list[int] = arrays[f"{key}/categorical"].tolist()
+        self.category_set: list[int] = arrays[f"{key}/category_set"].tolist()
+        self.value: list[float] = arrays[f"{key}/value"].tolist()
         self.roots = arrays[f"{key}/roots"].tolist()
         self.sets = [frozenset(s) for s in node["category_sets"]]
         self.k = node["trees_per_iteration"]

@@ -63,6 +63,7 @@ class LinearClassifier(Linear):
 
     def predict(self, rows: list[Row]) -> list[Any]:
         classes = self.classes
+        assert classes is not None
         if self.binary:
             return [classes[1] if self.scores(row)[0] > 0 else classes[0] for row in rows]
         return [classes[argmax(self.scores(row))] for row in rows]

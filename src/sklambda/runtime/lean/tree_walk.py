@@ -81,6 +81,8 @@ class Walker:
 
     def _leaf_categorical(self, x: list[float], node: int) -> int:
         left, right, missing_left = self.left, self.right, self.missing_left
+        categorical = self.categorical
+        assert categorical is not None
         while True:
             child = left[node]
             if child < 0:
@@ -89,7 +91,7 @@ class Walker:
             v = x[f]
             if v != v:
                 node = child if missing_left[node] else right[node]
-            elif self.categorical[node]:
+            elif categorical[node]:
                 if v < 0:  # out of range: missing
                     node = child if missing_left[node] else right[node]
                     continue
