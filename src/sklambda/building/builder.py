@@ -16,7 +16,7 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sklambda.building.forms import RUNTIMES, Form, choose_form
 from sklambda.building.slim import SAFE_RULES
@@ -55,12 +55,12 @@ def _check_options(runtime: str, slim_rules: tuple[str, ...]) -> None:
         raise BuildError(f"unknown slimming rule {unknown[0]!r}; rules: {', '.join(SAFE_RULES)}")
 
 
-def _load(bundle: str | Path, *, trust_pickle: bool) -> Model:
+def _load(bundle: str | Path, *, trust_pickle: bool, trusted_types: tuple[str, ...]) -> Model:
     """The bundle's model, refused when this environment's scikit-learn is not its own."""
     from sklambda.bundle.format import library_versions
     from sklambda.bundle.store import load
 
-    model = load(bundle, trust_pickle=trust_pickle)
+    model = load(bundle, trust_pickle=trust_pickle, trusted_types=trusted_types)
     trained = model.manifest.get("versions", {}).get("sklearn")
     here = library_versions().get("sklearn")
     if trained and here and trained != here:
@@ -81,8 +81,11 @@ def build(
     python: str | None = None,
     arch: str = "x86_64",
     trust_pickle: bool = False,
+    trusted_types: tuple[str, ...] = (),
     slim_rules: tuple[str, ...] = SAFE_SLIM,
     image: bool = False,
+    numpy: bool | None = None,
+    batch_rows: int = 1,
 ) -> BuildResult:
     """Build, verify and write a Lambda package for a bundle.
 
@@ -99,11 +102,18 @@ def build(
     python, arch:
         The Lambda runtime to target: ``3.11``…``3.14`` (default: this machine's version when
         Lambda has it, else 3.12) and ``x86_64`` or ``arm64``.
+    trusted_types:
+        Your own types inside the model that you vouch for (see :func:`sklambda.save`); types
+        vouched for when the bundle was saved on this machine need not be repeated.
     slim_rules:
         Slimming rules for the scikit-learn layer (see :mod:`sklambda.building.slim`).
     image:
         Write a container-image build context (``out/image/``) instead of zips, for models whose
         dependencies exceed 250 MB; its file tree is what gets verified.
+    numpy, batch_rows:
+        Lean tree models have a stdlib form and a numpy form: ``True``/``False`` forces one;
+        None builds both and keeps the faster for requests of ``batch_rows`` rows (see
+        :mod:`sklambda.building.lean_forms`).
     """
     from sklambda.building.machines import find_machines
     from sklambda.building.probe import probe
@@ -112,9 +122,19 @@ def build(
     tgt = target(python, arch)
     out = Path(out)
     check_replaceable(out, BUILD_JSON, "sklambda package")
-    model = _load(bundle, trust_pickle=trust_pickle)
+    model = _load(bundle, trust_pickle=trust_pickle, trusted_types=trusted_types)
     probed = probe(model)
-    form = choose_form(model, probed, runtime, slim_rules)
+    form = choose_form(model, probed, runtime, slim_rules, numpy)
+    if batch_rows < 1:
+        raise BuildError(f"--batch-rows must be at least 1, got {batch_rows}")
+    if form.runtime == "lean" and numpy is None and not image:
+        from sklambda.building import lean_forms
+
+        if lean_forms.has_two_forms(form.model):
+            options: dict[str, Any] = {"runtime": runtime, "python": python, "arch": arch}
+            options.update(trust_pickle=trust_pickle, trusted_types=trusted_types)
+            options.update(slim_rules=slim_rules)
+            return lean_forms.build_measured(build, bundle, out, batch_rows, **options)
     machines = find_machines(tgt)
     staging = staging_dir(out)
     try:

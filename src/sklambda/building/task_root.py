@@ -30,11 +30,13 @@ __all__ = ["handler"]
 
 def packaged_manifest(manifest: Manifest, runtime: str, tgt: Target) -> dict[str, Any]:
     """The bundle's manifest without training details and sample rows, plus package info."""
-    packaged = {k: v for k, v in manifest.items() if k not in ("training", "files", "sample")}
+    dropped = ("training", "files", "sample", "seal")  # the seal is the bundle's, not this copy's
+    packaged = {k: v for k, v in manifest.items() if k not in dropped}
     packaged["package"] = {
         "runtime": runtime,
         "sklambda": __version__,
         "target": tgt.to_dict(),
+        "bundle_seal": (manifest.get("seal") or {}).get("sha256"),
     }
     return packaged
 
@@ -51,6 +53,9 @@ def stage_task_root(root: Path, manifest: Manifest, form: Form, tgt: Target) -> 
     (package / "__init__.py").write_text('"""sklambda runtime package (Lambda side only)."""\n')
     for name in (*RUNTIME_MODULES, PREDICTOR_MODULES[form.runtime]):
         shutil.copy2(runtime_src / f"{name}.py", package / "runtime" / f"{name}.py")
+    if form.runtime == "lean":  # the model families (each imported only by the models that use it)
+        skip = shutil.ignore_patterns("__pycache__")
+        shutil.copytree(runtime_src / "lean", package / "runtime" / "lean", ignore=skip)
     (root / "sklambda_handler.py").write_text(HANDLER_SOURCE)
     model_dir = root / "model"
     model_dir.mkdir()

@@ -20,9 +20,30 @@ def add_parsers(commands: Any) -> dict[str, Any]:
     build.add_argument("--arch", choices=ARCHES, default="x86_64")
     build.add_argument("--trust-pickle", action="store_true", help="for joblib bundles")
     build.add_argument(
+        "--trust-type",
+        action="append",
+        default=[],
+        metavar="MODULE.NAME",
+        help="a type or function of your own inside the model that you vouch for (repeatable; "
+        "recorded in the bundle for later commands on this machine)",
+    )
+    build.add_argument(
         "--image",
         action="store_true",
         help="write a container-image build context (DIST/image/) instead of zips",
+    )
+    build.add_argument(
+        "--numpy",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="lean trees: force the numpy form (--numpy) or the stdlib form (--no-numpy); "
+        "default: build both and keep the faster, measured",
+    )
+    build.add_argument(
+        "--batch-rows",
+        type=int,
+        default=1,
+        help="rows per request the lean form is measured with (default 1)",
     )
     return {"build": cmd_build}
 
@@ -39,7 +60,10 @@ def cmd_build(args: argparse.Namespace) -> int:
             python=args.python,
             arch=args.arch,
             trust_pickle=args.trust_pickle,
+            trusted_types=tuple(args.trust_type),
             image=args.image,
+            numpy=args.numpy,
+            batch_rows=args.batch_rows,
         )
     console = out_console()
     for part in build_table(result.report):

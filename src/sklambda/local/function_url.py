@@ -147,7 +147,7 @@ class LocalServer:
                     Option("port", 0),
                 ) from None
             raise
-        bound_host, bound_port = self._front.address
+        bound_host, bound_port = (str(part) for part in self._front.address)
         shown = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
         self.url = f"http://{shown}:{bound_port}/"
         self.limits = limits
