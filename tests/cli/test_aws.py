@@ -139,12 +139,12 @@ def test_cli_deploy_status_rollback_destroy(
     assert run(cli, "rollback", "clifn", *aws) == 0
     assert "live moved from version 2 to 1" in capsys.readouterr().out
 
-    assert run(cli, "destroy", "clifn", *aws) == 0
+    assert run(cli, "destroy", "clifn", "--yes", *aws) == 0
     out = capsys.readouterr().out
     assert "deleted function clifn and its versions" in out
     lam = boto3.client("lambda", region_name=REGION, endpoint_url=endpoint)
     assert "clifn" not in {f["FunctionName"] for f in lam.list_functions()["Functions"]}
-    assert run(cli, "destroy", "clifn", *aws) == 0
+    assert run(cli, "destroy", "clifn", "--yes", *aws) == 0
     assert "nothing of sklambda's to remove" in capsys.readouterr().out
 
 

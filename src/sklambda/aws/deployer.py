@@ -198,10 +198,15 @@ def is_managed(tags: dict[str, str] | None) -> bool:
 
 @dataclass
 class Step:
-    """One thing the executor will do; ``run`` returns what happened (``""``: nothing to say)."""
+    """One thing the executor will do; ``run`` returns what happened (``""``: nothing to say).
+
+    ``preview`` (reads only) says what ``run`` would do: a line starting with ``create``,
+    ``update``, ``remove`` or ``leave`` (``deploy --dry-run`` prints them).
+    """
 
     description: str
     run: Callable[[], str]
+    preview: Callable[[], str] | None = None
 
 
 @dataclass
@@ -214,6 +219,13 @@ class Plan:
 
     def describe(self) -> list[str]:
         return [step.description for step in self.steps]
+
+    def preview(self) -> list[str]:
+        """What each step would do, read from what exists; nothing is changed."""
+        return [
+            step.preview() if step.preview is not None else f"converge {step.description}"
+            for step in self.steps
+        ]
 
 
 class _Deployment:
@@ -266,16 +278,24 @@ class _Deployment:
         if options.role_arn:
             self.plan.values["role_arn"] = options.role_arn
         else:
-            steps.append(Step(f"execution role {role_name_for(self.name)}", self.ensure_role))
+            steps.append(
+                Step(
+                    f"execution role {role_name_for(self.name)}",
+                    self.ensure_role,
+                    self.preview_role,
+                )
+            )
         if pkg.layer_zip is not None and not self.image:
-            steps.append(Step(f"layer {layer_name_for(self.name)}", self.ensure_layer))
+            steps.append(
+                Step(f"layer {layer_name_for(self.name)}", self.ensure_layer, self.preview_layer)
+            )
         if found is None:
-            steps.append(Step(f"function {self.name}", self.create_function))
+            steps.append(Step(f"function {self.name}", self.create_function, self.preview_function))
         else:
-            steps.append(Step(f"function {self.name}", self.update_function))
-        steps.append(Step(f"version and alias {LIVE}", self.publish))
-        steps.append(Step("function URL", self.ensure_url))
-        steps.append(Step("URL permissions", self.ensure_permissions))
+            steps.append(Step(f"function {self.name}", self.update_function, self.preview_function))
+        steps.append(Step(f"version and alias {LIVE}", self.publish, self.preview_publish))
+        steps.append(Step("function URL", self.ensure_url, self.preview_url))
+        steps.append(Step("URL permissions", self.ensure_permissions, self.preview_permissions))
         steps.extend(self._monitoring_steps())
         return self.plan
 
@@ -293,6 +313,111 @@ class _Deployment:
             values=self.plan.values,
             model_version=self.package.model_version,
         )
+
+    # -- previews (reads only: what each step would do) -------------------------------------------
+
+    def preview_role(self) -> str:
+        role_name = role_name_for(self.name)
+        role = self.client.get_role(role_name)
+        if role is None:
+            return f"create execution role {role_name} (logs only)"
+        if role["TagMap"].get(MANAGED_TAG) != "true" and not self.options.adopt:
+            return f"refuse role {role_name}: it exists and sklambda did not create it"
+        self.plan.values.setdefault("preview_role_arn", role["Arn"])
+        return f"leave execution role {role_name} (its policy is rewritten as it is)"
+
+    def _matching_layer(self) -> dict[str, Any] | None:
+        pkg = self.package
+        description = layer_description(pkg)
+        for version in self.client.layer_versions(layer_name_for(self.name)):
+            if (
+                version.get("Description") == description
+                and self.arch in (version.get("CompatibleArchitectures") or [self.arch])
+                and pkg.runtime in (version.get("CompatibleRuntimes") or [pkg.runtime])
+            ):
+                return version
+        return None
+
+    def preview_layer(self) -> str:
+        found = self._matching_layer()
+        if found is None:
+            return f"create layer version of {layer_name_for(self.name)}"
+        self.plan.values.setdefault("preview_layer_arn", found["LayerVersionArn"])
+        return f"leave layer {layer_name_for(self.name)} version {found['Version']} (same sha256)"
+
+    def _changes(self) -> list[str]:
+        """What an update of the existing function would change (code, configuration)."""
+        assert self.existing is not None
+        current = self.existing["Configuration"]
+        changes = []
+        if self.image:
+            code_same = self.existing.get("Code", {}).get("ImageUri") == self.options.image_uri
+        else:
+            code_same = current.get("CodeSha256") == self.package.lambda_code_sha256()
+        if not code_same or current.get("Architectures", ["x86_64"]) != [self.arch]:
+            changes.append("code")
+        values = self.plan.values
+        saved = {key: values.get(key) for key in ("role_arn", "layer_arn")}
+        values.setdefault("role_arn", values.get("preview_role_arn") or "(new role)")
+        if self.package.layer_zip is not None and not self.image:
+            values.setdefault("layer_arn", values.get("preview_layer_arn") or "(new layer)")
+        try:
+            if self._config_differs(current, self._configuration()):
+                changes.append("configuration")
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    values.pop(key, None)
+                else:
+                    values[key] = value
+        return changes
+
+    def preview_function(self) -> str:
+        if self.existing is None:
+            return f"create function {self.name} ({self.package.runtime}, {self.arch})"
+        changes = self._changes()
+        if changes:
+            return f"update function {self.name}: {' and '.join(changes)}"
+        return f"leave function {self.name} (code and configuration as they are)"
+
+    def preview_publish(self) -> str:
+        if self.existing is None:
+            return f"create version 1 and alias {LIVE}"
+        alias = self.client.maybe("lambda", "GetAlias", FunctionName=self.name, Name=LIVE)
+        if alias is None:
+            return f"create a version and alias {LIVE}"
+        if self._changes():
+            return f"update alias {LIVE}: a new version, moved from {alias['FunctionVersion']}"
+        return f"leave alias {LIVE} at version {alias['FunctionVersion']}"
+
+    def preview_url(self) -> str:
+        auth = "NONE" if self.options.public else "AWS_IAM"
+        found = None
+        if self.existing is not None:
+            found = self.client.maybe(
+                "lambda", "GetFunctionUrlConfig", FunctionName=self.name, Qualifier=LIVE
+            )
+        if found is None:
+            return f"create function URL (auth {auth})"
+        if found.get("AuthType") != auth:
+            return f"update function URL auth {found.get('AuthType')} → {auth}"
+        return f"leave function URL {found['FunctionUrl']} (auth {auth})"
+
+    def preview_permissions(self) -> str:
+        present = (
+            {s.get("Sid") for s in self.client.policy_statements(self.name, LIVE)}
+            if self.existing is not None
+            else set()
+        )
+        if self.options.public:
+            missing = [sid for sid in (PUBLIC_URL_SID, PUBLIC_INVOKE_SID) if sid not in present]
+            if missing:
+                return f"create public permissions {', '.join(missing)}"
+            return "leave public permissions"
+        there = [sid for sid in (PUBLIC_URL_SID, PUBLIC_INVOKE_SID) if sid in present]
+        if there:
+            return f"remove public permissions {', '.join(there)}"
+        return "leave permissions (no public grants)"
 
     # -- steps ------------------------------------------------------------------------------------
 
@@ -368,14 +493,10 @@ class _Deployment:
         pkg, client = self.package, self.client
         layer_name = layer_name_for(self.name)
         description = layer_description(pkg)
-        for version in client.layer_versions(layer_name):
-            if (
-                version.get("Description") == description
-                and self.arch in (version.get("CompatibleArchitectures") or [self.arch])
-                and pkg.runtime in (version.get("CompatibleRuntimes") or [pkg.runtime])
-            ):
-                self.plan.values["layer_arn"] = version["LayerVersionArn"]
-                return f"reused layer {layer_name} version {version['Version']}"
+        version = self._matching_layer()
+        if version is not None:
+            self.plan.values["layer_arn"] = version["LayerVersionArn"]
+            return f"reused layer {layer_name} version {version['Version']}"
         assert pkg.layer_zip is not None
         published = client.call(
             "lambda",
@@ -687,6 +808,15 @@ def plan_deploy(
     deployment = _Deployment(client, package, name, options or DeployOptions())
     plan = deployment.make_plan()
     return plan, lambda: _execute(deployment, None)
+
+
+def dry_run(
+    client: AwsClient, dist: str | Path | Package, name: str, options: DeployOptions | None = None
+) -> list[str]:
+    """What ``deploy`` would do, one line per step (``create``/``update``/``remove``/``leave``
+    …); only reads, so nothing in the account changes."""
+    plan, _ = plan_deploy(client, dist, name, options)
+    return plan.preview()
 
 
 def _execute(

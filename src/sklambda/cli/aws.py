@@ -22,6 +22,7 @@ DEFAULT_MEMORY_MB = 1024
 
 def _aws_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", help="AWS region (default: AWS_REGION / your profile's)")
+    parser.add_argument("--profile", help="named AWS profile (default: AWS_PROFILE / the chain)")
     parser.add_argument(
         "--endpoint-url", help="an AWS-compatible endpoint (moto, LocalStack) instead of AWS"
     )
@@ -81,6 +82,11 @@ def add_parsers(subparsers: Any, parser_class: type[argparse.ArgumentParser]) ->
         action="store_true",
         help="take over a same-named function that sklambda did not create",
     )
+    deploy.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print what would be created, updated or left alone, and change nothing",
+    )
     add_deploy_flags(deploy)
 
     status = subparsers.add_parser("status", help="show a deployed function")
@@ -97,6 +103,9 @@ def add_parsers(subparsers: Any, parser_class: type[argparse.ArgumentParser]) ->
         "destroy", help="remove a deployed function and what sklambda created for it"
     )
     destroy.add_argument("name")
+    destroy.add_argument(
+        "--yes", action="store_true", help="do not ask (required when not on a terminal)"
+    )
     _aws_flags(destroy)
 
     export = subparsers.add_parser("export", help="write a SAM template or a serverless.yml")
@@ -138,7 +147,9 @@ def _memory(args: argparse.Namespace) -> int:
 def _client(args: argparse.Namespace) -> Any:
     from sklambda.aws.client import AwsClient
 
-    return AwsClient(region=args.region, endpoint_url=args.endpoint_url)
+    return AwsClient(
+        region=args.region, profile=getattr(args, "profile", None), endpoint_url=args.endpoint_url
+    )
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
@@ -157,10 +168,19 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         image_uri=args.image_uri,
         monitoring=monitor_options(args),
     )
+    client = _client(args)
+    if args.dry_run:
+        from sklambda.aws.deployer import dry_run
+
+        lines = dry_run(client, args.dist, args.name, options)
+        print(f"{args.name} in {client.region}: dry run, nothing changed; deploy would")
+        for line in lines:
+            print(f"  {line}")
+        return 0
     console = err_console()
     with spinner(f"deploying {args.name}…") as progress:
         result = deploy(
-            _client(args),
+            client,
             args.dist,
             args.name,
             options,
@@ -244,10 +264,38 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     return 0
 
 
+def confirm_destroy(name: str, region: str, yes: bool) -> None:
+    """Go on only with ``--yes``, or when the user types the name on a terminal."""
+    import sys
+
+    from sklambda.aws.errors import NotConfirmedError
+
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise NotConfirmedError(
+            f"destroy deletes {name} in {region} (its URL, versions, layer, role, schedule and "
+            "alarms): pass --yes to confirm when not on a terminal"
+        )
+    print(
+        f"destroy deletes {name} in {region}: its URL, versions, layer, role, keep-warm "
+        "schedule and alarms (the log group stays).",
+        file=sys.stderr,
+    )
+    try:
+        answer = input(f"type {name} to confirm: ")
+    except EOFError:
+        answer = ""
+    if answer.strip() != name:
+        raise NotConfirmedError(f"not confirmed: {name} is left as it is")
+
+
 def cmd_destroy(args: argparse.Namespace) -> int:
     from sklambda.aws.teardown import destroy
 
-    result = destroy(_client(args), args.name)
+    client = _client(args)
+    confirm_destroy(args.name, client.region, args.yes)
+    result = destroy(client, args.name)
     if not result.actions:
         print(f"{result.name}: nothing of sklambda's to remove")
     for action in result.actions:

@@ -132,6 +132,7 @@ def add_parsers(commands: Any) -> dict[str, Any]:
         "--deployed", metavar="NAME", help="measure this deployed function (REPORT lines) instead"
     )
     bench.add_argument("--region", help="with --deployed: AWS region")
+    bench.add_argument("--profile", help="with --deployed: named AWS profile")
     bench.add_argument("--endpoint-url", help="with --deployed: an AWS-compatible endpoint")
     bench.add_argument(
         "--out", type=Path, metavar="RESULTS.json", help="write the results file (read by cost)"
@@ -265,10 +266,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from sklambda.benchmarking import Deployed, bench
     from sklambda.cli.console import bench_table, progress_bar
 
-    if (args.region or args.endpoint_url) and not args.deployed:
-        _usage_error("--region and --endpoint-url go with --deployed NAME")
+    if (args.region or args.endpoint_url or args.profile) and not args.deployed:
+        _usage_error("--region, --profile and --endpoint-url go with --deployed NAME")
     _charts_ready(args.chart)
-    deployed = Deployed(args.deployed, args.region, args.endpoint_url) if args.deployed else None
+    deployed = (
+        Deployed(args.deployed, args.region, args.endpoint_url, args.profile)
+        if args.deployed
+        else None
+    )
     with progress_bar("benchmarking…") as progress:
         results = bench(
             args.dist,
