@@ -84,6 +84,14 @@ class DeployOptions:
         Deploy a container image the user pushed (for packages built as an image context).
     monitoring:
         Log retention and alarms (:class:`sklambda.monitor.options.MonitorOptions`).
+    keep_warm, keep_warm_concurrency:
+        ``"5m"``/``"1h"``/minutes: ping ``live`` on that schedule with N parallel pings
+        (:mod:`sklambda.aws.warming`); ``"off"`` removes the schedule; None leaves it as it is.
+    provisioned, max_concurrency:
+        Provisioned concurrency on ``live`` and reserved concurrency
+        (:mod:`sklambda.aws.concurrency`); 0 removes, None leaves as is.
+    snapstart:
+        SnapStart on published versions (python3.12+ zip); False turns it off, None leaves it.
     """
 
     memory: int = 1024
@@ -96,8 +104,33 @@ class DeployOptions:
     adopt: bool = False
     image_uri: str | None = None
     monitoring: MonitorOptions = field(default_factory=MonitorOptions)
+    keep_warm: str | int | None = None
+    keep_warm_concurrency: int = 1
+    provisioned: int | None = None
+    max_concurrency: int | None = None
+    snapstart: bool | None = None
+
+    @property
+    def keep_warm_minutes(self) -> int | None:
+        from sklambda.aws.warming import parse_keep_warm
+
+        if self.keep_warm is None:
+            return None
+        if isinstance(self.keep_warm, int):
+            return parse_keep_warm(f"{self.keep_warm}m" if self.keep_warm else "off")
+        return parse_keep_warm(self.keep_warm)
 
     def __post_init__(self) -> None:
+        from sklambda.aws.concurrency import check_combination
+        from sklambda.aws.warming import check_concurrency
+
+        _ = self.keep_warm_minutes  # a bad period is refused before anything is read
+        check_concurrency(self.keep_warm_concurrency)
+        check_combination(self.snapstart, self.provisioned)
+        if self.max_concurrency is not None and self.max_concurrency < 0:
+            raise DeployError(
+                f"--max-concurrency must be 0 (remove) or more, got {self.max_concurrency}"
+            )
         limits.check_memory(self.memory, DeployError)
         limits.check_timeout(self.timeout, DeployError, whole=True)
         if self.arch not in (None, "x86_64", "arm64"):
@@ -274,6 +307,8 @@ class _Deployment:
                     f"it to {'Image' if self.image else 'Zip'}: `sklambda destroy {self.name}` "
                     "first or choose another --name"
                 )
+        self.plan.values["function_exists"] = found is not None
+        self._check_snapstart(found)
         steps = self.plan.steps
         if options.role_arn:
             self.plan.values["role_arn"] = options.role_arn
@@ -296,8 +331,56 @@ class _Deployment:
         steps.append(Step(f"version and alias {LIVE}", self.publish, self.preview_publish))
         steps.append(Step("function URL", self.ensure_url, self.preview_url))
         steps.append(Step("URL permissions", self.ensure_permissions, self.preview_permissions))
+        steps.extend(self._operating_steps())
         steps.extend(self._monitoring_steps())
         return self.plan
+
+    def _check_snapstart(self, found: dict[str, Any] | None) -> None:
+        """SnapStart only where Lambda offers it, and never next to provisioned concurrency."""
+        from sklambda.aws.concurrency import COMBINATION, check_snapstart, provisioned
+
+        options = self.options
+        if options.snapstart:
+            check_snapstart(self.package.runtime, self.image)
+            if (
+                found is not None
+                and options.provisioned is None
+                and provisioned(self.client, self.name)
+            ):
+                raise DeployError(
+                    f"{COMBINATION}; {self.name}:{LIVE} has provisioned concurrency: pass "
+                    "--provisioned 0 with --snapstart to switch"
+                )
+        if options.provisioned and found is not None and options.snapstart is None:
+            applied = (found["Configuration"].get("SnapStart") or {}).get("ApplyOn", "None")
+            if applied == "PublishedVersions":
+                raise DeployError(
+                    f"{COMBINATION}; {self.name} has SnapStart on: pass --no-snapstart with "
+                    "--provisioned to switch"
+                )
+
+    def _operating_steps(self) -> list[Step]:
+        """Reserved and provisioned concurrency, then the keep-warm schedule (issue #14)."""
+        from sklambda.aws.concurrency import concurrency_steps
+        from sklambda.aws.warming import keep_warm_steps
+
+        options = self.options
+        return [
+            *concurrency_steps(
+                self.client,
+                self.name,
+                max_concurrency=options.max_concurrency,
+                provisioned_count=options.provisioned,
+                exists=self.existing is not None,
+            ),
+            *keep_warm_steps(
+                self.client,
+                self.name,
+                options.keep_warm_minutes,
+                options.keep_warm_concurrency,
+                self.plan.values,
+            ),
+        ]
 
     def _monitoring_steps(self) -> list[Step]:
         """Log retention and alarms (sklambda.monitor, issue #13)."""
@@ -543,6 +626,8 @@ class _Deployment:
             config["Handler"] = pkg.handler
             config["Runtime"] = pkg.runtime
             config["Layers"] = [values["layer_arn"]] if values.get("layer_arn") else []
+        if options.snapstart is not None:
+            config["SnapStart"] = {"ApplyOn": "PublishedVersions" if options.snapstart else "None"}
         return config
 
     def _function_code(self) -> dict[str, Any]:
@@ -627,6 +712,7 @@ class _Deployment:
             "Handler": current.get("Handler"),
             "Runtime": current.get("Runtime"),
             "Layers": [layer["Arn"] for layer in current.get("Layers") or []],
+            "SnapStart": {"ApplyOn": (current.get("SnapStart") or {}).get("ApplyOn", "None")},
         }
         return any(seen[key] != value for key, value in wanted.items())
 

@@ -27,6 +27,7 @@ from sklambda.aws.deployer import (
     role_name_for,
 )
 from sklambda.aws.errors import NotManagedError
+from sklambda.aws.warming import remove_keep_warm
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ def destroy(client: AwsClient, name: str) -> DestroyResult:
             deleted = client.delete_prefix(bucket, f"sklambda/{name}/")
             if deleted:
                 actions.append(f"deleted {deleted} S3 objects in {bucket}")
+        actions.extend(remove_keep_warm(client, name))
         if client.maybe("lambda", "GetAlias", FunctionName=name, Name=LIVE) is not None:
             removed = remove_public_permissions(client, name)
             if removed:
@@ -70,6 +72,8 @@ def destroy(client: AwsClient, name: str) -> DestroyResult:
             actions.append(f"deleted alias {LIVE}")
         client.maybe("lambda", "DeleteFunction", FunctionName=name)
         actions.append(f"deleted function {name} and its versions")
+    else:  # an interrupted destroy: the schedule may have outlived the function
+        actions.extend(remove_keep_warm(client, name))
     actions.extend(_remove_monitoring(client, name))
 
     layer_name = layer_name_for(name)

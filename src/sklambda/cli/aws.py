@@ -53,6 +53,54 @@ def _shape_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def count_or_off(text: str) -> int:
+    """``N`` (0 or more) or ``off`` (0: remove the setting)."""
+    if text.strip().lower() == "off":
+        return 0
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected a count or "off", got {text!r}') from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f'expected a count or "off", got {text!r}')
+    return value
+
+
+def _operating_flags(parser: argparse.ArgumentParser) -> None:
+    """Warm starts and concurrency (``None``: what is deployed stays as it is)."""
+    group = parser.add_argument_group("warm starts and concurrency")
+    group.add_argument(
+        "--keep-warm",
+        metavar="PERIOD",
+        help="ping alias live on a schedule (5m, 15m, 1h) so environments stay warm; off removes",
+    )
+    group.add_argument(
+        "--keep-warm-concurrency",
+        type=int,
+        default=1,
+        metavar="N",
+        help="N parallel pings per period keep N environments warm (default 1, at most 50)",
+    )
+    group.add_argument(
+        "--provisioned",
+        type=count_or_off,
+        metavar="N",
+        help="provisioned concurrency on live (waits until READY; billed while idle); off removes",
+    )
+    group.add_argument(
+        "--max-concurrency",
+        type=count_or_off,
+        metavar="N",
+        help="reserved concurrency: at most N at once, the URL answers 429 beyond; off removes",
+    )
+    group.add_argument(
+        "--snapstart",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="SnapStart on published versions (python3.12+ zip; not with --provisioned)",
+    )
+
+
 def add_parsers(subparsers: Any, parser_class: type[argparse.ArgumentParser]) -> dict[str, Handler]:
     """Add the deploy commands to ``subparsers``; returns ``{command: handler}``.
 
@@ -87,6 +135,7 @@ def add_parsers(subparsers: Any, parser_class: type[argparse.ArgumentParser]) ->
         action="store_true",
         help="print what would be created, updated or left alone, and change nothing",
     )
+    _operating_flags(deploy)
     add_deploy_flags(deploy)
 
     status = subparsers.add_parser("status", help="show a deployed function")
@@ -167,6 +216,11 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         adopt=args.adopt,
         image_uri=args.image_uri,
         monitoring=monitor_options(args),
+        keep_warm=args.keep_warm,
+        keep_warm_concurrency=args.keep_warm_concurrency,
+        provisioned=args.provisioned,
+        max_concurrency=args.max_concurrency,
+        snapstart=args.snapstart,
     )
     client = _client(args)
     if args.dry_run:
