@@ -12,6 +12,7 @@ versions a description starting with ``sklambda layer``, permissions the stateme
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -92,6 +93,9 @@ class DeployOptions:
         (:mod:`sklambda.aws.concurrency`); 0 removes, None leaves as is.
     snapstart:
         SnapStart on published versions (python3.12+ zip); False turns it off, None leaves it.
+    cors_origins:
+        Origins allowed to call the URL from a browser (:mod:`sklambda.aws.cors`); ``()``
+        removes CORS, None leaves it as it is.
     """
 
     memory: int = 1024
@@ -109,6 +113,13 @@ class DeployOptions:
     provisioned: int | None = None
     max_concurrency: int | None = None
     snapstart: bool | None = None
+    cors_origins: tuple[str, ...] | None = None
+
+    @property
+    def cors(self) -> dict[str, Any] | None:
+        from sklambda.aws.cors import cors_config
+
+        return cors_config(tuple(self.cors_origins or ()), self.public)
 
     @property
     def keep_warm_minutes(self) -> int | None:
@@ -124,7 +135,7 @@ class DeployOptions:
         from sklambda.aws.concurrency import check_combination
         from sklambda.aws.warming import check_concurrency
 
-        _ = self.keep_warm_minutes  # a bad period is refused before anything is read
+        _ = self.keep_warm_minutes, self.cors  # refused before anything is read
         check_concurrency(self.keep_warm_concurrency)
         check_combination(self.snapstart, self.provisioned)
         if self.max_concurrency is not None and self.max_concurrency < 0:
@@ -480,10 +491,18 @@ class _Deployment:
             found = self.client.maybe(
                 "lambda", "GetFunctionUrlConfig", FunctionName=self.name, Qualifier=LIVE
             )
+        cors = self.options.cors
         if found is None:
-            return f"create function URL (auth {auth})"
+            return f"create function URL (auth {auth}{', CORS' if cors else ''})"
+        changes = []
         if found.get("AuthType") != auth:
-            return f"update function URL auth {found.get('AuthType')} → {auth}"
+            changes.append(f"auth {found.get('AuthType')} → {auth}")
+        if self.options.cors_origins is not None and not self._same_cors(found):
+            changes.append(
+                f"CORS origins {', '.join((cors or {}).get('AllowOrigins', [])) or 'none'}"
+            )
+        if changes:
+            return f"update function URL: {'; '.join(changes)}"
         return f"leave function URL {found['FunctionUrl']} (auth {auth})"
 
     def preview_permissions(self) -> str:
@@ -749,27 +768,47 @@ class _Deployment:
         found = client.maybe(
             "lambda", "GetFunctionUrlConfig", FunctionName=self.name, Qualifier=LIVE
         )
+        cors = self.options.cors
         if found is None:
+            extra = {"Cors": cors} if cors else {}
             made = client.call(
                 "lambda",
                 "CreateFunctionUrlConfig",
                 FunctionName=self.name,
                 Qualifier=LIVE,
                 AuthType=auth,
+                **extra,
             )
             values["url"] = made["FunctionUrl"]
-            return f"created function URL ({auth})"
+            values["cors"] = cors
+            return f"created function URL ({auth}{', CORS' if cors else ''})"
         values["url"] = found["FunctionUrl"]
+        values["cors"] = found.get("Cors") or None
+        said = []
+        update: dict[str, Any] = {}
         if found.get("AuthType") != auth:
+            update["AuthType"] = auth
+            said.append(f"function URL auth {found.get('AuthType')} → {auth}")
+        if self.options.cors_origins is not None and not self._same_cors(found):
+            update["Cors"] = cors or {}
+            values["cors"] = cors
+            origins = ", ".join(cors["AllowOrigins"]) if cors else "none"
+            said.append(f"function URL CORS origins: {origins}")
+        if update:
+            update.setdefault("AuthType", auth)
             client.call(
                 "lambda",
                 "UpdateFunctionUrlConfig",
                 FunctionName=self.name,
                 Qualifier=LIVE,
-                AuthType=auth,
+                **update,
             )
-            return f"function URL auth {found.get('AuthType')} → {auth}"
-        return ""
+        return "; ".join(said)
+
+    def _same_cors(self, found: dict[str, Any]) -> bool:
+        from sklambda.aws.cors import same_cors
+
+        return same_cors(found.get("Cors"), self.options.cors)
 
     def ensure_permissions(self) -> str:
         if self.options.public:
@@ -925,6 +964,7 @@ def _execute(
             if on_action:
                 on_action(said)
     values = plan.values
+    _record(deployment)
     return DeployResult(
         name=plan.name,
         region=deployment.client.region,
@@ -938,6 +978,22 @@ def _execute(
         actions=tuple(actions),
         example=deployment.package.example_instance(),
     )
+
+
+def _record(deployment: _Deployment) -> None:
+    """``DIST/deploy.json``: the URL and its CORS, for ``serve`` of the same package."""
+    from sklambda.aws.cors import record
+
+    values = deployment.plan.values
+    # A read-only package directory: the deploy itself is done, only the record is missing.
+    with contextlib.suppress(OSError):
+        record(
+            deployment.package.dist,
+            values.get("cors"),
+            name=deployment.name,
+            url=values["url"],
+            auth=values["auth_type"],
+        )
 
 
 def deploy(

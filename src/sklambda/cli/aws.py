@@ -99,6 +99,32 @@ def _operating_flags(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="SnapStart on published versions (python3.12+ zip; not with --provisioned)",
     )
+    cors = parser.add_argument_group("browsers (CORS)")
+    cors.add_argument(
+        "--cors-origin",
+        action="append",
+        metavar="URL",
+        help="an origin that may call the URL from a browser, e.g. https://app.example.com "
+        "(repeatable; '*' only with --public)",
+    )
+    cors.add_argument("--no-cors", action="store_true", help="remove the URL's CORS configuration")
+
+
+def _operating_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``DeployOptions`` fields of :func:`_operating_flags`."""
+    from sklambda.errors import SklambdaError
+
+    if args.no_cors and args.cors_origin:
+        raise SklambdaError("--cors-origin and --no-cors contradict each other; pass one")
+    origins = () if args.no_cors else (tuple(args.cors_origin) if args.cors_origin else None)
+    return {
+        "keep_warm": args.keep_warm,
+        "keep_warm_concurrency": args.keep_warm_concurrency,
+        "provisioned": args.provisioned,
+        "max_concurrency": args.max_concurrency,
+        "snapstart": args.snapstart,
+        "cors_origins": origins,
+    }
 
 
 def add_parsers(subparsers: Any, parser_class: type[argparse.ArgumentParser]) -> dict[str, Handler]:
@@ -167,6 +193,7 @@ def add_parsers(subparsers: Any, parser_class: type[argparse.ArgumentParser]) ->
             "--out", type=Path, help="directory to write (default: the package directory)"
         )
         _shape_flags(sub)
+        _operating_flags(sub)
         add_deploy_flags(sub)
 
     return {
@@ -216,11 +243,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         adopt=args.adopt,
         image_uri=args.image_uri,
         monitoring=monitor_options(args),
-        keep_warm=args.keep_warm,
-        keep_warm_concurrency=args.keep_warm_concurrency,
-        provisioned=args.provisioned,
-        max_concurrency=args.max_concurrency,
-        snapstart=args.snapstart,
+        **_operating_options(args),
     )
     client = _client(args)
     if args.dry_run:
@@ -368,6 +391,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         public=args.public,
         env=dict(args.env),
         monitoring=monitor_options(args),
+        **_operating_options(args),
     )
     path = export(args.kind, args.dist, args.name, args.out, options)
     print(f"wrote {path}")
