@@ -194,6 +194,7 @@ def test_every_aws_command_takes_profile() -> None:
         ["destroy", "n"],
         ["logs", "n"],
         ["bench", "d", "--deployed", "n"],
+        ["invoke", "n", "--remote", "--json", "{}"],
         ["alerts", "test", "n"],
         ["alerts", "remove", "n"],
         ["alerts", "telegram", "n", "--chat-id", "1", "--token-parameter", "t"],

@@ -123,7 +123,10 @@ def test_cli_deploy_status_rollback_destroy(
     assert run(cli, "deploy", str(dist_b), "--name", "clifn", "--env", "K=V", *aws) == 0
     out = capsys.readouterr().out
     assert "version 2 is live" in out
-    assert "awscurl --service lambda --region us-east-1" in out
+    assert (
+        'sklambda invoke clifn --remote --json \'{"instances": [{"x": 5.0}]}\' --region us-east-1'
+        in out
+    )
 
     assert run(cli, "status", "clifn", "--json", *aws) == 0
     info = json.loads(capsys.readouterr().out)

@@ -29,6 +29,7 @@ class _State:
         self.provisioned: dict[tuple[str, str], dict[str, Any]] = {}
         self.reads: dict[tuple[str, str], int] = {}
         self.requests: list[tuple[str, str, Any]] = []  # (method, path, JSON body or None)
+        self.raw: list[tuple[str, str, dict[str, str], bytes]] = []  # with query and headers
         self.lock = threading.Lock()
 
 
@@ -58,6 +59,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             parsed = None
         with state.lock:
             state.requests.append((self.command, url.path, parsed))
+            state.raw.append((self.command, self.path, dict(self.headers.items()), body))
         if parts[:2] == ["2016-08-19", "account-settings"]:
             self._reply(
                 200,
@@ -110,11 +112,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self._forward(body)
 
     def _forward(self, body: bytes) -> None:
+        headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+        # urllib would call a body without a type a form, and moto would parse it as one.
+        if body and not any(k.lower() == "content-type" for k in headers):
+            headers["Content-Type"] = "application/octet-stream"
         request = urllib.request.Request(
-            self.state.upstream + self.path,
-            data=body or None,
-            method=self.command,
-            headers={k: v for k, v in self.headers.items() if k.lower() != "host"},
+            self.state.upstream + self.path, data=body or None, method=self.command, headers=headers
         )
         try:
             with urllib.request.urlopen(request) as response:
@@ -145,6 +148,10 @@ class StandIn:
     @property
     def requests(self) -> list[tuple[str, str, Any]]:
         return list(self._state.requests)
+
+    @property
+    def raw(self) -> list[tuple[str, str, dict[str, str], bytes]]:
+        return list(self._state.raw)
 
     @property
     def provisioned(self) -> dict[tuple[str, str], dict[str, Any]]:

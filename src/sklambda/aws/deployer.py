@@ -189,14 +189,12 @@ class DeployResult:
     example: dict[str, Any] = field(default_factory=dict)
 
     def example_command(self) -> str:
-        """A ready-to-run request: curl for a public URL, awscurl (SigV4) for ``AWS_IAM``."""
+        """A ready-to-run request: curl for a public URL, ``sklambda invoke --remote`` (signed
+        with SigV4 from the caller's credentials) for ``AWS_IAM``."""
         body = shlex.quote(json.dumps({"instances": [self.example]}))
         if self.auth_type == "NONE":
             return f"curl -s {self.url} -H 'content-type: application/json' -d {body}"
-        return (
-            f"awscurl --service lambda --region {self.region} -X POST "
-            f"-H 'content-type: application/json' -d {body} {self.url}"
-        )
+        return f"sklambda invoke {self.name} --remote --json {body} --region {self.region}"
 
 
 def check_name(name: str) -> str:

@@ -458,6 +458,8 @@ def build(
             "bytecode": bytecode,
             "notes": notes,
             "created_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+            # A real row of the bundle's sample, for the "try it" line of deploy.
+            "example": rows[0] if model.path and rows else {},
         }
         if image:
             report["image"] = _image_context(dist, staging, tgt, model)

@@ -20,7 +20,7 @@ Handler = Callable[[argparse.Namespace], int]
 DEFAULT_MEMORY_MB = 1024
 
 
-def _aws_flags(parser: argparse.ArgumentParser) -> None:
+def _aws_flags(parser: argparse._ActionsContainer) -> None:
     parser.add_argument("--region", help="AWS region (default: AWS_REGION / your profile's)")
     parser.add_argument("--profile", help="named AWS profile (default: AWS_PROFILE / the chain)")
     parser.add_argument(
@@ -125,6 +125,45 @@ def _operating_options(args: argparse.Namespace) -> dict[str, Any]:
         "snapstart": args.snapstart,
         "cors_origins": origins,
     }
+
+
+def add_remote_flags(invoke: argparse.ArgumentParser) -> None:
+    """``invoke NAME --remote [--via url|invoke]`` (the local ``invoke`` command's AWS side)."""
+    group = invoke.add_argument_group("calling the deployed function (--remote)")
+    group.add_argument(
+        "--remote",
+        action="store_true",
+        help="DIST is a deployed function's NAME: call it on AWS (SigV4-signed, no awscurl)",
+    )
+    group.add_argument(
+        "--via",
+        choices=("url", "invoke"),
+        default="url",
+        help="url: POST to its function URL (default); invoke: the Lambda Invoke API "
+        "(prints the REPORT line)",
+    )
+    group.add_argument("--url", help="with --via url: call this URL instead of the one on live")
+    _aws_flags(group)
+
+
+def cmd_invoke_remote(args: argparse.Namespace) -> int:
+    """``sklambda invoke NAME --remote``: status on stderr, body on stdout, REPORT on stderr."""
+    import sys
+
+    from sklambda.aws.remote import csv_request, invoke_remote, json_request
+    from sklambda.errors import SklambdaError
+
+    if getattr(args, "event", None) is not None:
+        raise SklambdaError("--event is for local invokes; with --remote pass --json or --csv")
+    body = csv_request(args.csv) if args.csv is not None else json_request(args.request)
+    client = _client(args)
+    response = invoke_remote(client, str(args.dist), body, via=args.via, url=args.url)
+    error = f", {response.function_error}" if response.function_error else ""
+    print(f"HTTP {response.status}{error} ({response.via}: {response.target})", file=sys.stderr)
+    print(response.body.decode("utf-8", "replace"))
+    if response.report:
+        print(response.report, file=sys.stderr)
+    return 0 if response.ok else 1
 
 
 def add_parsers(subparsers: Any, parser_class: type[argparse.ArgumentParser]) -> dict[str, Handler]:
@@ -267,11 +306,12 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     print(f"{result.name}: version {result.version} is live at")
     print(f"  {result.url}  (auth {result.auth_type})")
     print("try it:")
-    print(f"  {result.example_command()}")
+    profile = f" --profile {args.profile}" if args.profile else ""
+    print(f"  {result.example_command()}{profile}")
     if result.auth_type == "AWS_IAM":
         print(
-            "  (callers sign with SigV4 and need lambda:InvokeFunctionUrl and "
-            "lambda:InvokeFunction on the function; `pip install awscurl`)"
+            "  (signed with SigV4 from your credentials; callers need lambda:InvokeFunctionUrl "
+            "and lambda:InvokeFunction on the function)"
         )
     return 0
 
