@@ -284,6 +284,9 @@ class _Deployment:
         self.image = options.image_uri is not None
         self.plan = Plan(self.name)
         self.bucket: str | None = None
+        from sklambda.aws.model_objects import model_store
+
+        self.store = model_store(package)  # the model's files kept in S3 (build --model-from s3)
 
     # -- planning (reads only) --------------------------------------------------------------------
 
@@ -333,6 +336,13 @@ class _Deployment:
             steps.append(
                 Step(f"layer {layer_name_for(self.name)}", self.ensure_layer, self.preview_layer)
             )
+        if self.store is not None:
+            self.bucket = (
+                options.s3_bucket
+                or self.store.get("bucket")
+                or f"sklambda-{self.client.account_id}-{self.client.region}"
+            )
+            steps.append(Step("model files in S3", self.upload_model, self.preview_model))
         if found is None:
             steps.append(Step(f"function {self.name}", self.create_function, self.preview_function))
         else:
@@ -407,6 +417,37 @@ class _Deployment:
         )
 
     # -- previews (reads only: what each step would do) -------------------------------------------
+
+    def preview_model(self) -> str:
+        from sklambda.aws.model_objects import object_keys, prefix
+
+        assert self.store is not None
+        assert self.bucket is not None
+        if self.client.maybe("s3", "HeadBucket", Bucket=self.bucket) is None:
+            return f"create bucket {self.bucket} and upload {len(self.store['files'])} model files"
+        missing = [
+            key
+            for _, key in object_keys(self.name, self.store)
+            if self.client.maybe("s3", "HeadObject", Bucket=self.bucket, Key=key) is None
+        ]
+        if missing:
+            return f"create {len(missing)} model files in s3://{self.bucket}/{prefix(self.name)}"
+        return f"leave model files in s3://{self.bucket}/{prefix(self.name)}"
+
+    def upload_model(self) -> str:
+        from sklambda.aws.model_objects import upload
+
+        assert self.store is not None
+        assert self.bucket is not None
+        if self.client.ensure_bucket(self.bucket):
+            self.plan.values.setdefault("notes", []).append(f"created S3 bucket {self.bucket}")
+        said = upload(self.client, self.package, self.name, self.bucket, self.store)
+        if self.options.role_arn:
+            said += (
+                f"; the role given with --role-arn needs s3:GetObject on "
+                f"arn:aws:s3:::{self.bucket}/sklambda/{self.name}/model/*"
+            )
+        return said
 
     def preview_role(self) -> str:
         role_name = role_name_for(self.name)
@@ -571,9 +612,27 @@ class _Deployment:
             PolicyName="sklambda-logs",
             PolicyDocument=json.dumps(policy),
         )
+        self._model_policy(role_name, partition)
         self.plan.values["role_arn"] = arn
         self.plan.values["role_managed"] = True
         return said
+
+    def _model_policy(self, role_name: str, partition: str) -> None:
+        """s3:GetObject on exactly the model's objects; none when the model is in the package."""
+        from sklambda.aws.model_objects import POLICY_NAME, read_policy
+
+        if self.store is None:
+            self.client.maybe("iam", "DeleteRolePolicy", RoleName=role_name, PolicyName=POLICY_NAME)
+            return
+        assert self.bucket is not None
+        document = read_policy(partition, self.bucket, self.name, self.store)
+        self.client.call(
+            "iam",
+            "PutRolePolicy",
+            RoleName=role_name,
+            PolicyName=POLICY_NAME,
+            PolicyDocument=json.dumps(document),
+        )
 
     def _code(self, kind: str, path: Path) -> dict[str, Any]:
         """``Code``/``Content`` for an artifact: inline, or through S3 when it is too big."""
@@ -632,13 +691,20 @@ class _Deployment:
 
     def _configuration(self) -> dict[str, Any]:
         values, pkg, options = self.plan.values, self.package, self.options
+        variables = dict(options.env)
         config: dict[str, Any] = {
             "Role": values["role_arn"],
             "MemorySize": options.memory,
             "Timeout": options.timeout,
             "Description": f"sklambda: model {pkg.model_name} {pkg.model_version}".strip(),
-            "Environment": {"Variables": dict(options.env)},
+            "Environment": {"Variables": variables},
         }
+        if self.store is not None:
+            from sklambda.aws.model_objects import environment, ephemeral_storage_mb
+
+            assert self.bucket is not None
+            variables.update(environment(self.name, self.bucket))
+            config["EphemeralStorage"] = {"Size": ephemeral_storage_mb(self.store)}
         if not self.image:
             config["Handler"] = pkg.handler
             config["Runtime"] = pkg.runtime
@@ -730,6 +796,7 @@ class _Deployment:
             "Runtime": current.get("Runtime"),
             "Layers": [layer["Arn"] for layer in current.get("Layers") or []],
             "SnapStart": {"ApplyOn": (current.get("SnapStart") or {}).get("ApplyOn", "None")},
+            "EphemeralStorage": {"Size": (current.get("EphemeralStorage") or {}).get("Size", 512)},
         }
         return any(seen[key] != value for key, value in wanted.items())
 

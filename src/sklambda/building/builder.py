@@ -26,7 +26,16 @@ from sklambda.files import check_replaceable, replace_dir, sha256_file, staging_
 RUNTIMES = ("auto", "lean", "sklearn")
 HANDLER = "sklambda_handler.handler"
 # The runtime modules a package ships: standard library code only (plus the model's runtime).
-RUNTIME_MODULES = ("__init__", "contract", "events", "card", "service", "handler", "metrics")
+RUNTIME_MODULES = (
+    "__init__",
+    "contract",
+    "events",
+    "card",
+    "service",
+    "handler",
+    "metrics",
+    "model_store",
+)
 PREDICTOR_MODULES = {"lean": "lean_predict", "sklearn": "sklearn_predict"}
 # Slimming rules for the sklearn layer, in order (see sklambda.slim).
 SAFE_SLIM = SAFE_RULES
@@ -300,6 +309,8 @@ def build(
     trust_pickle: bool = False,
     slim_rules: tuple[str, ...] = SAFE_SLIM,
     image: bool = False,
+    model_from: str = "auto",
+    s3_bucket: str | None = None,
 ) -> BuildResult:
     """Build, verify and write a Lambda package for a bundle.
 
@@ -321,6 +332,10 @@ def build(
     image:
         Write a container-image build context (``out/image/``) instead of zips, for models whose
         dependencies exceed 250 MB; its file tree is what gets verified.
+    model_from, s3_bucket:
+        ``s3``: keep the model's files in S3 (uploaded by deploy, fetched and sha256-checked at
+        INIT); ``auto``: only when the package would pass 250 MB unzipped; ``package``: never
+        (:mod:`sklambda.building.model_s3`). ``s3_bucket`` is recorded for deploy.
     """
     from sklambda.building.bytecode import compile_tree
     from sklambda.building.verify import verify_dist
@@ -335,6 +350,9 @@ def build(
     unknown = [r for r in slim_rules if r not in SAFE_RULES + TRAP_RULES]
     if unknown:
         raise BuildError(f"unknown slimming rule {unknown[0]!r}; rules: {', '.join(SAFE_RULES)}")
+    from sklambda.building import model_s3
+
+    model_s3.check(model_from, s3_bucket, image)
     tgt = target(python, arch)
     out = Path(out)
     check_replaceable(out, BUILD_JSON, "sklambda package")
@@ -398,6 +416,12 @@ def build(
         if layer is not None:
             artifacts["layer"] = layer.artifact
             pyc += layer.pyc
+        to_s3, why = model_s3.wanted(model_from, sum(a.unzipped for a in artifacts.values()), image)
+        model_store: dict[str, Any] | None = None
+        if to_s3:  # the model's files go to S3 at deploy: the function zip is written again
+            model_store = model_s3.move_model(task_root, dist, s3_bucket=s3_bucket, why=why)
+            artifacts["function"] = write_zip(task_root, dist / FUNCTION_ZIP)
+            notes.append(f"the model's files ({model_store['bytes']:,} bytes) go to S3: {why}")
         bytecode: dict[str, Any] = {"shipped": False}
         if interpreter is not None:
             bytecode = {
@@ -461,6 +485,8 @@ def build(
             # A real row of the bundle's sample, for the "try it" line of deploy.
             "example": rows[0] if model.path and rows else {},
         }
+        if model_store is not None:
+            report["model_store"] = model_store
         if image:
             report["image"] = _image_context(dist, staging, tgt, model)
             report["artifacts"] = {}
@@ -497,6 +523,7 @@ def build(
             expected_proba=expected_proba,
             python=None,
             twin=twin,
+            env=model_s3.verification_env(dist) if model_store else None,
         )
         if not verification.ok:
             raise BuildError(

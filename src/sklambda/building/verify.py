@@ -100,8 +100,10 @@ def verify_dist(
     python: Path | None,
     twin: bool,
     memory: int = 1024,
+    env: dict[str, str] | None = None,
 ) -> Verification:
-    """Serve ``dist`` in the emulator and check its answers against scikit-learn's."""
+    """Serve ``dist`` in the emulator and check its answers against scikit-learn's (``env``:
+    the function's environment variables)."""
     from sklambda.local import LocalFunction, LogLine, serve
 
     log: list[str] = []
@@ -111,7 +113,7 @@ def verify_dist(
             log.append(line.text.replace("\r", "\n"))
 
     with LocalFunction(
-        dist, memory=memory, concurrency=1, python=python, timeout=120, on_log=keep
+        dist, memory=memory, concurrency=1, python=python, timeout=120, on_log=keep, env=env
     ) as function:
         result = Verification(
             ok=False,

@@ -24,6 +24,16 @@ def add_parsers(commands: Any) -> dict[str, Any]:
         action="store_true",
         help="write a container-image build context (DIST/image/) instead of zips",
     )
+    build.add_argument(
+        "--model-from",
+        choices=("auto", "package", "s3"),
+        default="auto",
+        help="s3: keep the model's files in S3, fetched and sha256-checked at INIT (auto: only "
+        "when the package would pass 250 MB unzipped)",
+    )
+    build.add_argument(
+        "--s3-bucket", help="with --model-from s3: the bucket deploy uploads the model to"
+    )
     return {"build": cmd_build}
 
 
@@ -40,6 +50,8 @@ def cmd_build(args: argparse.Namespace) -> int:
             arch=args.arch,
             trust_pickle=args.trust_pickle,
             image=args.image,
+            model_from=args.model_from,
+            s3_bucket=args.s3_bucket,
         )
     console = out_console()
     for part in build_table(result.report):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 
+from .model_store import materialise
 from .service import Service
 
 TYPE_CHECKING = False
@@ -25,7 +26,8 @@ def _model_dir() -> str:
     return os.path.join(root, "model")
 
 
-service = Service.load(_model_dir())
+# A model kept in S3 (build --model-from s3) is downloaded to /tmp and its sha256 checked first.
+service = Service.load(materialise(_model_dir()))
 
 
 def handler(event: Any, context: Any = None) -> Any:
