@@ -23,7 +23,7 @@ from typing import Any
 import boto3
 import pytest
 
-from sklambda.aws import AwsClient, DeployError, DeployOptions, deploy, destroy, dry_run
+from sklambda.aws import AwsClient, DeployError, DeployOptions, deploy, destroy, dry_run, status
 from sklambda.aws.warming import HOLD_MS
 from tests.support.aws import REGION, make_dist
 from tests.support.lambda_standin import lambda_standin
@@ -93,6 +93,10 @@ def test_keep_warm_schedule_created_resized_kept_removed(
         assert "events.amazonaws.com" in grant and rules[rule]["arn"] in grant
         assert "lambda:InvokeFunction" in grant
 
+    assert status(client, "warmfn").operating["keep_warm"] == {
+        "schedule": "rate(5 minutes)",
+        "pings": 7,
+    }
     again = deploy(client, dist, "warmfn", DeployOptions(keep_warm="5m", keep_warm_concurrency=7))
     assert not [a for a in again.actions if "keep-warm" in a]  # converged: nothing to do
 
@@ -161,6 +165,7 @@ def test_reserved_concurrency_set_removed_and_quota_refusal(
         ]
         == 5
     )
+    assert status(client, "capped").operating["reserved_concurrency"] == 5
     assert "leave reserved concurrency 5" in dry_run(
         client, dist, "capped", DeployOptions(max_concurrency=5)
     )
@@ -189,6 +194,8 @@ def test_provisioned_concurrency_waits_ready_and_checks_room(
         result = deploy(client, dist, "kept", DeployOptions(provisioned=20))
         assert any(a.startswith("provisioned concurrency 20 on live") for a in result.actions)
         assert standin.provisioned[("kept", "live")]["Status"] == "READY"
+        shown = status(client, "kept").operating
+        assert shown["provisioned"] == {"requested": 20, "status": "READY"}
         assert sleeps  # it waited while the config was IN_PROGRESS
 
         # Already 20 provisioned: they count as room when changing the number.

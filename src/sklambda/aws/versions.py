@@ -51,6 +51,8 @@ class Status:
     state: str
     layers: tuple[str, ...]
     tags: dict[str, str]
+    operating: dict[str, Any] | None = None
+    """Keep-warm, reserved and provisioned concurrency, SnapStart, CORS (what deploy set)."""
 
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict
@@ -108,7 +110,56 @@ def status(client: AwsClient, name: str) -> Status:
         state=str(config.get("State", "Active")),
         layers=tuple(layer["Arn"] for layer in config.get("Layers") or []),
         tags=dict(found.get("Tags") or {}),
+        operating=_operating(client, name, config, url, alias is not None),
     )
+
+
+def _operating(
+    client: AwsClient,
+    name: str,
+    config: dict[str, Any],
+    url: dict[str, Any] | None,
+    has_alias: bool,
+) -> dict[str, Any]:
+    """What issue #14's options left on the function; a part the identity may not read is
+    reported as such, the rest still shown."""
+    from sklambda.aws import concurrency, warming
+    from sklambda.aws.errors import AwsError
+
+    def read(call: Any) -> Any:
+        try:
+            return call()
+        except AwsError as exc:
+            return f"unreadable: {exc}"
+
+    def keep_warm() -> dict[str, Any] | None:
+        rules = warming.existing_rules(client, name)
+        if not rules:
+            return None
+        targets = sum(
+            len(client.call("events", "ListTargetsByRule", Rule=r["Name"]).get("Targets", []))
+            for r in rules.values()
+        )
+        schedules = sorted({str(r.get("ScheduleExpression")) for r in rules.values()})
+        return {"schedule": ", ".join(schedules), "pings": targets}
+
+    def provisioned() -> dict[str, Any] | None:
+        found = concurrency.provisioned(client, name) if has_alias else None
+        if not found:
+            return None
+        return {
+            "requested": found.get("RequestedProvisionedConcurrentExecutions"),
+            "status": found.get("Status"),
+        }
+
+    return {
+        "keep_warm": read(keep_warm),
+        "reserved_concurrency": read(lambda: concurrency.reserved(client, name)),
+        "provisioned": read(provisioned),
+        "snapstart": (config.get("SnapStart") or {}).get("ApplyOn", "None"),
+        "cors": (url or {}).get("Cors"),
+        "ephemeral_storage_mb": (config.get("EphemeralStorage") or {}).get("Size", 512),
+    }
 
 
 @dataclass(frozen=True)

@@ -349,6 +349,32 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"{info.tags.get('sklambda:model-version', '')}".strip(),
         ),
     ]
+    operating = info.operating or {}
+    warm = operating.get("keep_warm")
+    rows.append(
+        (
+            "keep-warm",
+            f"{warm['pings']} pings {warm['schedule']}"
+            if isinstance(warm, dict)
+            else str(warm or "off"),
+        )
+    )
+    provisioned = operating.get("provisioned")
+    rows.append(
+        (
+            "concurrency",
+            f"reserved {operating.get('reserved_concurrency') or 'none'}, provisioned "
+            + (
+                f"{provisioned['requested']} ({provisioned['status']})"
+                if isinstance(provisioned, dict)
+                else str(provisioned or "none")
+            )
+            + f", SnapStart {operating.get('snapstart', 'None')}",
+        )
+    )
+    cors = operating.get("cors")
+    if cors:
+        rows.append(("CORS origins", ", ".join(cors.get("AllowOrigins") or [])))
     if not info.managed:
         rows.append(("note", "not created by sklambda"))
     for key, value in rows:
