@@ -217,6 +217,13 @@ def add_parsers(commands: Any) -> dict[str, Any]:
     cost.add_argument(
         "--keep-warm-every", type=float, metavar="MIN", help="a keep-warm ping every MIN minutes"
     )
+    cost.add_argument(
+        "--keep-warm-concurrency",
+        type=_positive(int),
+        default=1,
+        metavar="N",
+        help="N parallel pings each time, held 150 ms each as deploy schedules them (default 1)",
+    )
     cost.add_argument("--no-free-tier", action="store_true", help="leave Lambda's free tier out")
     cost.add_argument("--region", default="us-east-1")
     cost.add_argument("--prices", type=Path, help="a price file instead of sklambda's")
@@ -260,6 +267,15 @@ def _print(renderables: list[Any]) -> None:
     console = out_console()
     for item in renderables:
         console.print(item)
+
+
+def _keep_warm_pings(concurrency: int) -> dict[str, Any]:
+    """N parallel pings are each held as ``deploy`` schedules them (sklambda.aws.warming)."""
+    if concurrency <= 1:
+        return {}
+    from sklambda.aws.warming import HOLD_MS
+
+    return {"keep_warm_concurrency": concurrency, "keep_warm_ms": float(HOLD_MS)}
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -390,6 +406,7 @@ def cmd_cost(args: argparse.Namespace) -> int:
         idle_recycle_min=args.idle_recycle_min,
         provisioned=args.provisioned,
         keep_warm_every_min=args.keep_warm_every,
+        **_keep_warm_pings(args.keep_warm_concurrency),
         free_tier=not args.no_free_tier,
         region=args.region,
         prices=args.prices,
