@@ -15,7 +15,18 @@ from typing import Any
 import boto3
 import pytest
 
-from sklambda.aws import AwsClient, CredentialsError, NotConfirmedError, deploy, dry_run
+from sklambda.aws import (
+    AwsClient,
+    CredentialsError,
+    DeployError,
+    DeployOptions,
+    NotConfirmedError,
+    deploy,
+    dry_run,
+    promote,
+    rollback,
+    status,
+)
 from sklambda.cli.aws import add_parsers
 from tests.support.aws import REGION, make_dist
 
@@ -201,3 +212,38 @@ def test_every_aws_command_takes_profile() -> None:
     ):
         args = parser.parse_args([*argv, "--profile", "p"])
         assert args.profile == "p", argv
+
+
+def test_canary_then_promote_or_rollback(client: AwsClient, endpoint: str, tmp_path: Path) -> None:
+    lam = boto3.client("lambda", region_name=REGION, endpoint_url=endpoint)
+
+    def routing() -> tuple[str, dict[str, float]]:
+        alias = lam.get_alias(FunctionName="canaried", Name="live")
+        weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+        return alias["FunctionVersion"], weights
+
+    deploy(client, make_dist(tmp_path / "a", code="a"), "canaried")
+    with pytest.raises(DeployError, match="no canary runs"):
+        promote(client, "canaried")
+    with pytest.raises(DeployError, match="percent between 1 and 99"):
+        DeployOptions(canary=100)
+    plan = dry_run(
+        client, make_dist(tmp_path / "b", code="b"), "canaried", DeployOptions(canary=10)
+    )
+    assert "update alias live: a new version gets 10% (canary), version 1 the rest" in plan
+    result = deploy(client, tmp_path / "b", "canaried", DeployOptions(canary=10))
+    assert (result.version, result.canary, result.previous_version) == ("2", 10, "1")
+    assert routing() == ("1", {"2": 0.1})
+    assert status(client, "canaried").canary == {"2": 0.1}
+    again = deploy(client, tmp_path / "b", "canaried", DeployOptions(canary=10))
+    assert "canary: version 2 already gets 10% of live" in again.actions
+
+    done = promote(client, "canaried")
+    assert (done.from_version, done.to_version) == ("1", "2")
+    assert routing() == ("2", {})
+
+    deploy(client, make_dist(tmp_path / "c", code="c"), "canaried", DeployOptions(canary=25))
+    assert routing() == ("2", {"3": 0.25})
+    back = rollback(client, "canaried")  # ends the canary: all of live stays on 2
+    assert (back.from_version, back.to_version) == ("3", "2")
+    assert routing() == ("2", {})

@@ -41,11 +41,11 @@ def run(cli: tuple[argparse.ArgumentParser, dict[str, Any]], *argv: str) -> int:
     return int(handlers[args.command](args))
 
 
-def test_add_parsers_returns_the_five_commands(
+def test_add_parsers_returns_the_deploy_commands(
     cli: tuple[argparse.ArgumentParser, dict[str, Any]],
 ) -> None:
     parser, handlers = cli
-    assert sorted(handlers) == ["deploy", "destroy", "export", "rollback", "status"]
+    assert sorted(handlers) == ["deploy", "destroy", "export", "promote", "rollback", "status"]
     args = parser.parse_args(
         [
             "deploy",

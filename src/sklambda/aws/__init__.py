@@ -5,7 +5,7 @@ boto3 is imported only inside the functions that call AWS, so importing this pac
 - :class:`AwsClient` — the one client over boto3 (session, region, endpoint, clock injectable);
 - :func:`deploy`, :func:`plan_deploy`, :func:`dry_run`, :class:`DeployOptions`,
   :class:`DeployResult`;
-- :func:`status`, :func:`rollback`, :func:`destroy`;
+- :func:`status`, :func:`rollback`, :func:`promote` (ends a canary), :func:`destroy`;
 - :func:`export` — SAM ``template.yaml`` or ``serverless.yml``;
 - errors in :mod:`sklambda.aws.errors`.
 """
@@ -26,7 +26,7 @@ from sklambda.aws.errors import (
 )
 from sklambda.aws.teardown import DestroyResult, destroy
 from sklambda.aws.templates import export
-from sklambda.aws.versions import RollbackResult, Status, rollback, status
+from sklambda.aws.versions import RollbackResult, Status, promote, rollback, status
 
 __all__ = [
     "AwsClient",
@@ -48,6 +48,7 @@ __all__ = [
     "dry_run",
     "export",
     "plan_deploy",
+    "promote",
     "rollback",
     "status",
 ]

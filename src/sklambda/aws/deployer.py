@@ -96,6 +96,9 @@ class DeployOptions:
     cors_origins:
         Origins allowed to call the URL from a browser (:mod:`sklambda.aws.cors`); ``()``
         removes CORS, None leaves it as it is.
+    canary:
+        Percent (1-99) of ``live``'s traffic for the new version, the rest staying on the
+        current one (alias routing); ``promote`` or ``rollback`` ends it.
     """
 
     memory: int = 1024
@@ -114,6 +117,7 @@ class DeployOptions:
     max_concurrency: int | None = None
     snapstart: bool | None = None
     cors_origins: tuple[str, ...] | None = None
+    canary: float | None = None
 
     @property
     def cors(self) -> dict[str, Any] | None:
@@ -138,6 +142,8 @@ class DeployOptions:
         _ = self.keep_warm_minutes, self.cors  # refused before anything is read
         check_concurrency(self.keep_warm_concurrency)
         check_combination(self.snapstart, self.provisioned)
+        if self.canary is not None and not 0 < self.canary < 100:
+            raise DeployError(f"--canary is a percent between 1 and 99, got {self.canary:g}")
         if self.max_concurrency is not None and self.max_concurrency < 0:
             raise DeployError(
                 f"--max-concurrency must be 0 (remove) or more, got {self.max_concurrency}"
@@ -187,6 +193,8 @@ class DeployResult:
     role_arn: str
     actions: tuple[str, ...]
     example: dict[str, Any] = field(default_factory=dict)
+    canary: float | None = None
+    """The percent of ``live`` the new ``version`` gets while a canary runs (None: all of it)."""
 
     def example_command(self) -> str:
         """A ready-to-run request: curl for a public URL, ``sklambda invoke --remote`` (signed
@@ -195,6 +203,12 @@ class DeployResult:
         if self.auth_type == "NONE":
             return f"curl -s {self.url} -H 'content-type: application/json' -d {body}"
         return f"sklambda invoke {self.name} --remote --json {body} --region {self.region}"
+
+
+def canary_weights(alias: dict[str, Any]) -> dict[str, float]:
+    """The versions alias ``live`` sends a share of its traffic to (a canary), by version."""
+    routing = alias.get("RoutingConfig") or {}
+    return {str(k): float(v) for k, v in (routing.get("AdditionalVersionWeights") or {}).items()}
 
 
 def check_name(name: str) -> str:
@@ -520,6 +534,11 @@ class _Deployment:
         if alias is None:
             return f"create a version and alias {LIVE}"
         if self._changes():
+            if self.options.canary is not None:
+                return (
+                    f"update alias {LIVE}: a new version gets {self.options.canary:g}% (canary), "
+                    f"version {alias['FunctionVersion']} the rest"
+                )
             return f"update alias {LIVE}: a new version, moved from {alias['FunctionVersion']}"
         return f"leave alias {LIVE} at version {alias['FunctionVersion']}"
 
@@ -819,11 +838,39 @@ class _Deployment:
                 "lambda", "CreateAlias", FunctionName=self.name, Name=LIVE, FunctionVersion=version
             )
             return f"published version {version}, alias {LIVE} created"
-        if alias["FunctionVersion"] != version:
+        stable = str(alias["FunctionVersion"])
+        weights = canary_weights(alias)
+        percent = self.options.canary
+        if percent is not None and stable != version:
+            wanted = {version: round(percent / 100, 4)}
+            values["canary"] = percent
+            if weights == wanted:
+                return f"canary: version {version} already gets {percent:g}% of {LIVE}"
             client.call(
-                "lambda", "UpdateAlias", FunctionName=self.name, Name=LIVE, FunctionVersion=version
+                "lambda",
+                "UpdateAlias",
+                FunctionName=self.name,
+                Name=LIVE,
+                FunctionVersion=stable,
+                RoutingConfig={"AdditionalVersionWeights": wanted},
             )
-            return f"version {version}, alias {LIVE} moved from {alias['FunctionVersion']}"
+            return (
+                f"canary: version {version} gets {percent:g}% of {LIVE}, version {stable} the "
+                f"rest (`sklambda promote {self.name}` or `sklambda rollback {self.name}` ends it)"
+            )
+        if stable != version or weights:
+            client.call(
+                "lambda",
+                "UpdateAlias",
+                FunctionName=self.name,
+                Name=LIVE,
+                FunctionVersion=version,
+                RoutingConfig={"AdditionalVersionWeights": {}},
+            )
+            ended = f" (canary of version {', '.join(weights)} ended)" if weights else ""
+            if stable == version:
+                return f"version {version} already {LIVE}{ended}"
+            return f"version {version}, alias {LIVE} moved from {stable}{ended}"
         return f"version {version} already {LIVE}"
 
     def ensure_url(self) -> str:
@@ -1042,6 +1089,7 @@ def _execute(
         role_arn=values["role_arn"],
         actions=tuple(actions),
         example=deployment.package.example_instance(),
+        canary=values.get("canary"),
     )
 
 

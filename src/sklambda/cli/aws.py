@@ -99,6 +99,12 @@ def _operating_flags(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="SnapStart on published versions (python3.12+ zip; not with --provisioned)",
     )
+    group.add_argument(
+        "--canary",
+        type=float,
+        metavar="PERCENT",
+        help="the new version gets PERCENT of live, the rest stays (promote/rollback ends it)",
+    )
     cors = parser.add_argument_group("browsers (CORS)")
     cors.add_argument(
         "--cors-origin",
@@ -124,6 +130,7 @@ def _operating_options(args: argparse.Namespace) -> dict[str, Any]:
         "max_concurrency": args.max_concurrency,
         "snapstart": args.snapstart,
         "cors_origins": origins,
+        "canary": getattr(args, "canary", None),
     }
 
 
@@ -208,10 +215,18 @@ def add_parsers(subparsers: Any, parser_class: type[argparse.ArgumentParser]) ->
     _aws_flags(status)
     status.add_argument("--json", action="store_true", help="print JSON")
 
-    rollback = subparsers.add_parser("rollback", help="point alias live at an earlier version")
+    rollback = subparsers.add_parser(
+        "rollback", help="point alias live at an earlier version (or end a canary)"
+    )
     rollback.add_argument("name")
     rollback.add_argument("--to", metavar="VERSION", help="default: the version before live's")
     _aws_flags(rollback)
+
+    promote = subparsers.add_parser(
+        "promote", help="end a canary: all of alias live to the canary's version"
+    )
+    promote.add_argument("name")
+    _aws_flags(promote)
 
     destroy = subparsers.add_parser(
         "destroy", help="remove a deployed function and what sklambda created for it"
@@ -239,6 +254,7 @@ def add_parsers(subparsers: Any, parser_class: type[argparse.ArgumentParser]) ->
         "deploy": cmd_deploy,
         "status": cmd_status,
         "rollback": cmd_rollback,
+        "promote": cmd_promote,
         "destroy": cmd_destroy,
         "export": cmd_export,
     }
@@ -302,6 +318,12 @@ def cmd_deploy(args: argparse.Namespace) -> int:
             options,
             on_action=lambda said: console.print(f"  {said}"),
             on_progress=progress.update,
+        )
+    if result.canary is not None:
+        print(
+            f"{result.name}: version {result.version} gets {result.canary:g}% of live (canary), "
+            f"version {result.previous_version} the rest; `sklambda promote {result.name}` "
+            f"sends it all, `sklambda rollback {result.name}` none"
         )
     print(f"{result.name}: version {result.version} is live at")
     print(f"  {result.url}  (auth {result.auth_type})")
@@ -404,6 +426,14 @@ def cmd_rollback(args: argparse.Namespace) -> int:
         print(
             f"{result.name}: live moved from version {result.from_version} to {result.to_version}"
         )
+    return 0
+
+
+def cmd_promote(args: argparse.Namespace) -> int:
+    from sklambda.aws.versions import promote
+
+    result = promote(_client(args), args.name)
+    print(f"{result.name}: live moved from version {result.from_version} to {result.to_version}")
     return 0
 
 
