@@ -23,8 +23,6 @@ import pytest
 from sklambda.aws import AwsClient, deploy, destroy
 from tests.support.aws import FAKE_ENV, REGION
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture(scope="module")
 def s3_dist(diabetes_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
@@ -43,6 +41,7 @@ def _expected(bundle: Path, rows: list[dict[str, Any]]) -> list[float]:
     return [float(v) for v in load(bundle).predict(rows)]
 
 
+@pytest.mark.slow
 def test_build_keeps_the_model_out_of_the_package(s3_dist: Path) -> None:
     report = json.loads((s3_dist / "build.json").read_text())
     store = report["model_store"]
@@ -57,6 +56,7 @@ def test_build_keeps_the_model_out_of_the_package(s3_dist: Path) -> None:
     assert report["verification"]["ok"] is True  # proven with the files fetched as at INIT
 
 
+@pytest.mark.slow
 def test_deployed_the_s3_way_and_answers_in_the_emulator(
     s3_dist: Path, diabetes_bundle: Path, endpoint: str
 ) -> None:
@@ -153,3 +153,25 @@ def test_handler_signs_s3_gets_as_botocore_does(monkeypatch: pytest.MonkeyPatch)
     # A different secret signs differently: the comparison above is not vacuous.
     other = signed_get(url, "eu-west-1", "AKID", "OTHER", "TOKEN", now=moment)
     assert other["authorization"] != request.headers["Authorization"]
+
+
+def test_tmp_size_threshold_and_refusals(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sklambda.aws import DeployError
+    from sklambda.aws.model_objects import ephemeral_storage_mb
+    from sklambda.building import model_s3
+    from sklambda.errors import BuildError
+
+    assert ephemeral_storage_mb({"bytes": 10 * 2**20}) == 512  # Lambda's default is enough
+    assert ephemeral_storage_mb({"bytes": 3000 * 2**20}) == 3000 + 64
+    with pytest.raises(DeployError, match="over the 10,240 MB"):
+        ephemeral_storage_mb({"bytes": 10_300 * 2**20})
+    monkeypatch.delenv("SKLAMBDA_S3_MODEL_THRESHOLD_BYTES", raising=False)
+    assert model_s3.wanted("auto", 262_144_000, image=False) == (False, "")
+    assert model_s3.wanted("auto", 262_144_001, image=False)[0] is True
+    assert model_s3.wanted("package", 10**12, image=False) == (False, "")
+    monkeypatch.setenv("SKLAMBDA_S3_MODEL_THRESHOLD_BYTES", "5")
+    assert model_s3.wanted("auto", 6, image=False)[0] is True
+    with pytest.raises(BuildError, match="for zip packages"):
+        model_s3.check("s3", None, image=True)
+    with pytest.raises(BuildError, match="--s3-bucket goes with --model-from s3"):
+        model_s3.check("package", "b", image=False)
