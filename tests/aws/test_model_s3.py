@@ -20,7 +20,7 @@ from typing import Any
 import boto3
 import pytest
 
-from sklambda.aws import AwsClient, deploy, destroy
+from sklambda.aws import AwsClient, DeployOptions, deploy, destroy, dry_run
 from tests.support.aws import FAKE_ENV, REGION
 
 
@@ -63,8 +63,16 @@ def test_deployed_the_s3_way_and_answers_in_the_emulator(
     from sklambda.bundle.format import read_sample
     from sklambda.local import LocalFunction
     from sklambda.local.url_events import post_event, result_to_response
+    from tests.support.aws import resource_listing as listing
 
     client = AwsClient(region=REGION, endpoint_url=endpoint)
+    before = listing(endpoint)
+    options = DeployOptions(keep_warm="5m", cors_origins=("https://app.example.com",))
+    plan = dry_run(client, s3_dist, "bigmodel", options)
+    assert listing(endpoint) == before  # a dry run of everything at once changes nothing
+    files = len(json.loads((s3_dist / "build.json").read_text())["model_store"]["files"])
+    assert f"create bucket sklambda-123456789012-us-east-1 and upload {files} model files" in plan
+    assert "create keep-warm: 1 pings rate(5 minutes)" in plan
     result = deploy(client, s3_dist, "bigmodel")
     assert any(
         a.startswith("uploaded 1 of 1 model files") or "model files" in a for a in result.actions
