@@ -28,7 +28,15 @@ if TYPE_CHECKING:
 
 DIRECT_UPLOAD_LIMIT = limits.DIRECT_UPLOAD_BYTES
 WAIT_TIMEOUT = 300.0  # seconds to wait for a function to become Active / Successful
-_NOT_FOUND = {"ResourceNotFoundException", "NoSuchEntity", "NoSuchBucket", "NotFound", "404"}
+_NOT_FOUND = {
+    "ResourceNotFoundException",
+    "NoSuchEntity",
+    "NoSuchBucket",
+    "NotFound",
+    "404",
+    "RepositoryNotFoundException",
+    "ImageNotFoundException",
+}
 
 
 def known_lambda_regions(session: Any) -> set[str]:

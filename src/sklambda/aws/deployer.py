@@ -99,6 +99,8 @@ class DeployOptions:
     canary:
         Percent (1-99) of ``live``'s traffic for the new version, the rest staying on the
         current one (alias routing); ``promote`` or ``rollback`` ends it.
+    create_repository:
+        With ``image_uri``: create its ECR repository when missing (:mod:`sklambda.aws.registry`).
     """
 
     memory: int = 1024
@@ -118,6 +120,7 @@ class DeployOptions:
     snapstart: bool | None = None
     cors_origins: tuple[str, ...] | None = None
     canary: float | None = None
+    create_repository: bool = False
 
     @property
     def cors(self) -> dict[str, Any] | None:
@@ -142,6 +145,8 @@ class DeployOptions:
         _ = self.keep_warm_minutes, self.cors  # refused before anything is read
         check_concurrency(self.keep_warm_concurrency)
         check_combination(self.snapstart, self.provisioned)
+        if self.create_repository and self.image_uri is None:
+            raise DeployError("--create-repository goes with --image-uri (an ECR image)")
         if self.canary is not None and not 0 < self.canary < 100:
             raise DeployError(f"--canary is a percent between 1 and 99, got {self.canary:g}")
         if self.max_concurrency is not None and self.max_concurrency < 0:
@@ -336,6 +341,8 @@ class _Deployment:
         self.plan.values["function_exists"] = found is not None
         self._check_snapstart(found)
         steps = self.plan.steps
+        if options.create_repository:
+            steps.append(Step("ECR repository", self.ensure_repository, self.preview_repository))
         if options.role_arn:
             self.plan.values["role_arn"] = options.role_arn
         else:
@@ -431,6 +438,21 @@ class _Deployment:
         )
 
     # -- previews (reads only: what each step would do) -------------------------------------------
+
+    def preview_repository(self) -> str:
+        from sklambda.aws.registry import parse_image_uri
+
+        assert self.options.image_uri is not None
+        repository = parse_image_uri(self.options.image_uri)[2]
+        if self.client.maybe("ecr", "DescribeRepositories", repositoryNames=[repository]):
+            return f"leave ECR repository {repository}"
+        return f"create ECR repository {repository} (then push the image before deploying)"
+
+    def ensure_repository(self) -> str:
+        from sklambda.aws.registry import ensure_repository
+
+        assert self.options.image_uri is not None
+        return "; ".join(ensure_repository(self.client, self.options.image_uri, self.name))
 
     def preview_model(self) -> str:
         from sklambda.aws.model_objects import object_keys, prefix

@@ -198,6 +198,11 @@ def add_parsers(subparsers: Any, parser_class: type[argparse.ArgumentParser]) ->
         "--image-uri", help="container image (ECR) to deploy, for packages built as an image"
     )
     deploy.add_argument(
+        "--create-repository",
+        action="store_true",
+        help="with --image-uri: create the ECR repository if missing (then push, deploy again)",
+    )
+    deploy.add_argument(
         "--adopt",
         action="store_true",
         help="take over a same-named function that sklambda did not create",
@@ -297,6 +302,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         env=dict(args.env),
         adopt=args.adopt,
         image_uri=args.image_uri,
+        create_repository=args.create_repository,
         monitoring=monitor_options(args),
         **_operating_options(args),
     )
