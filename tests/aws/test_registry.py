@@ -20,8 +20,8 @@ def _image_dist(path: Path) -> Path:
     (path / "image").mkdir(parents=True)
     (path / "image" / "Dockerfile").write_text("FROM public.ecr.aws/lambda/python:3.12\n")
     report = {
-        "name": "pictured",
-        "model": {"name": "pictured", "version": "v1"},
+        "name": "ecr-pictured",
+        "model": {"name": "ecr-pictured", "version": "v1"},
         "arch": "x86_64",
         "target": {"runtime": "python3.12"},
         "handler": "sklambda_handler.handler",
@@ -37,7 +37,7 @@ def test_repository_created_then_deploy_waits_for_the_push(endpoint: str, tmp_pa
     lam = boto3.client("lambda", region_name=REGION, endpoint_url=endpoint)
     dist = _image_dist(tmp_path / "dist")
     options = DeployOptions(image_uri=URI, create_repository=True)
-    assert dry_run(client, dist, "pictured", options)[0] == (
+    assert dry_run(client, dist, "ecr-pictured", options)[0] == (
         "create ECR repository team/pictured (then push the image before deploying)"
     )
     with pytest.raises(
@@ -45,14 +45,14 @@ def test_repository_created_then_deploy_waits_for_the_push(endpoint: str, tmp_pa
         match="created ECR repository team/pictured; the image .* is "
         "not in ECR yet; push it.*docker push " + URI.replace(".", r"\."),
     ):
-        deploy(client, dist, "pictured", options)
+        deploy(client, dist, "ecr-pictured", options)
     (repository,) = ecr.describe_repositories(repositoryNames=["team/pictured"])["repositories"]
     tags = ecr.list_tags_for_resource(resourceArn=repository["repositoryArn"])["tags"]
     assert {"Key": "sklambda:managed", "Value": "true"} in tags
-    assert "pictured" not in {f["FunctionName"] for f in lam.list_functions()["Functions"]}
+    assert "ecr-pictured" not in {f["FunctionName"] for f in lam.list_functions()["Functions"]}
     iam = boto3.client("iam", region_name=REGION, endpoint_url=endpoint)
     with pytest.raises(iam.exceptions.NoSuchEntityException):  # nothing else was made
-        iam.get_role(RoleName="sklambda-pictured")
+        iam.get_role(RoleName="sklambda-ecr-pictured")
 
     manifest = {
         "schemaVersion": 2,
@@ -65,9 +65,9 @@ def test_repository_created_then_deploy_waits_for_the_push(endpoint: str, tmp_pa
         "layers": [],
     }
     ecr.put_image(repositoryName="team/pictured", imageManifest=json.dumps(manifest), imageTag="v1")
-    assert dry_run(client, dist, "pictured", options)[0] == "leave ECR repository team/pictured"
-    result = deploy(client, dist, "pictured", options)
-    assert lam.get_function(FunctionName="pictured")["Code"]["ImageUri"] == URI
+    assert dry_run(client, dist, "ecr-pictured", options)[0] == "leave ECR repository team/pictured"
+    result = deploy(client, dist, "ecr-pictured", options)
+    assert lam.get_function(FunctionName="ecr-pictured")["Code"]["ImageUri"] == URI
     assert result.version == "1"
 
 
