@@ -144,6 +144,7 @@ def test_keep_warm_of_another_function_is_not_touched(
         ({"keep_warm": "5 seconds"}, "a period like 5m"),
         ({"keep_warm": "0m"}, "between 1m and 24h"),
         ({"keep_warm": "5m", "keep_warm_concurrency": 51}, "1-50"),
+        ({"keep_warm_concurrency": 3}, "goes with --keep-warm PERIOD"),
         ({"snapstart": True, "provisioned": 2}, "cannot be combined: Lambda does not support"),
         ({"max_concurrency": -1}, "0 \\(remove\\) or more"),
     ],

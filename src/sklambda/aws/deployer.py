@@ -144,6 +144,10 @@ class DeployOptions:
 
         _ = self.keep_warm_minutes, self.cors  # refused before anything is read
         check_concurrency(self.keep_warm_concurrency)
+        if self.keep_warm is None and self.keep_warm_concurrency != 1:
+            raise DeployError(
+                "--keep-warm-concurrency goes with --keep-warm PERIOD (e.g. --keep-warm 5m)"
+            )
         check_combination(self.snapstart, self.provisioned)
         if self.create_repository and self.image_uri is None:
             raise DeployError("--create-repository goes with --image-uri (an ECR image)")
