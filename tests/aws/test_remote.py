@@ -137,9 +137,9 @@ def test_cli_remote_invoke_via_url_with_csv(
     assert json.loads(captured.out) == {"predictions": [1.5]}
     assert _Verifier.seen[-1]["problem"] == ""
 
-    _Verifier.secret = "rotated"  # the server now expects another secret: refused, exit 1
+    _Verifier.secret = "rotated"  # the server now expects another secret: refused (4xx: exit 2)
     try:
-        assert main(["invoke", "houses", "--remote", "--json", "{}", "--url", verifier]) == 1
+        assert main(["invoke", "houses", "--remote", "--json", "{}", "--url", verifier]) == 2
         assert "HTTP 403" in capsys.readouterr().err
     finally:
         _Verifier.secret = "testing"

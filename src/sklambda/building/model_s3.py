@@ -10,15 +10,20 @@ threshold (for tests).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sklambda import limits
 from sklambda.errors import BuildError
 from sklambda.files import sha256_file
+
+if TYPE_CHECKING:
+    from sklambda.building.zips import Artifact
 
 MODEL_FROM = ("auto", "package", "s3")
 THRESHOLD_ENV = "SKLAMBDA_S3_MODEL_THRESHOLD_BYTES"
@@ -90,6 +95,71 @@ def move_model(task_root: Path, dist: Path, *, s3_bucket: str | None, why: str) 
     }
 
 
-def verification_env(dist: Path) -> dict[str, str]:
-    """The environment under which the build verifies the package: files from ``dist``."""
-    return {"SKLAMBDA_MODEL_FILES_DIR": str((dist / FILES_DIR).resolve())}
+def split(
+    model_store: tuple[str, str | None],
+    task_root: Path,
+    dist: Path,
+    artifacts: dict[str, Artifact],
+    image: bool,
+    notes: list[str],
+) -> dict[str, Any] | None:
+    """Keep the model in S3 when ``model_store`` (``(model_from, s3_bucket)``) says so: the
+    files move out and ``artifacts["function"]`` is zipped again. The record, or None."""
+    from sklambda.building.task_root import zip_task_root
+    from sklambda.dist import FUNCTION_ZIP
+
+    model_from, s3_bucket = model_store
+    to_s3, why = wanted(model_from, sum(a.unzipped for a in artifacts.values()), image)
+    if not to_s3:
+        return None
+    stored = move_model(task_root, dist, s3_bucket=s3_bucket, why=why)
+    artifacts["function"], _ = zip_task_root(task_root, dist / FUNCTION_ZIP, None)
+    notes.append(f"the model's files ({stored['bytes']:,} bytes) go to S3: {why}")
+    return stored
+
+
+@contextlib.contextmanager
+def verification_env(dist: Path, store: dict[str, Any] | None) -> Iterator[dict[str, str] | None]:
+    """The function's environment while the build proves the package: an S3 stand-in on
+    127.0.0.1 serving ``dist/model-files`` under the keys the handler asks for, so the proof
+    runs the handler's own fetch (HTTP, SigV4 headers, sha256 check). None: nothing to serve."""
+    if store is None:
+        yield None
+        return
+    import http.server
+    import threading
+
+    from sklambda.runtime.model_store import object_key
+
+    prefix = "build/"
+    files = {
+        f"/verify/{object_key(prefix, entry)}": dist / FILES_DIR / str(entry["name"])
+        for entry in store["files"]
+    }
+
+    class Files(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            path = files.get(self.path.split("?")[0])
+            data = path.read_bytes() if path is not None else b""
+            self.send_response(200 if path is not None else 404)
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Files)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield {
+            "SKLAMBDA_MODEL_BUCKET": "verify",
+            "SKLAMBDA_MODEL_PREFIX": prefix,
+            "SKLAMBDA_S3_ENDPOINT": f"http://127.0.0.1:{server.server_address[1]}",
+            "AWS_ACCESS_KEY_ID": "sklambda-build-verification",
+            "AWS_SECRET_ACCESS_KEY": "not-a-secret",
+        }
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sklambda.errors import SklambdaError
+
+if TYPE_CHECKING:
+    from sklambda.dist import TargetReport
 
 ARCHES = ("x86_64", "arm64")
 
@@ -40,7 +44,7 @@ class Target:
         tag = "manylinux_2_17" if self.python == "3.11" else "manylinux_2_34"
         return f"{self.machine}-{tag}"
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> TargetReport:
         return {
             "python": self.python,
             "arch": self.arch,

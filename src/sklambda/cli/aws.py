@@ -162,7 +162,13 @@ def cmd_invoke_remote(args: argparse.Namespace) -> int:
 
     if getattr(args, "event", None) is not None:
         raise SklambdaError("--event is for local invokes; with --remote pass --json or --csv")
-    body = csv_request(args.csv) if args.csv is not None else json_request(args.request)
+    from sklambda.cli.local import exit_code
+    from sklambda.cli.models import request_text
+
+    if args.csv is not None:
+        body = csv_request(args.csv)
+    else:
+        body = json_request(request_text(args.request))
     client = _client(args)
     response = invoke_remote(client, str(args.dist), body, via=args.via, url=args.url)
     error = f", {response.function_error}" if response.function_error else ""
@@ -170,7 +176,9 @@ def cmd_invoke_remote(args: argparse.Namespace) -> int:
     print(response.body.decode("utf-8", "replace"))
     if response.report:
         print(response.report, file=sys.stderr)
-    return 0 if response.ok else 1
+    if response.function_error:
+        return 1
+    return exit_code(response.status)  # 2xx: 0, 4xx: 2, 5xx: 1 (as the local invoke)
 
 
 def add_parsers(subparsers: Any, parser_class: type[argparse.ArgumentParser]) -> dict[str, Handler]:

@@ -21,17 +21,30 @@ def add_parsers(commands: Any) -> dict[str, Any]:
     serve.add_argument("--concurrency", type=int, default=4)
     serve.add_argument("--memory", type=int, default=1024, help="MB, 128-10240")
     serve.add_argument("--timeout", type=float, default=30, help="seconds per invoke")
+    serve.add_argument(
+        "--ephemeral-storage", type=int, default=512, help="/tmp size in MB, 512-10240"
+    )
+    serve.add_argument(
+        "--no-cpu-share",
+        action="store_true",
+        help="do not give environments Lambda's CPU share for --memory (1,769 MB = 1 vCPU)",
+    )
 
     invoke = commands.add_parser("invoke", help="run one request in a fresh local environment")
     invoke.add_argument("dist", type=Path, help="package directory (or a bundle: built first)")
     request = invoke.add_mutually_exclusive_group(required=True)
     request.add_argument(
-        "--json", dest="request", help="request body, sent as POST / over a function URL"
+        "--json",
+        dest="request",
+        help="request body, sent as POST / over a function URL; @FILE reads a file, - stdin",
     )
     request.add_argument("--event", type=Path, help="a Lambda event JSON file, sent as is")
     request.add_argument("--csv", type=Path, help="rows of a CSV file (header line) as instances")
     invoke.add_argument("--memory", type=int, default=1024, help="MB, 128-10240")
     invoke.add_argument("--timeout", type=float, default=30, help="seconds")
+    invoke.add_argument(
+        "--ephemeral-storage", type=int, default=512, help="/tmp size in MB, 512-10240"
+    )
     from sklambda.cli.aws import add_remote_flags
 
     add_remote_flags(invoke)
@@ -65,6 +78,12 @@ def _check_settings(args: argparse.Namespace) -> None:
 
     limits.check_memory(args.memory, SettingsError)
     limits.check_timeout(args.timeout, SettingsError)
+    storage = getattr(args, "ephemeral_storage", limits.TMP_DEFAULT_MB)
+    if not limits.TMP_DEFAULT_MB <= storage <= limits.TMP_MAX_MB:
+        raise SettingsError(
+            f"--ephemeral-storage must be {limits.TMP_DEFAULT_MB}–{limits.TMP_MAX_MB} MB "
+            f"(Lambda's range for /tmp), got {storage}"
+        )
     if getattr(args, "host", None) is not None:
         from sklambda.local.function_url import check_loopback
 
@@ -92,6 +111,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 memory=args.memory,
                 timeout=args.timeout,
                 on_log=_print_log,
+                # Lambda's CPU for the memory size where cgroups allow it (build verification
+                # keeps it off: its answers, not its speed, are what it checks).
+                cpu_share=not args.no_cpu_share,
+                ephemeral_storage=args.ephemeral_storage,
             )
         )
         print(f"function URL: {server.url}  (Ctrl-C stops it)", flush=True)
@@ -112,9 +135,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_invoke(args: argparse.Namespace) -> int:
+    from sklambda.cli.models import request_text
     from sklambda.errors import SklambdaError
     from sklambda.local import LocalFunction
+    from sklambda.local.lambda_api import INVOKE_MAX_DEPTH
     from sklambda.local.url_events import post_event, result_to_response
+    from sklambda.runtime.contract import RequestError, parse_json
 
     if args.remote:
         from sklambda.cli.aws import cmd_invoke_remote
@@ -128,23 +154,54 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     if args.event is not None:
         if not args.event.is_file():
             raise SklambdaError(f"event file not found: {args.event}")
-        try:
-            event = json.loads(args.event.read_text())
-        except json.JSONDecodeError as exc:
-            raise SklambdaError(f"{args.event} is not valid JSON ({exc})") from None
+        try:  # the parser the Invoke front uses: strict JSON, depth bounded
+            event = parse_json(args.event.read_bytes(), max_depth=INVOKE_MAX_DEPTH)
+        except RequestError as exc:
+            raise SklambdaError(f"{args.event} is not valid JSON ({exc.message})") from None
     else:
-        event = post_event(args.request.encode())
+        event = post_event(request_text(args.request).encode())
     with contextlib.ExitStack() as stack:
         dist = package_for(args.dist, stack)
         function = stack.enter_context(
-            LocalFunction(dist, memory=args.memory, timeout=args.timeout, concurrency=1)
+            LocalFunction(
+                dist,
+                memory=args.memory,
+                timeout=args.timeout,
+                concurrency=1,
+                ephemeral_storage=args.ephemeral_storage,
+            )
         )
         result = function.invoke(event)
+    status: int | None = None
     if args.event is None and result.error is None:
         response = result_to_response(result.raw)
-        print(f"HTTP {response.status}", file=sys.stderr)
+        status = response.status
+        print(f"HTTP {status}", file=sys.stderr)
         print(response.body.decode("utf-8", "replace"))
     else:
         print(json.dumps(result.payload))
+        status = _answer_status(result.payload)
     print(result.report.line, file=sys.stderr)
-    return 1 if result.error else 0
+    if result.error:
+        return 1
+    return exit_code(status)
+
+
+def exit_code(status: int | None) -> int:
+    """0 only for a 2xx answer; a 4xx (the request was refused) is 2, a 5xx is 1."""
+    if status is None or 200 <= status < 300:
+        return 0
+    return 2 if 400 <= status < 500 else 1
+
+
+def _answer_status(payload: Any) -> int | None:
+    """The HTTP status an event's answer carries: ``statusCode``, or a direct invoke's error."""
+    if not isinstance(payload, dict):
+        return None
+    status = payload.get("statusCode")
+    if isinstance(status, int) and not isinstance(status, bool):
+        return status
+    error = payload.get("error")
+    if isinstance(error, dict) and "code" in error:  # the service's answer to a direct invoke
+        return 500 if error["code"] == "internal_error" else 400
+    return None

@@ -7,9 +7,8 @@ with a SigV4-signed GET (urllib + hmac, the function's own credentials from
 and refuses to load a file that does not match: the INIT fails with one clear log line.
 
 Environment (set by ``sklambda deploy``): ``SKLAMBDA_MODEL_BUCKET``, ``SKLAMBDA_MODEL_PREFIX``;
-``SKLAMBDA_S3_ENDPOINT`` points at another S3 (path-style; tests use moto's server on loopback);
-``SKLAMBDA_MODEL_FILES_DIR`` takes the files from a local directory instead (the build's own
-verification), sha256 checked all the same.
+``SKLAMBDA_S3_ENDPOINT`` points at another S3 (path-style; tests use moto's server on loopback,
+the build's proof a stand-in serving the package's own files).
 """
 
 from __future__ import annotations
@@ -30,7 +29,6 @@ MANIFEST = "manifest.json"
 BUCKET_ENV = "SKLAMBDA_MODEL_BUCKET"
 PREFIX_ENV = "SKLAMBDA_MODEL_PREFIX"
 ENDPOINT_ENV = "SKLAMBDA_S3_ENDPOINT"
-FILES_DIR_ENV = "SKLAMBDA_MODEL_FILES_DIR"
 CHUNK = 1 << 20
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()  # a GET's body, signed like botocore signs it
 
@@ -130,15 +128,6 @@ def _fetch(url: str, destination: str, env: dict[str, str]) -> str:
     return digest.hexdigest()
 
 
-def _copy(source: str, destination: str) -> str:
-    digest = hashlib.sha256()
-    with open(source, "rb") as handle, open(destination, "wb") as out:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-            out.write(chunk)
-    return digest.hexdigest()
-
-
 def materialise(model_dir: str, env: dict[str, str] | None = None) -> str:
     """The directory to load the model from: ``model_dir`` itself, or (for a model kept in S3)
     a directory under ``/tmp`` holding the downloaded, verified files.
@@ -158,9 +147,8 @@ def materialise(model_dir: str, env: dict[str, str] | None = None) -> str:
     target = os.path.join(env.get("TMPDIR") or "/tmp", "sklambda-model")
     os.makedirs(target, exist_ok=True)
     shutil.copyfile(os.path.join(model_dir, MANIFEST), os.path.join(target, MANIFEST))
-    local = env.get(FILES_DIR_ENV)
     bucket, prefix = env.get(BUCKET_ENV), env.get(PREFIX_ENV, "")
-    if not local and not bucket:
+    if not bucket:
         raise ModelIntegrityError(
             f"sklambda: this package keeps its model in S3 but {BUCKET_ENV} is not set; deploy it "
             "with `sklambda deploy` (which uploads the files and sets it)"
@@ -173,13 +161,8 @@ def materialise(model_dir: str, env: dict[str, str] | None = None) -> str:
             raise ModelIntegrityError(f"sklambda: bad model file name {name!r} in {REMOTE_JSON}")
         final = os.path.join(target, name)
         partial = final + ".part"
-        if local:
-            source = os.path.join(local, name)
-            got = _copy(source, partial)
-        else:
-            assert bucket is not None
-            source = object_url(bucket, object_key(prefix, entry), region, endpoint)
-            got = _fetch(source, partial, env)
+        source = object_url(bucket, object_key(prefix, entry), region, endpoint)
+        got = _fetch(source, partial, env)
         if got != entry["sha256"]:
             os.remove(partial)
             message = (

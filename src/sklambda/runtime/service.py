@@ -12,7 +12,15 @@ import time
 
 from .card import model_card, openapi
 from .contract import RequestError, RequestParser, parse_json, respond
-from .events import http_request, http_response, is_warmup
+from .events import (
+    MAX_BODY_BYTES,
+    event_source,
+    http_request,
+    http_response,
+    is_warmup,
+    shape_response,
+    unsupported,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,7 +31,9 @@ if TYPE_CHECKING:
     from .metrics import Metrics, Record
 
 MANIFEST = "manifest.json"
-DEFAULT_MAX_ROWS = 1000
+# The 6 MB payload bounds a batch (a 10,000-row batch of the seed model is ~1.5 MB); this cap
+# only keeps a batch of tiny rows from exhausting a small function's memory. 0 or none: no cap.
+DEFAULT_MAX_ROWS = 100_000
 MAX_ROWS_ENV = "SKLAMBDA_MAX_ROWS"
 TRUE_WORDS = {"1", "true", "yes"}
 METRICS_ENV = "SKLAMBDA_METRICS"  # 0 / false / no / off: no EMF line
@@ -37,7 +47,7 @@ def load_predictor(model_dir: str, runtime: str) -> Predictor:
 
         return lean_predict.load(model_dir)
     if runtime == "sklearn":
-        from . import sklearn_predict  # type: ignore[attr-defined]  # shipped by sklearn packages
+        from . import sklearn_predict  # shipped by sklearn packages only
 
         return sklearn_predict.load(model_dir)
     raise RuntimeError(f"unknown runtime {runtime!r} in {os.path.join(model_dir, MANIFEST)}")
@@ -82,7 +92,11 @@ class Service:
         self.manifest = manifest
         self.predictor = predictor
         self.runtime = manifest.get("package", {}).get("runtime", "lean")
-        self.parser = RequestParser.from_manifest(manifest, max_rows=max_rows)
+        self.parser = RequestParser.from_manifest(
+            manifest,
+            max_rows=max_rows,
+            float32=bool(getattr(predictor, "float32_inputs", False)),
+        )
         self.model_ref = {"name": manifest["name"], "version": manifest.get("version")}
         self.classes = manifest.get("classes")
         self._card = model_card(manifest, self.runtime)
@@ -96,8 +110,7 @@ class Service:
         with open(os.path.join(model_dir, MANIFEST), encoding="utf-8") as handle:
             manifest = json.load(handle)
         runtime = manifest.get("package", {}).get("runtime", "lean")
-        max_rows = int(os.environ.get(MAX_ROWS_ENV, DEFAULT_MAX_ROWS))
-        return cls(manifest, load_predictor(model_dir, runtime), max_rows, _metrics(manifest))
+        return cls(manifest, load_predictor(model_dir, runtime), _max_rows(), _metrics(manifest))
 
     # -- entry ---------------------------------------------------------------------------------
 
@@ -117,18 +130,26 @@ class Service:
     def _answer(self, event: Any) -> Any:
         if is_warmup(event):
             return {"warm": True, "model": self.model_ref, **_hold(event)}
+        source = event_source(event)
+        if source is not None:
+            raise unsupported(source)
         try:
             request = http_request(event)
         except RequestError as error:
             return http_response(error.status, error.to_dict())
         if request is None:
             return self._direct(event)
-        return self._http(request)
+        return shape_response(request, self._http(request))
 
     def _direct(self, event: Any) -> dict[str, Any]:
         """A direct invoke: the event is the request; the answer is the body itself."""
         try:
-            return self._predict(self.parser.parse(event))
+            parsed = self.parser.parse(event)
+            body = self._predict(parsed)
+            # Lambda fails an answer over 6 MB; only a big batch can come near (short labels).
+            if len(parsed.rows) > 1000 and len(json.dumps(body)) > MAX_BODY_BYTES:
+                raise _response_too_large(parsed)
+            return body
         except RequestError as error:
             return error.to_dict()
         except Exception:
@@ -148,7 +169,11 @@ class Service:
                     status=404,
                 ).to_dict(),
             )
-        if request.method not in allowed:
+        if request.method == "OPTIONS":
+            methods = [*allowed, "HEAD", "OPTIONS"] if "GET" in allowed else [*allowed, "OPTIONS"]
+            return http_response(200, {"methods": methods}, headers={"allow": ", ".join(methods)})
+        method = "GET" if request.method == "HEAD" else request.method
+        if method not in allowed:
             return http_response(
                 405,
                 RequestError(
@@ -158,7 +183,7 @@ class Service:
                 ).to_dict(),
                 headers={"allow": ", ".join(allowed)},
             )
-        if request.method == "GET":
+        if method == "GET":
             if path == "/openapi.json":
                 if self._openapi is None:
                     self._openapi = openapi(self.manifest)
@@ -172,9 +197,14 @@ class Service:
                     field="body",
                 )
             parsed = self.parser.parse(parse_json(request.body))
-            if request.query.get("probabilities", "").lower() in TRUE_WORDS:
-                parsed = self.parser.parse({"instances": parsed.rows, "return_probabilities": True})
-            return http_response(200, self._predict(parsed))
+            if _query_flag(request.query, "probabilities"):
+                parsed.return_probabilities = self.parser.probabilities_flag(
+                    {"return_probabilities": True}
+                )
+            response = http_response(200, self._predict(parsed))
+            if len(response["body"]) > MAX_BODY_BYTES:
+                raise _response_too_large(parsed)
+            return response
         except RequestError as error:
             return http_response(error.status, error.to_dict())
         except Exception:
@@ -205,6 +235,45 @@ class Service:
         )
         print(line, file=sys.stderr, flush=True)
         return {"error": {"code": "internal_error", "message": "internal error"}}
+
+
+def _response_too_large(parsed: Any) -> RequestError:
+    return RequestError(
+        "response_too_large",
+        f"the answer for these {len(parsed.rows)} rows is over 6 MB, Lambda's limit for a "
+        "response; split the batch",
+        field=parsed.key,
+        status=413,
+    )
+
+
+def _max_rows() -> int | None:
+    """The batch cap from ``SKLAMBDA_MAX_ROWS`` (0 or none: no cap beyond the 6 MB body)."""
+    text = os.environ.get(MAX_ROWS_ENV, "").strip().lower()
+    if not text:
+        return DEFAULT_MAX_ROWS
+    if text in ("0", "none", "off"):
+        return None
+    return int(text)
+
+
+def _query_flag(query: dict[str, str], name: str) -> bool:
+    """A boolean query parameter; repeated (``?p=true&p=true`` arrives as ``"true,true"``)
+    it counts when every value agrees, and conflicting values are a 400 naming it."""
+    raw = query.get(name)
+    if raw is None:
+        return False
+    words = {part.strip().lower() for part in raw.split(",")}
+    if words <= TRUE_WORDS:
+        return True
+    if words & TRUE_WORDS:
+        raise RequestError(
+            "invalid_query",
+            f"the query parameter {name!r} has conflicting values ({raw!r}); send it once, "
+            f"e.g. ?{name}=true",
+            field=name,
+        )
+    return False
 
 
 def _metrics(manifest: dict[str, Any]) -> Metrics | None:
