@@ -5,9 +5,9 @@ botocore's own SigV4 code: it rebuilds the canonical request from what arrived (
 query, the signed headers, the body's sha256), signs it with the caller's secret at the request's
 own ``X-Amz-Date``, and compares. A wrong secret, or a body changed on the way, fails.
 
-What moto cannot show: its Invoke runs nothing without Docker and returns no log, so the REPORT
-line of ``--via invoke`` is not shown here; the request (``Qualifier=live``, ``LogType=Tail``,
-the payload) is read from a recording stand-in in front of moto.
+What moto cannot show: its Invoke runs nothing without Docker and returns no log; the request
+(``Qualifier=live``, ``LogType=Tail``, the payload) is read from a recording stand-in in front of
+moto, and the REPORT line from the local emulator's Invoke API, which serves alias ``live``.
 """
 
 from __future__ import annotations
@@ -173,3 +173,24 @@ def test_remote_invoke_refusals(aws_env: None, endpoint: str) -> None:
         invoke_remote(client, "nobody-here", b"{}")
     with pytest.raises(SklambdaError, match="--url goes with --via url"):
         invoke_remote(client, "x", b"{}", via="invoke", url="http://127.0.0.1:1/")
+
+
+@pytest.mark.slow
+def test_via_invoke_prints_the_report_line_from_the_emulator(
+    aws_env: None, local_dists: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The emulator's Invoke API answers alias ``live`` with ``LogType=Tail`` as Lambda does."""
+    from sklambda.cli import main
+    from sklambda.local import serve
+
+    with serve(local_dists["basic"], port=0) as server:
+        client = AwsClient(region=REGION, endpoint_url=server.url)
+        answer = invoke_remote(client, "function", b'{"action": "echo"}', via="invoke")
+        assert answer.status == 200 and answer.function_error is None
+        assert answer.report is not None and answer.report.startswith("REPORT RequestId: ")
+        assert "Init Duration" in answer.report  # the first invoke was a cold start
+        argv = ["invoke", "function", "--remote", "--via", "invoke", "--json", "{}"]
+        assert main([*argv, "--endpoint-url", server.url, "--region", REGION]) == 0
+    err = capsys.readouterr().err
+    assert "HTTP 200 (invoke: function:live)" in err
+    assert "REPORT RequestId: " in err
