@@ -76,7 +76,7 @@ def move_model(task_root: Path, dist: Path, *, s3_bucket: str | None, why: str) 
     model_dir = task_root / "model"
     out = dist / FILES_DIR
     out.mkdir()
-    files = []
+    files: list[dict[str, Any]] = []
     for path in sorted(model_dir.iterdir()):
         if path.name in (MANIFEST, REMOTE_JSON) or not path.is_file():
             continue
