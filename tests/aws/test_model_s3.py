@@ -51,6 +51,10 @@ def test_build_keeps_the_model_out_of_the_package(s3_dist: Path) -> None:
     with zipfile.ZipFile(s3_dist / "function.zip") as archive:
         inside = {n for n in archive.namelist() if n.startswith("model/")}
         remote = json.loads(archive.read("model/remote.json"))
+        shipped = archive.namelist()
+    # The fetcher ships only in packages that need it (a seed package stays under 100 KB).
+    assert "sklambda/runtime/model_store.py" in shipped
+    assert any(n.startswith("sklambda/runtime/__pycache__/model_store.") for n in shipped)
     assert inside == {"model/manifest.json", "model/remote.json"}
     assert remote["files"] == store["files"]
     assert report["verification"]["ok"] is True  # proven with the files fetched as at INIT

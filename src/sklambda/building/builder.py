@@ -176,7 +176,9 @@ def _build_staged(
     if layers.layer is not None:
         artifacts["layer"] = layers.layer.artifact
         pyc += layers.layer.pyc
-    stored = model_s3.split(model_store, task_root, dist, artifacts, image, form.notes)
+    stored = model_s3.split(
+        model_store, task_root, dist, artifacts, image, form.notes, machines.interpreter
+    )
     bytecode = bytecode_report(machines.interpreter, tgt, form, pyc)
     size = size_limits(artifacts, image=image, notes=form.notes)
     report = package_report(

@@ -24,6 +24,7 @@ from sklambda.files import sha256_file
 
 if TYPE_CHECKING:
     from sklambda.building.zips import Artifact
+    from sklambda.local.interpreters import Interpreter
 
 MODEL_FROM = ("auto", "package", "s3")
 THRESHOLD_ENV = "SKLAMBDA_S3_MODEL_THRESHOLD_BYTES"
@@ -102,9 +103,11 @@ def split(
     artifacts: dict[str, Artifact],
     image: bool,
     notes: list[str],
+    interpreter: Interpreter | None,
 ) -> dict[str, Any] | None:
     """Keep the model in S3 when ``model_store`` (``(model_from, s3_bucket)``) says so: the
-    files move out and ``artifacts["function"]`` is zipped again. The record, or None."""
+    files move out, the fetcher (``runtime/model_store.py``, shipped only in such packages)
+    comes in, and ``artifacts["function"]`` is compiled and zipped again. The record, or None."""
     from sklambda.building.task_root import zip_task_root
     from sklambda.dist import FUNCTION_ZIP
 
@@ -113,7 +116,9 @@ def split(
     if not to_s3:
         return None
     stored = move_model(task_root, dist, s3_bucket=s3_bucket, why=why)
-    artifacts["function"], _ = zip_task_root(task_root, dist / FUNCTION_ZIP, None)
+    runtime = Path(__file__).parent.parent / "runtime" / "model_store.py"
+    shutil.copy2(runtime, task_root / "sklambda" / "runtime" / "model_store.py")
+    artifacts["function"], _ = zip_task_root(task_root, dist / FUNCTION_ZIP, interpreter)
     notes.append(f"the model's files ({stored['bytes']:,} bytes) go to S3: {why}")
     return stored
 
