@@ -963,7 +963,7 @@ class _Deployment:
 
 # -- permissions -----------------------------------------------------------------------------------
 
-_PUBLIC = {
+_PUBLIC: dict[str, dict[str, Any]] = {
     PUBLIC_URL_SID: {
         "Action": "lambda:InvokeFunctionUrl",
         "Principal": "*",

@@ -30,11 +30,13 @@ __all__ = ["handler"]
 
 def packaged_manifest(manifest: Manifest, runtime: str, tgt: Target) -> dict[str, Any]:
     """The bundle's manifest without training details and sample rows, plus package info."""
-    packaged = {k: v for k, v in manifest.items() if k not in ("training", "files", "sample")}
+    dropped = ("training", "files", "sample", "seal")  # the seal is the bundle's, not this copy's
+    packaged = {k: v for k, v in manifest.items() if k not in dropped}
     packaged["package"] = {
         "runtime": runtime,
         "sklambda": __version__,
         "target": tgt.to_dict(),
+        "bundle_seal": (manifest.get("seal") or {}).get("sha256"),
     }
     return packaged
 
