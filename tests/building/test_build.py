@@ -202,8 +202,8 @@ def test_a_package_that_fails_verification_is_not_written(
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     real_lean = forms._lean
 
-    def sabotaged(model: Any, rows: Any) -> Any:
-        lean, why = real_lean(model, rows)
+    def sabotaged(model: Any, rows: Any, numpy: bool | None = None) -> Any:
+        lean, why = real_lean(model, rows, numpy)
         return type(lean)(spec=_shift_intercept(lean.spec), arrays=lean.arrays), why
 
     monkeypatch.setattr(forms, "_lean", sabotaged)

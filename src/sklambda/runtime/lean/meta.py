@@ -204,7 +204,7 @@ class Bagging(Model):
 
 class TransformedTarget(Model):
     def __init__(self, node: dict[str, Any], arrays: dict[str, Any], classes: list[Any] | None):
-        from .transforms import UFUNCS
+        from .transforms_more import UFUNCS
 
         part = node["part"]
         self.model = _part(part["model"], arrays, part["classes"])
