@@ -27,6 +27,7 @@ RUNTIMES = ("auto", "lean", "sklearn")
 HANDLER = "sklambda_handler.handler"
 # The runtime modules a package ships: standard library code only (plus the model's runtime).
 RUNTIME_MODULES = ("__init__", "contract", "events", "card", "service", "handler", "metrics")
+RUNTIME_MODULES += ("dates",)  # ISO dates for date features, imported by contract when needed
 PREDICTOR_MODULES = {"lean": "lean_predict", "sklearn": "sklearn_predict"}
 # Slimming rules for the sklearn layer, in order (see sklambda.slim).
 SAFE_SLIM = SAFE_RULES

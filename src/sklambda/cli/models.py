@@ -16,7 +16,7 @@ Handler = Any
 def add_parsers(commands: Any) -> dict[str, Handler]:
     """Add the model commands to ``commands`` (argparse subparsers); returns their handlers."""
     from sklambda.bundle.persistence import FORMATS
-    from sklambda.training import ESTIMATORS, TASKS
+    from sklambda.training import ESTIMATORS, TASKS, UNKNOWN_CATEGORY
 
     train = commands.add_parser("train", help="train a model from a SQL table into a bundle")
     train.add_argument("--db", required=True, help="SQLite file path or SQLAlchemy URL")
@@ -34,6 +34,13 @@ def add_parsers(commands: Any) -> dict[str, Handler]:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--test-size", type=fraction, default=0.2)
     train.add_argument("--format", choices=FORMATS, default="skops")
+    train.add_argument(
+        "--unknown-category",
+        choices=UNKNOWN_CATEGORY,
+        default="error",
+        help="a category training never saw: error = 400 unknown_category; ignore = encode it "
+        "as the group of rare categories (fewer than 5 rows), or as none",
+    )
     train.add_argument(
         "--no-sample-data",
         action="store_true",
@@ -83,9 +90,12 @@ def cmd_train(args: argparse.Namespace) -> int:
             test_size=args.test_size,
             format=args.format,
             sample_data=not args.no_sample_data,
+            unknown_category=args.unknown_category,
         )
     manifest = result.manifest
     out = out_console()
+    for decision in result.decisions:
+        out.print(f"  {decision}", markup=False, highlight=False)
     out.print(
         f"[bold]{manifest['name']}[/bold]: {manifest['task']} with "
         f"{len(manifest['features'])} features → {result.bundle}"

@@ -69,7 +69,7 @@ class RequestError(Exception):
 class Feature:
     """One input column of the model, as recorded in the manifest."""
 
-    __slots__ = ("categories", "max", "min", "name", "nullable", "type")
+    __slots__ = ("categories", "date", "max", "min", "name", "nullable", "type", "unknown_ok")
 
     def __init__(
         self,
@@ -79,6 +79,8 @@ class Feature:
         categories: tuple[str, ...] | None = None,
         min: float | None = None,
         max: float | None = None,
+        date: bool = False,  # a number feature that also takes ISO dates (runtime/dates.py)
+        unknown_ok: bool = False,  # trained with --unknown-category ignore
     ):
         self.name = name
         self.type = type
@@ -86,6 +88,8 @@ class Feature:
         self.categories = categories
         self.min = min
         self.max = max
+        self.date = date
+        self.unknown_ok = unknown_ok
 
     def __repr__(self) -> str:
         return f"Feature({self.name!r}, {self.type!r}, nullable={self.nullable})"
@@ -100,6 +104,8 @@ class Feature:
             categories=tuple(categories) if categories is not None else None,
             min=spec.get("min"),
             max=spec.get("max"),
+            date=spec.get("date") is not None,
+            unknown_ok=spec.get("unknown") == "ignore",
         )
 
 
@@ -325,6 +331,8 @@ class RequestParser:
                 field=where,
             )
         if feature.type == "number":
+            if feature.date and not isinstance(value, int | float):
+                return _date_value(value, feature, where)
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise RequestError(
                     "invalid_type",
@@ -345,7 +353,11 @@ class RequestParser:
                 f'{where}: feature "{feature.name}" must be a string, got {_describe(value)}',
                 field=where,
             )
-        if feature.categories is not None and value not in feature.categories:
+        if (
+            feature.categories is not None
+            and value not in feature.categories
+            and not feature.unknown_ok
+        ):
             shown = list(feature.categories[:20])
             more = " ..." if len(feature.categories) > 20 else ""
             raise RequestError(
@@ -355,6 +367,20 @@ class RequestParser:
                 field=where,
             )
         return value
+
+
+def _date_value(value: Any, feature: Feature, where: str) -> float:
+    from .dates import epoch_days
+
+    days = epoch_days(value)
+    if days is None:
+        raise RequestError(
+            "invalid_type",
+            f'{where}: feature "{feature.name}" is a date: send ISO text such as "1982-01-01" '
+            f'or "1982-01-01 00:00:00" (or days since 1970-01-01), got {_describe(value)}',
+            field=where,
+        )
+    return days
 
 
 def plain(value: Any) -> Any:
