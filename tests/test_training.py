@@ -390,3 +390,67 @@ def test_auto_task_says_why(values: list[object], reason: str) -> None:
     from sklambda.training import choose_task
 
     assert reason in choose_task(pd.Series(values, name="t"))[1]
+
+
+# -- categories training never saw ------------------------------------------------------------
+
+
+def _with_rare_districts(frame: pd.DataFrame) -> pd.DataFrame:
+    rare = ["harbour", "airport", "hills"]
+    district = frame["district"].copy()
+    district.iloc[[5, 50, 100]] = rare  # one row each: infrequent
+    return frame.assign(district=district)
+
+
+def test_unknown_categories_are_refused_by_default(
+    houses_frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    from sklambda.runtime.card import model_card
+    from sklambda.runtime.contract import RequestError
+
+    features = ["rooms", "area", "age", "district"]
+    sklambda.train(frame=houses_frame, target="price", features=features, out=tmp_path / "m")
+    model = sklambda.load(tmp_path / "m")
+    with pytest.raises(RequestError, match='"mars" is not a known value'):
+        model.predict([{"rooms": 3, "area": 80, "age": 10, "district": "mars"}])
+    assert model_card(model.manifest, "sklearn")["unknown_categories"]["mode"] == "error"
+
+
+def test_ignore_groups_rare_categories_and_takes_unseen_ones(
+    houses_frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    from sklambda.lean.compiler import check_equivalence, compile_estimator
+    from sklambda.runtime.card import model_card, openapi
+
+    frame = _with_rare_districts(houses_frame)
+    features = ["rooms", "area", "age", "district"]
+    result = sklambda.train(
+        frame=frame,
+        target="price",
+        features=features,
+        unknown_category="ignore",
+        out=tmp_path / "m",
+    )
+    assert result.manifest["training"]["unknown_category"] == "ignore"
+    model = sklambda.load(tmp_path / "m")
+    onehot = model.estimator.named_steps["preprocess"].named_transformers_["cat"]["onehot"]
+    grouped = set(onehot.infrequent_categories_[0])  # the training split's rare ones
+    assert "hills" in grouped and grouped <= {"airport", "harbour", "hills"}
+    row = {"rooms": 3, "area": 80, "age": 10}
+    unseen, rare, north = model.predict(
+        [{**row, "district": "mars"}, {**row, "district": "hills"}, {**row, "district": "north"}]
+    )
+    assert unseen == rare != north  # unseen ones join the rare ones' group
+    card = model_card(model.manifest, "sklearn")
+    assert card["unknown_categories"]["mode"] == "ignore"
+    district = openapi(model.manifest)["components"]["schemas"]
+    assert "mars" not in json.dumps(district) and '"enum"' not in json.dumps(
+        next(f for f in card["features"] if f["name"] == "district")
+    )
+    # the lean runtime encodes them as scikit-learn does, rare and unseen alike
+    lean = compile_estimator(model.estimator, features)
+    query = frame[features].head(40).copy()
+    query["district"] = (["mars", "hills", "harbour", "north", None] * 8)[:40]
+    query["age"] = query["age"].fillna(30.0)
+    report = check_equivalence(model.estimator, lean, query)
+    assert report.ok, report.detail
