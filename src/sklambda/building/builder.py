@@ -17,7 +17,7 @@ from typing import Any
 from sklambda import limits
 from sklambda._version import __version__
 from sklambda.building.slim import SAFE_RULES
-from sklambda.building.targets import Target, host_arch, host_machine, target
+from sklambda.building.targets import Target, host_arch, host_machine, pick_target
 from sklambda.building.zips import Artifact, write_zip
 from sklambda.dist import BUILD_JSON, FUNCTION_ZIP, LAYER_ZIP
 from sklambda.errors import BuildError, Option, SklambdaError
@@ -315,8 +315,9 @@ def build(
         ``auto`` (the lean runtime when it reproduces the model, else scikit-learn), ``lean`` or
         ``sklearn``.
     python, arch:
-        The Lambda runtime to target: ``3.11``…``3.14`` (default: this machine's version when
-        Lambda has it, else 3.12) and ``x86_64`` or ``arm64``.
+        The Lambda runtime to target: ``3.11``…``3.14``, or ``auto`` (None, the default: the
+        newest that can run the model as trained, see :func:`~.targets.pick_target`), and
+        ``x86_64`` or ``arm64``.
     slim_rules:
         Slimming rules for the scikit-learn layer (see :mod:`sklambda.slim`).
     image:
@@ -336,7 +337,7 @@ def build(
     unknown = [r for r in slim_rules if r not in SAFE_RULES + TRAP_RULES]
     if unknown:
         raise BuildError(f"unknown slimming rule {unknown[0]!r}; rules: {', '.join(SAFE_RULES)}")
-    tgt = target(python, arch)
+    tgt = pick_target(python, arch, bundle, runtime)
     out = Path(out)
     check_replaceable(out, BUILD_JSON, "sklambda package")
     model = load(bundle, trust_pickle=trust_pickle)
@@ -388,7 +389,7 @@ def build(
             except SklambdaError as exc:
                 if chosen != "sklearn":
                     raise
-                raise BuildError(_unavailable(model.manifest, tgt, exc)) from None
+                raise _unavailable(model.manifest, tgt, exc) from None
             if twin and chosen == "lean":
                 pinned = [f"numpy=={layer.packages['numpy']}"]
                 twin_layer = _twin_layer(
@@ -583,15 +584,19 @@ def _twin_layer(
         return result
 
 
-def _unavailable(manifest: dict[str, Any], tgt: Target, exc: Exception) -> str:
+def _unavailable(manifest: dict[str, Any], tgt: Target, exc: Exception) -> BuildError:
     versions = manifest.get("versions", {})
     trained = ", ".join(
         f"{name} {versions.get(key)}"
         for name, key in (("scikit-learn", "sklearn"), ("numpy", "numpy"), ("scipy", "scipy"))
     )
-    newer = "3.12" if tgt.python == "3.11" else "a newer Python"
-    return (
+    newer = [Option("python", "3.12")] if tgt.python == "3.11" else []
+    return BuildError(
         f"the model was trained with {trained}, which {tgt.runtime} ({tgt.os}, glibc "
-        f"{tgt.glibc}) cannot install ({exc}). Two ways out: build for --python {newer}, or "
-        f"retrain in an environment with versions {tgt.runtime} has; nothing was written"
+        f"{tgt.glibc}) cannot install ({exc}). Two ways out: build for "
+        + ("{0} or " if newer else "")
+        + f"{{{len(newer)}}} (the newest Lambda Python with those wheels), or retrain in an "
+        f"environment with versions {tgt.runtime} has; nothing was written",
+        *newer,
+        Option("python", "auto"),
     )
