@@ -463,12 +463,16 @@ def train(
         Store real rows in ``sample.json`` for verification; False stores synthetic rows drawn
         from the recorded ranges instead (for private data).
     """
-    from sklambda.bundle.store import write_bundle
-    from sklambda.data import load_frame, source_of
+    from sklambda.data import check_database, load_frame, source_of
 
     if frame is None:
         if db is None:
             raise TrainError("pass a database (db=...) with a table or query, or frame=...")
+        check_database(db)  # before anything heavy is imported
+    from sklambda.bundle.store import write_bundle
+
+    if frame is None:
+        assert db is not None
         frame = load_frame(db, table=table, query=query)
         source = source_of(db, table=table, query=query).to_dict()
     else:

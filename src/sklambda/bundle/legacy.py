@@ -58,14 +58,8 @@ def import_legacy(
     trust_pickle:
         Must be True: unpickling runs code from the file.
     """
-    from sklearn.base import is_classifier
-    from sklearn.pipeline import Pipeline
-
-    from sklambda.bundle.format import default_name
-    from sklambda.bundle.store import write_bundle
-
     paths = [Path(model)] + ([Path(scaler)] if scaler is not None else [])
-    for path in paths:
+    for path in paths:  # before scikit-learn is imported: a typo is answered at once
         if not path.is_file():
             raise BundleError(f"file not found: {path}")
     if not trust_pickle:
@@ -74,6 +68,12 @@ def import_legacy(
             "or trust its source, pass {0}",
             Option("trust_pickle"),
         )
+    from sklearn.base import is_classifier
+    from sklearn.pipeline import Pipeline
+
+    from sklambda.bundle.format import default_name
+    from sklambda.bundle.store import write_bundle
+
     estimator = _unpickle(Path(model), "model")
     if not hasattr(estimator, "predict"):
         raise BundleError(f"{model} holds a {type(estimator).__name__}, which has no predict()")

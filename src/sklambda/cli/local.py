@@ -17,8 +17,10 @@ def add_parsers(commands: Any) -> dict[str, Any]:
     )
     serve.add_argument("dist", type=Path, help="package directory (or a bundle: built first)")
     serve.add_argument("--host", default="127.0.0.1", help="a loopback address")
-    serve.add_argument("--port", type=int, default=9000)
-    serve.add_argument("--concurrency", type=int, default=4)
+    serve.add_argument("--port", type=int, default=9000, help="port of the function URL (0: any)")
+    serve.add_argument(
+        "--concurrency", type=int, default=4, help="execution environments at most (like Lambda's)"
+    )
     serve.add_argument("--memory", type=int, default=1024, help="MB, 128-10240")
     serve.add_argument("--timeout", type=float, default=30, help="seconds per invoke")
 

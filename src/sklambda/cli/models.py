@@ -27,13 +27,34 @@ def add_parsers(commands: Any) -> dict[str, Handler]:
     train.add_argument("--out", required=True, type=Path, help="bundle directory to write")
     train.add_argument("--name", help="model name (default: the table or --out name)")
     train.add_argument(
-        "--features", type=csv_list, help="columns to use (default: all but the target)"
+        "--features",
+        type=csv_list,
+        help="columns to use, a,b,c (default: all but the target, less empty, constant and "
+        "ID-like columns; naming them overrides those choices)",
     )
-    train.add_argument("--task", choices=TASKS, default="auto")
-    train.add_argument("--estimator", choices=ESTIMATORS, default="linear")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--test-size", type=fraction, default=0.2)
-    train.add_argument("--format", choices=FORMATS, default="skops")
+    train.add_argument(
+        "--task",
+        choices=TASKS,
+        default="auto",
+        help="auto: regression for numbers with fractions or many values, else classification "
+        "(the choice and its reason are printed)",
+    )
+    train.add_argument(
+        "--estimator",
+        choices=ESTIMATORS,
+        default="linear",
+        help="the model; linear is LinearRegression or LogisticRegression, scaled",
+    )
+    train.add_argument("--seed", type=int, default=0, help="randomness of split and estimator")
+    train.add_argument(
+        "--test-size", type=fraction, default=0.2, help="share of rows held out for the metrics"
+    )
+    train.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="skops",
+        help="model file format: skops is safe to load; joblib is a pickle",
+    )
     train.add_argument(
         "--unknown-category",
         choices=UNKNOWN_CATEGORY,
@@ -51,14 +72,14 @@ def add_parsers(commands: Any) -> dict[str, Handler]:
     imp.add_argument("--model", required=True, type=Path, help="pickle/joblib model file")
     imp.add_argument("--scaler", type=Path, help="pickle/joblib scaler applied before the model")
     imp.add_argument("--features", type=csv_list, help="feature names in model order: a,b,c")
-    imp.add_argument("--out", required=True, type=Path)
-    imp.add_argument("--name")
+    imp.add_argument("--out", required=True, type=Path, help="bundle directory to write")
+    imp.add_argument("--name", help="model name (default: the --out name)")
     imp.add_argument(
         "--trust-pickle", action="store_true", help="allow unpickling (it runs code from the file)"
     )
 
     predict = commands.add_parser("predict", help="predict with a bundle, print JSON")
-    predict.add_argument("bundle", type=Path)
+    predict.add_argument("bundle", type=Path, help="bundle directory (sklambda train)")
     given = predict.add_mutually_exclusive_group(required=True)
     given.add_argument("--json", dest="request", help="request JSON, e.g. '{\"instances\": [...]}'")
     given.add_argument("--csv", type=Path, help="CSV file with a header row of feature names")
@@ -66,7 +87,7 @@ def add_parsers(commands: Any) -> dict[str, Handler]:
     predict.add_argument("--trust-pickle", action="store_true", help="for joblib bundles")
 
     info = commands.add_parser("info", help="show a bundle's model card")
-    info.add_argument("bundle", type=Path)
+    info.add_argument("bundle", type=Path, help="bundle directory (sklambda train)")
     info.add_argument("--json", action="store_true", help="print the manifest as JSON")
     return {"train": cmd_train, "import": cmd_import, "predict": cmd_predict, "info": cmd_info}
 

@@ -13,9 +13,15 @@ def add_parsers(commands: Any) -> dict[str, Any]:
     from sklambda.building.targets import ARCHES, PYTHON_CHOICES
 
     build = commands.add_parser("build", help="build and verify a Lambda package for a bundle")
-    build.add_argument("bundle", type=Path)
+    build.add_argument("bundle", type=Path, help="bundle directory (sklambda train / save)")
     build.add_argument("--out", required=True, type=Path, help="package directory to write")
-    build.add_argument("--runtime", choices=RUNTIMES, default="auto")
+    build.add_argument(
+        "--runtime",
+        choices=RUNTIMES,
+        default="auto",
+        help="lean: pure Python/numpy, small and fast to start; sklearn: a scikit-learn layer; "
+        "auto: lean when it reproduces the model",
+    )
     build.add_argument(
         "--python",
         choices=PYTHON_CHOICES,
@@ -23,7 +29,7 @@ def add_parsers(commands: Any) -> dict[str, Any]:
         help="Lambda Python version; auto: the newest with wheels of the versions the model "
         "was trained with (preferring one this machine can run, to ship bytecode)",
     )
-    build.add_argument("--arch", choices=ARCHES, default="x86_64")
+    build.add_argument("--arch", choices=ARCHES, default="x86_64", help="Lambda architecture")
     build.add_argument("--trust-pickle", action="store_true", help="for joblib bundles")
     build.add_argument(
         "--image",
