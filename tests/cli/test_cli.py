@@ -347,3 +347,17 @@ def test_unknown_category_mode_is_on_the_card(houses_db: Path, tmp_path: Path) -
     assert "unknown categories" in info.stdout and "ignore" in info.stdout
     predicted = run_cli("predict", str(tmp_path / "m"), "--json", '{"rooms": 3, "district": "x"}')
     assert predicted.returncode == 0, predicted.stderr
+
+
+def test_csv_dates_reach_the_contract_as_written(tmp_path: Path) -> None:
+    from sklambda.cli.models import csv_request
+
+    manifest = {
+        "features": [
+            {"name": "sold", "type": "number", "date": "epoch_days"},
+            {"name": "km", "type": "number"},
+        ]
+    }
+    (tmp_path / "rows.csv").write_text("sold,km\n1982-01-01,5\n4383,6\n")
+    request = csv_request(tmp_path / "rows.csv", manifest, probabilities=False)
+    assert request["instances"] == [{"sold": "1982-01-01", "km": 5.0}, {"sold": 4383.0, "km": 6.0}]

@@ -152,7 +152,8 @@ def csv_request(path: Path, manifest: dict[str, Any], probabilities: bool) -> di
 
     if not path.is_file():
         raise SklambdaError(f"CSV file not found: {path}")
-    kinds = {f["name"]: f["type"] for f in manifest["features"]}
+    # Date features go to the contract as written: it reads ISO text (and numbers) for them.
+    kinds = {f["name"]: "date" if f.get("date") else f["type"] for f in manifest["features"]}
     rows = []
     with path.open(newline="") as handle:
         for line, record in enumerate(csv.DictReader(handle), start=2):
@@ -173,6 +174,11 @@ def csv_request(path: Path, manifest: dict[str, Any], probabilities: bool) -> di
                             f'{path.name} line {line}, column "{key}": "{text}" is not a number',
                             field=key,
                         ) from None
+                elif kinds.get(key) == "date":
+                    try:
+                        row[key] = float(text)  # days since 1970-01-01
+                    except ValueError:
+                        row[key] = text  # ISO text, read by the contract
                 else:
                     row[key] = text
             rows.append(row)
