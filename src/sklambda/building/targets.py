@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,6 +99,11 @@ def trained_requirements(manifest: dict[str, Any]) -> list[str] | None:
 def has_wheels(requirements: list[str], tgt: Target) -> bool:
     """Whether ``tgt``'s platform has binary wheels of exactly ``requirements`` (uv resolves them
     without installing; its cache makes the answer cheap after the first time)."""
+    return _has_wheels(tuple(requirements), tgt.platform, tgt.python)
+
+
+@functools.cache
+def _has_wheels(requirements: tuple[str, ...], platform: str, python: str) -> bool:
     import subprocess
     import tempfile
 
@@ -113,9 +119,9 @@ def has_wheels(requirements: list[str], tgt: Target) -> bool:
             "--target",
             into,
             "--python-platform",
-            tgt.platform,
+            platform,
             "--python-version",
-            tgt.python,
+            python,
             "--only-binary",
             ":all:",
             *requirements,
