@@ -384,6 +384,7 @@ def test_missing_target_hint_names_the_table(tmp_path: Path) -> None:
         (list(range(30)), "30 distinct whole numbers (more than 20"),
         ([0, 1, 2] * 10, "3 distinct whole numbers (at most 20"),
         (["a", "b"] * 15, "text with 2 distinct values"),
+        (list(range(10)) * 2, "10 distinct whole numbers in 20 rows (more than 10% of the rows"),
     ],
 )
 def test_auto_task_says_why(values: list[object], reason: str) -> None:

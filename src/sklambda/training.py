@@ -70,6 +70,12 @@ def choose_task(target: pd.Series) -> tuple[str, str]:
     whole = bool((values == values.round()).all())
     if not whole:
         return "regression", f'"{name}" holds numbers with fractions'
+    if distinct <= MAX_AUTO_CLASSES and distinct > MAX_CLASS_SHARE * len(values):
+        return (
+            "regression",
+            f'"{name}" holds {distinct} distinct whole numbers in {len(values)} rows (more than '
+            f"{MAX_CLASS_SHARE:.0%} of the rows, too many to be classes): read as a quantity",
+        )
     if distinct <= MAX_AUTO_CLASSES:
         return (
             "classification",
