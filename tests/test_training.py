@@ -231,6 +231,10 @@ def test_date_columns_become_epoch_days(tmp_path: Path) -> None:
     by_text = model.predict([{"d": "2026-01-05"}, {"d": "2026-01-05 00:00:00"}])
     assert by_text[0] == by_text[1] == model.predict([{"d": spec["min"] + 4}])[0]
     assert model.predict(frame.head(3)) == model.predict([{"d": str(t)} for t in days[:3]])
+    from sklambda.runtime.card import openapi
+
+    schemas = json.dumps(openapi(model.manifest))
+    assert '"type": ["string", "number"]' in schemas and "1982-01-01" in schemas
 
 
 # -- the first hour with one's own data: a CSV imported with the sqlite3 shell ------------------

@@ -69,7 +69,7 @@ class RequestError(Exception):
 class Feature:
     """One input column of the model, as recorded in the manifest."""
 
-    __slots__ = ("categories", "date", "max", "min", "name", "nullable", "type", "unknown_ok")
+    __slots__ = ("categories", "date", "max", "min", "name", "nullable", "type", "unknown")
 
     def __init__(
         self,
@@ -79,8 +79,8 @@ class Feature:
         categories: tuple[str, ...] | None = None,
         min: float | None = None,
         max: float | None = None,
+        unknown: str = "error",  # "ignore": trained with --unknown-category ignore
         date: bool = False,  # a number feature that also takes ISO dates (runtime/dates.py)
-        unknown_ok: bool = False,  # trained with --unknown-category ignore
     ):
         self.name = name
         self.type = type
@@ -88,8 +88,8 @@ class Feature:
         self.categories = categories
         self.min = min
         self.max = max
+        self.unknown = unknown
         self.date = date
-        self.unknown_ok = unknown_ok
 
     def __repr__(self) -> str:
         return f"Feature({self.name!r}, {self.type!r}, nullable={self.nullable})"
@@ -104,8 +104,8 @@ class Feature:
             categories=tuple(categories) if categories is not None else None,
             min=spec.get("min"),
             max=spec.get("max"),
+            unknown=str(spec.get("unknown") or "error"),
             date=spec.get("date") is not None,
-            unknown_ok=spec.get("unknown") == "ignore",
         )
 
 
@@ -356,7 +356,7 @@ class RequestParser:
         if (
             feature.categories is not None
             and value not in feature.categories
-            and not feature.unknown_ok
+            and feature.unknown != "ignore"
         ):
             shown = list(feature.categories[:20])
             more = " ..." if len(feature.categories) > 20 else ""
