@@ -459,3 +459,18 @@ def test_ignore_groups_rare_categories_and_takes_unseen_ones(
     query["age"] = query["age"].fillna(30.0)
     report = check_equivalence(model.estimator, lean, query)
     assert report.ok, report.detail
+
+
+def test_all_null_columns_are_dropped_not_a_traceback(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "x": np.arange(30.0),
+            "nothing": [None] * 30,
+            "nan": [np.nan] * 30,
+            "y": np.arange(30.0) * 2.5,
+        }
+    )
+    result = sklambda.train(frame=frame, target="y", out=tmp_path / "m")
+    assert [f["name"] for f in result.manifest["features"]] == ["x"]
+    assert "nothing: dropped (every row is NULL or empty)" in result.decisions
+    assert "nan: dropped (every row is NULL or empty)" in result.decisions
