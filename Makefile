@@ -17,6 +17,7 @@ test: setup lint
 lint: setup
 	@$(UV) run --locked ruff check
 	@$(UV) run --locked ruff format --check
+	@$(UV) run --locked mypy
 
 format: setup
 	@$(UV) run --locked ruff format

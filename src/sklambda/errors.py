@@ -9,6 +9,8 @@ exceptions and keep their traceback. Every error a user can fix is in this one t
     ├── BundleError                   a bundle missing, damaged, newer, or unwritable (bundle/)
     │   └── UntrustedModelError       loading would run code or build types not vouched for
     ├── BuildError                    a package that cannot be built or did not prove itself
+    ├── DistError                     a package directory whose build.json cannot be read
+    │                                 (sklambda.dist; the emulator's DistError is also one)
     ├── LocalError                    the local emulator (sklambda.local.errors)
     │   ├── SettingsError             memory, timeout, host, port, env outside Lambda's range
     │   │                             (also a ValueError)

@@ -264,29 +264,12 @@ def prepare_table(
 ) -> Prepared:
     """Read the table's columns (see :mod:`sklambda.bundle.columns`), check the target and
     choose the task."""
-    import pandas as pd
 
     from sklambda.bundle.columns import read_columns
     from sklambda.bundle.features import coerce_frame, describe
 
     columns = [str(c) for c in frame.columns]
-    if target not in columns:
-        raise TrainError(f'target column "{target}" not found; columns: {", ".join(columns)}')
-    if features:
-        unknown = [f for f in features if f not in columns]
-        if unknown:
-            raise TrainError(
-                f'feature column "{unknown[0]}" not found; columns: {", ".join(columns)}'
-            )
-        if target in features:
-            raise TrainError(f'"{target}" is the target; it cannot also be a feature')
-    if task not in TASKS:
-        raise TrainError(f'unknown task "{task}"; choices: {", ".join(TASKS)}')
-    if unknown_category not in UNKNOWN_CATEGORY:
-        raise TrainError(
-            f"unknown_category must be one of {', '.join(UNKNOWN_CATEGORY)}, "
-            f'got "{unknown_category}"'
-        )
+    _check_options(columns, target, features, task, unknown_category)
     read, names, dates, decisions = read_columns(frame, target=target, features=features or None)
     if not names:
         said = "; ".join(str(d) for d in decisions)
@@ -308,29 +291,7 @@ def prepare_table(
     reason = f"--task {task}"
     if task == "auto":
         task, reason = choose_task(y)
-    numeric = pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
-    if task == "regression":
-        if not numeric:
-            raise TrainError(
-                f'target column "{target}" is not numeric (dtype {y.dtype}); regression needs '
-                "numbers: use {0} for labels",
-                Option("task", "classification"),
-            )
-        y = y.astype("float64")
-    else:
-        distinct = int(y.nunique())
-        if distinct < 2:
-            raise TrainError(
-                f'target column "{target}" has a single value; classification needs two or more'
-            )
-        if numeric and (distinct > MAX_CLASSES or distinct > MAX_CLASS_SHARE * len(y)):
-            raise TrainError(
-                f'target column "{target}" holds {distinct} distinct numbers in {len(y)} rows: '
-                f"too many classes (more than {MAX_CLASSES}, or than "
-                f"{MAX_CLASS_SHARE:.0%} of the rows) for a classification; predict it as a "
-                "quantity with {0}",
-                Option("task", "regression"),
-            )
+    y = _checked_target(y, target, task)
     if len(frame) < 10:
         raise TrainError(f"the data has {len(frame)} rows; training needs at least 10")
     specs = describe(read[names], dates=dates)
@@ -340,6 +301,61 @@ def prepare_table(
                 spec["unknown"] = "ignore"
     X = coerce_frame(read[names], specs)
     return Prepared(X, y, task, specs, decisions, reason, target_dtype)
+
+
+def _check_options(
+    columns: list[str],
+    target: str,
+    features: Sequence[str] | None,
+    task: str,
+    unknown_category: str,
+) -> None:
+    if target not in columns:
+        raise TrainError(f'target column "{target}" not found; columns: {", ".join(columns)}')
+    if features:
+        unknown = [f for f in features if f not in columns]
+        if unknown:
+            raise TrainError(
+                f'feature column "{unknown[0]}" not found; columns: {", ".join(columns)}'
+            )
+        if target in features:
+            raise TrainError(f'"{target}" is the target; it cannot also be a feature')
+    if task not in TASKS:
+        raise TrainError(f'unknown task "{task}"; choices: {", ".join(TASKS)}')
+    if unknown_category not in UNKNOWN_CATEGORY:
+        raise TrainError(
+            f"unknown_category must be one of {', '.join(UNKNOWN_CATEGORY)}, "
+            f'got "{unknown_category}"'
+        )
+
+
+def _checked_target(y: pd.Series, target: str, task: str) -> pd.Series:
+    """The target as the task needs it, or the error that says why it cannot be."""
+    import pandas as pd
+
+    numeric = pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
+    if task == "regression":
+        if not numeric:
+            raise TrainError(
+                f'target column "{target}" is not numeric (dtype {y.dtype}); regression needs '
+                "numbers: use {0} for labels",
+                Option("task", "classification"),
+            )
+        return y.astype("float64")
+    distinct = int(y.nunique())
+    if distinct < 2:
+        raise TrainError(
+            f'target column "{target}" has a single value; classification needs two or more'
+        )
+    if numeric and (distinct > MAX_CLASSES or distinct > MAX_CLASS_SHARE * len(y)):
+        raise TrainError(
+            f'target column "{target}" holds {distinct} distinct numbers in {len(y)} rows: '
+            f"too many classes (more than {MAX_CLASSES}, or than "
+            f"{MAX_CLASS_SHARE:.0%} of the rows) for a classification; predict it as a "
+            "quantity with {0}",
+            Option("task", "regression"),
+        )
+    return y
 
 
 def prepare(

@@ -28,7 +28,11 @@ def seed_package(diabetes_bundle: Path, tmp_path_factory: pytest.TempPathFactory
 
 
 def test_seed_model_package_is_small_verified_and_compiled(seed_package: Path) -> None:
+    from sklambda.dist import FORMAT_VERSION, read_report
+
     report = json.loads((seed_package / "build.json").read_text())
+    assert report["format_version"] == FORMAT_VERSION
+    assert read_report(seed_package, required=("artifacts", "verification")) == report
     assert sorted(p.name for p in seed_package.iterdir()) == ["build.json", "function.zip"]
     assert report["runtime"] == "lean" and "layer" not in report["artifacts"]
     assert report["handler"] == "sklambda_handler.handler"
@@ -192,17 +196,17 @@ def test_a_package_that_fails_verification_is_not_written(
     """Sabotage the compiled model after the in-process check: the emulator must catch it."""
     import shutil
 
-    import sklambda.building.builder as building
+    import sklambda.building.forms as forms
 
     out = Path(shutil.copytree(seed_package, tmp_path / "dist"))
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    real_lean = building._lean
+    real_lean = forms._lean
 
     def sabotaged(model: Any, rows: Any) -> Any:
         lean, why = real_lean(model, rows)
         return type(lean)(spec=_shift_intercept(lean.spec), arrays=lean.arrays), why
 
-    monkeypatch.setattr(building, "_lean", sabotaged)
+    monkeypatch.setattr(forms, "_lean", sabotaged)
     with pytest.raises(BuildError, match="failed verification.*nothing was written"):
         build(diabetes_bundle, out, python="3.12")
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before

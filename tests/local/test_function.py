@@ -226,7 +226,11 @@ def test_event_over_6_mb_is_refused(basic: LocalFunction) -> None:
 def test_memory_ceiling_turns_runaway_allocation_into_memory_error(
     local_dists: dict[str, Path],
 ) -> None:
-    with LocalFunction(local_dists["basic"], memory=128, timeout=20, concurrency=1) as function:
+    # The fallback where no memory cgroup can be had (the default uses one: test_cgroups.py).
+    with LocalFunction(
+        local_dists["basic"], memory=128, timeout=20, concurrency=1, memory_cgroup=False
+    ) as function:
+        assert function.enforcement.memory == "address-space"
         result = function.invoke({"action": "allocate", "mb": 3072})
         assert result.error == "MemoryError"
         small = function.invoke({"action": "allocate", "mb": 64})

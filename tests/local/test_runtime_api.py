@@ -134,7 +134,12 @@ def test_a_finished_invocation_cannot_be_answered_twice(api: RuntimeAPIServer) -
     invocation = deliver(api)
     path = f"/2018-06-01/runtime/invocation/{invocation.request_id}/response"
     assert call(api, "POST", path, body=b"1")[0] == 202
-    assert call(api, "POST", path, body=b"2")[0] == 400
+    status, _, body = call(api, "POST", path, body=b"2")
+    # As AWS's Runtime Interface Emulator answers it (issue 11, item 10).
+    assert status == 403
+    assert json.loads(body)["errorType"] == "InvalidStateTransition"
+    error_path = path.replace("/response", "/error")
+    assert call(api, "POST", error_path, body=b"{}")[0] == 403
     assert invocation.outcome == Outcome(b"1")
 
 

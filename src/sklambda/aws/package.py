@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sklambda.aws.errors import DeployError
-from sklambda.dist import BUILD_JSON, IMAGE_DIR
+from sklambda.dist import BUILD_JSON, IMAGE_DIR, read_report
 from sklambda.files import sha256_file
 
 
@@ -92,19 +92,8 @@ def read_package(dist: str | Path) -> Package:
         When the directory is not a package or an artifact changed after the build.
     """
     dist = Path(dist)
-    path = dist / BUILD_JSON
-    if not path.is_file():
-        raise DeployError(
-            f"{dist} is not a sklambda package (no {BUILD_JSON}); build one first: "
-            f"sklambda build BUNDLE --out {dist}"
-        )
-    try:
-        report: dict[str, Any] = json.loads(path.read_text())
-    except ValueError as exc:
-        raise DeployError(f"{path} is not valid JSON ({exc}); rebuild the package") from None
-    for key in ("artifacts", "target", "arch", "handler"):
-        if key not in report:
-            raise DeployError(f'{path} has no "{key}"; rebuild the package with this sklambda')
+    required = ("artifacts", "target", "arch", "handler")
+    report: dict[str, Any] = dict(read_report(dist, required=required, error=DeployError))
     artifacts: dict[str, Any] = report["artifacts"]
     found: dict[str, Path | None] = {"function": None, "layer": None}
     for kind in found:

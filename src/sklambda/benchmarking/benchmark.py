@@ -197,10 +197,7 @@ def _package_dir(path: Path, stack: contextlib.ExitStack, ticker: _Ticker) -> Pa
 def _package_result(
     dist: Dist, rows: int, arch: str | None, target: Deployed | None
 ) -> PackageResult:
-    try:
-        runtime = json.loads((dist.path / "build.json").read_text()).get("runtime")
-    except (OSError, ValueError):
-        runtime = None
+    runtime = dist.report.get("runtime")
     return PackageResult(
         name=dist.name,
         dist=str(dist.path),

@@ -1,4 +1,7 @@
-"""Let a model fitted on a DataFrame predict from plain arrays, so Lambda needs no pandas.
+"""The runtime forms a model ships in, and the choice between them.
+
+The lean form (:mod:`sklambda.lean`) is plain parameters; the scikit-learn form is the fitted
+model itself, adapted to predict from plain arrays so Lambda needs no pandas.
 
 scikit-learn's ColumnTransformer selects columns by name, which only a DataFrame has; pandas
 would add ~60 MB to a layer that must stay under 250 MB. A copy of the fitted model is given
@@ -10,7 +13,17 @@ the original does before anything ships.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sklambda.errors import BuildError, Option
+
+if TYPE_CHECKING:
+    from sklambda.building.probe import Probe
+    from sklambda.bundle.format import Manifest
+    from sklambda.bundle.model import Model
+
+RUNTIMES = ("auto", "lean", "sklearn")
 
 
 def _positions(columns: Any, index: dict[str, int]) -> Any:
@@ -48,3 +61,78 @@ def adapt_for_arrays(estimator: Any, feature_names: list[str]) -> Any:
     adapted = copy.deepcopy(estimator)
     _adapt(adapted, list(feature_names))
     return adapted
+
+
+@dataclass
+class Form:
+    """The runtime a package uses, the model in that runtime's form, and what its layer needs."""
+
+    runtime: str  # "lean" | "sklearn"
+    model: Any
+    requirements: list[str]
+    slim_rules: tuple[str, ...] = ()
+    notes: list[str] = field(default_factory=list)
+
+
+def _lean(model: Model, rows: list[dict[str, Any]]) -> tuple[Any, str]:
+    """``(lean model, "")`` when the lean form reproduces scikit-learn, else ``(None, why)``."""
+    from sklambda.bundle.features import frame_from_rows
+    from sklambda.lean.compiler import LeanUnsupportedError, check_equivalence, compile_estimator
+
+    names = [f["name"] for f in model.features]
+    try:
+        lean = compile_estimator(model.estimator, names)
+    except LeanUnsupportedError as exc:
+        return None, str(exc)
+    frame = frame_from_rows([[r[n] for n in names] for r in rows], model.features)
+    report = check_equivalence(model.estimator, lean, frame)
+    if not report.ok:
+        return None, f"the lean form does not reproduce scikit-learn: {report.detail}"
+    return lean, ""
+
+
+def _adapted(model: Model, probe: Probe) -> Any:
+    """The array-taking copy of the model, proven in process to predict what it predicts."""
+    from sklambda.lean.equivalence import compare
+    from sklambda.runtime.sklearn_predict import SklearnPredictor
+
+    adapted = adapt_for_arrays(model.estimator, [f["name"] for f in model.features])
+    predictor = SklearnPredictor(adapted, [f["type"] for f in model.features])
+    got = predictor.predict(probe.ordered)
+    found = compare(model.task, got, model.predict(probe.rows))
+    if not found.ok:
+        raise BuildError(f"the model cannot be served from plain arrays: {found.problem}")
+    return adapted
+
+
+def pinned(manifest: Manifest) -> list[str]:
+    """The scikit-learn layer's requirements: the versions the model was trained with."""
+    versions = manifest.get("versions", {})
+    missing = [lib for lib in ("sklearn", "numpy", "scipy") if not versions.get(lib)]
+    if missing:
+        raise BuildError(
+            f"the bundle does not record the {', '.join(missing)} version it was trained with; "
+            "retrain or re-save it with this sklambda"
+        )
+    return [
+        f"scikit-learn=={versions['sklearn']}",
+        f"numpy=={versions['numpy']}",
+        f"scipy=={versions['scipy']}",
+    ]
+
+
+def choose_form(model: Model, probe: Probe, runtime: str, slim_rules: tuple[str, ...]) -> Form:
+    """The lean form when asked for (or ``auto``) and it reproduces the model, else sklearn's."""
+    notes: list[str] = []
+    if runtime in ("auto", "lean"):
+        lean, why_not = _lean(model, probe.rows)
+        if lean is not None:
+            return Form("lean", lean, ["numpy"] if lean.needs_numpy else [])
+        if runtime == "lean":
+            raise BuildError(
+                f"{why_not}; build it with {{0}} (or auto); nothing was written",
+                Option("runtime", "sklearn"),
+            )
+        notes.append(f"lean runtime not possible ({why_not})")
+    adapted = _adapted(model, probe)
+    return Form("sklearn", adapted, pinned(model.manifest), slim_rules, notes)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 from sklambda.building.targets import Target
+from sklambda.dist import FUNCTION_ZIP, IMAGE_DIR, LAYER_ZIP
 
-IMAGE_DIR = "image"
 BASE_IMAGE = "public.ecr.aws/lambda/python"
 
 DOCKERFILE = """\
@@ -75,3 +76,34 @@ def write_context(
     (context / "Dockerfile").write_text(DOCKERFILE.format(**values))
     (context / "README.md").write_text(README.format(**values))
     return context
+
+
+def replace_zips(
+    dist: Path, staging: Path, tgt: Target, *, handler: str, name: str, version: str
+) -> dict[str, Any]:
+    """Replace the zips in ``dist`` by an image build context holding what they hold.
+
+    Returns the report's ``image`` section.
+    """
+    import zipfile
+
+    task = staging / "image-task"
+    with zipfile.ZipFile(dist / FUNCTION_ZIP) as zf:
+        zf.extractall(task)
+    site = None
+    if (dist / LAYER_ZIP).exists():
+        with zipfile.ZipFile(dist / LAYER_ZIP) as zf:
+            zf.extractall(staging / "image-layer")
+        site = staging / "image-layer" / "python"
+        (dist / LAYER_ZIP).unlink()
+    (dist / FUNCTION_ZIP).unlink()
+    context = write_context(dist, task, site, tgt, handler=handler, name=name, version=version)
+    files = [p for p in (context / "task").rglob("*") if p.is_file()]
+    return {
+        "context": IMAGE_DIR,
+        "dockerfile": f"{IMAGE_DIR}/Dockerfile",
+        "base": f"{BASE_IMAGE}:{tgt.python}-{tgt.arch}",
+        "platform": docker_platform(tgt),
+        "task_bytes": sum(p.stat().st_size for p in files),
+        "files": len(files),
+    }

@@ -6,9 +6,12 @@ import functools
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sklambda.errors import Option, SklambdaError
+
+if TYPE_CHECKING:
+    from sklambda.dist import TargetReport
 
 ARCHES = ("x86_64", "arm64")
 
@@ -44,8 +47,8 @@ class Target:
         tag = "manylinux_2_17" if self.python == "3.11" else "manylinux_2_34"
         return f"{self.machine}-{tag}"
 
-    def to_dict(self) -> dict[str, str]:
-        out = {
+    def to_dict(self) -> TargetReport:
+        out: TargetReport = {
             "python": self.python,
             "arch": self.arch,
             "runtime": self.runtime,

@@ -2,21 +2,28 @@
 
 The package is cold-started in the local emulator (an isolated interpreter of the target Python
 that sees only the package's own files, bootstrapped by awslambdaric), asked over a real function
-URL to predict every probe row, and its answers are compared with scikit-learn's.
+URL to predict every probe row, and its answers are compared with scikit-learn's by the one rule
+of :func:`sklambda.lean.equivalence.compare`.
 """
 
 from __future__ import annotations
 
 import json
-import math
+import shutil
 import time
 import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-REGRESSION_RTOL = 1e-9
-PROBABILITY_ATOL = 1e-9
+from sklambda.dist import BUILD_JSON, FUNCTION_ZIP, IMAGE_DIR, LAYER_ZIP
+
+if TYPE_CHECKING:
+    from sklambda.building.layer import Layers
+    from sklambda.building.machines import Machines
+    from sklambda.building.probe import Probe
+    from sklambda.building.targets import Target
+    from sklambda.dist import BuildReport
 
 
 @dataclass
@@ -40,44 +47,6 @@ class Verification:
         return asdict(self)
 
 
-def compare(
-    task: str,
-    got: list[Any],
-    expected: list[Any],
-    got_proba: list[list[float]] | None = None,
-    expected_proba: list[list[float]] | None = None,
-) -> tuple[float, float, int, str]:
-    """``(max_abs, max_rel, label_mismatches, first problem or "")`` between two answers."""
-    if len(got) != len(expected):
-        return math.inf, math.inf, len(expected), f"{len(got)} answers for {len(expected)} rows"
-    if task == "classification":
-        mismatches = [i for i, (a, b) in enumerate(zip(got, expected, strict=True)) if a != b]
-        worst = 0.0
-        if expected_proba is not None:
-            if got_proba is None:
-                return math.inf, math.inf, 0, "no probabilities in the answer"
-            for a_row, b_row in zip(got_proba, expected_proba, strict=True):
-                for a, b in zip(a_row, b_row, strict=True):
-                    worst = max(worst, abs(a - b))
-        problem = ""
-        if mismatches:
-            i = mismatches[0]
-            problem = f"row {i}: label {got[i]!r}, scikit-learn says {expected[i]!r}"
-        elif worst > PROBABILITY_ATOL:
-            problem = f"probabilities differ by up to {worst:.3g}"
-        return worst, worst, len(mismatches), problem
-    scale = max([abs(float(b)) for b in expected] + [1e-300])
-    worst_abs = worst_rel = 0.0
-    problem = ""
-    for i, (a, b) in enumerate(zip(got, expected, strict=True)):
-        err = abs(float(a) - float(b))
-        rel = err / max(abs(float(b)), scale)
-        worst_abs, worst_rel = max(worst_abs, err), max(worst_rel, rel)
-        if rel > REGRESSION_RTOL and not problem:
-            problem = f"row {i}: {a!r}, scikit-learn says {b!r} (relative error {rel:.3g})"
-    return worst_abs, worst_rel, 0, problem
-
-
 def _http(url: str, method: str = "GET", body: Any = None) -> tuple[int, Any]:
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(
@@ -88,6 +57,63 @@ def _http(url: str, method: str = "GET", body: Any = None) -> tuple[int, Any]:
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")
+
+
+def _check_documents(base: str, result: Verification, log: list[str]) -> bool:
+    """``GET /`` (the model card) and ``GET /openapi.json``; False with ``result.detail`` set."""
+    started = time.perf_counter()
+    status, card = _http(base + "/")
+    result.first_request_ms = round((time.perf_counter() - started) * 1000, 1)
+    if status != 200 or not isinstance(card, dict) or "features" not in card:
+        tail = "\n".join(log[-20:])
+        result.detail = f"GET / answered {status}: {str(card)[:300]}\n{tail}"
+        return False
+    result.checks.append("GET / → model card")
+    status, spec = _http(base + "/openapi.json")
+    if status != 200 or not isinstance(spec, dict) or "openapi" not in spec:
+        result.detail = f"GET /openapi.json answered {status}"
+        return False
+    result.checks.append("GET /openapi.json → OpenAPI document")
+    return True
+
+
+def _check_predictions(
+    base: str,
+    result: Verification,
+    *,
+    task: str,
+    rows: list[dict[str, Any]],
+    expected: list[Any],
+    expected_proba: list[list[float]] | None,
+) -> str | None:
+    """``POST /predict`` compared with scikit-learn, then a malformed request.
+
+    Returns the first problem ("" for none), or None with ``result.detail`` set when the
+    function did not answer at all.
+    """
+    from sklambda.lean.equivalence import compare
+
+    request: dict[str, Any] = {"instances": rows}
+    if expected_proba is not None:
+        request["return_probabilities"] = True
+    status, answer = _http(base + "/predict", "POST", request)
+    if status != 200 or not isinstance(answer, dict):
+        result.detail = f"POST /predict answered {status}: {str(answer)[:300]}"
+        return None
+    got_proba = None
+    if expected_proba is not None:
+        got_proba = [list(p.values()) for p in answer.get("probabilities", [])]
+    found = compare(task, answer.get("predictions", []), expected, got_proba, expected_proba)
+    problem = found.problem
+    result.max_abs_error, result.max_rel_error = found.max_abs_error, found.max_rel_error
+    result.label_mismatches = found.label_mismatches
+    result.checks.append(f"POST /predict with {len(rows)} rows → compared")
+    status, error = _http(base + "/predict", "POST", {"instances": [{}]})
+    if status != 400 or "error" not in (error or {}):
+        problem = problem or f"a malformed request answered {status}, not 400"
+    else:
+        result.checks.append("malformed request → 400")
+    return problem
 
 
 def verify_dist(
@@ -121,44 +147,86 @@ def verify_dist(
             twin=twin,
         )
         with serve(function, port=0) as server:
-            started = time.perf_counter()
             base = server.url.rstrip("/")
-            status, card = _http(base + "/")
-            result.first_request_ms = round((time.perf_counter() - started) * 1000, 1)
-            if status != 200 or not isinstance(card, dict) or "features" not in card:
-                tail = "\n".join(log[-20:])
-                result.detail = f"GET / answered {status}: {str(card)[:300]}\n{tail}"
+            if not _check_documents(base, result, log):
                 return result
-            result.checks.append("GET / → model card")
-            status, spec = _http(base + "/openapi.json")
-            if status != 200 or not isinstance(spec, dict) or "openapi" not in spec:
-                result.detail = f"GET /openapi.json answered {status}"
-                return result
-            result.checks.append("GET /openapi.json → OpenAPI document")
-            request: dict[str, Any] = {"instances": rows}
-            if expected_proba is not None:
-                request["return_probabilities"] = True
-            status, answer = _http(base + "/predict", "POST", request)
-            if status != 200 or not isinstance(answer, dict):
-                result.detail = f"POST /predict answered {status}: {str(answer)[:300]}"
-                return result
-            got_proba = None
-            if expected_proba is not None:
-                got_proba = [list(p.values()) for p in answer.get("probabilities", [])]
-            worst_abs, worst_rel, mismatches, problem = compare(
-                task, answer.get("predictions", []), expected, got_proba, expected_proba
+            problem = _check_predictions(
+                base, result, task=task, rows=rows, expected=expected, expected_proba=expected_proba
             )
-            result.max_abs_error, result.max_rel_error = worst_abs, worst_rel
-            result.label_mismatches = mismatches
-            result.checks.append(f"POST /predict with {len(rows)} rows → compared")
-            status, error = _http(base + "/predict", "POST", {"instances": [{}]})
-            if status != 400 or "error" not in (error or {}):
-                problem = problem or f"a malformed request answered {status}, not 400"
-            else:
-                result.checks.append("malformed request → 400")
+            if problem is None:
+                return result
         reports = function.reports
         inits = [r.init_duration_ms for r in reports if r.init_duration_ms is not None]
         result.init_ms = round(inits[0], 1) if inits else None
     result.ok = not problem
     result.detail = problem or "predictions match scikit-learn"
     return result
+
+
+def _what_to_run(
+    dist: Path,
+    staging: Path,
+    report: BuildReport,
+    *,
+    image: bool,
+    machines: Machines,
+    layers: Layers,
+) -> Path:
+    """The directory the emulator runs: the package, its image's tree, or its twin."""
+    verify_at = dist
+    if image:
+        # The image's own file tree, run as the emulator runs a zip: what ships is proven.
+        from sklambda.building.zips import write_zip
+
+        verify_at = staging / "image-as-zip"
+        verify_at.mkdir()
+        write_zip(dist / IMAGE_DIR / "task", verify_at / FUNCTION_ZIP)
+        (verify_at / BUILD_JSON).write_text(json.dumps(report))
+    if machines.twin:
+        verify_at = staging / "twin"
+        verify_at.mkdir()
+        shutil.copy2(dist / FUNCTION_ZIP, verify_at / FUNCTION_ZIP)
+        if layers.twin is not None:
+            shutil.copy2(layers.twin.artifact.path, verify_at / LAYER_ZIP)
+        twin_report = {**report, "python": machines.here.python}
+        (verify_at / BUILD_JSON).write_text(json.dumps(twin_report))
+    return verify_at
+
+
+def prove(
+    dist: Path,
+    staging: Path,
+    report: BuildReport,
+    *,
+    task: str,
+    probe: Probe,
+    tgt: Target,
+    image: bool,
+    machines: Machines,
+    layers: Layers,
+    notes: list[str],
+) -> Verification:
+    """Verify the staged package (or what stands for it here); a BuildError when it fails."""
+    from sklambda.errors import BuildError
+
+    verify_at = _what_to_run(dist, staging, report, image=image, machines=machines, layers=layers)
+    if machines.twin:
+        here = machines.here
+        notes.append(
+            f"verified a twin for python{here.python} on {here.arch} (the same function code "
+            f"and package releases): {machines.why_twin(tgt)}"
+        )
+    verification = verify_dist(
+        verify_at,
+        task=task,
+        rows=probe.rows,
+        expected=probe.expected,
+        expected_proba=probe.expected_proba,
+        python=None,
+        twin=machines.twin,
+    )
+    if not verification.ok:
+        raise BuildError(
+            f"the package failed verification ({verification.detail}); nothing was written"
+        )
+    return verification

@@ -6,8 +6,12 @@ import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sklambda.files import sha256_file
+
+if TYPE_CHECKING:
+    from sklambda.dist import ArtifactReport
 
 # A fixed timestamp: the same files give the same bytes, so an unchanged artifact keeps its hash.
 EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -21,7 +25,7 @@ class Artifact:
     files: int
     sha256: str
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self) -> ArtifactReport:
         return {
             "file": self.path.name,
             "zipped_bytes": self.zipped,

@@ -141,6 +141,82 @@ def _shown(value: Any) -> str:
     return repr(text if len(text) <= 30 else text[:27] + "...")
 
 
+def _blank(column: pd.Series) -> pd.Series:
+    return column.map(lambda v: isinstance(v, str) and not v.strip())
+
+
+def _numbers_said(name: str, column: pd.Series, placeholders: int, tokens: set[str]) -> Decision:
+    detail = "its text values all parse as numbers"
+    if placeholders:
+        shown = ", ".join(sorted(repr(t) for t in tokens))
+        detail += f"; {placeholders} {shown} read as missing"
+    if _blank(column).any():
+        detail += "; empty text read as missing"
+    return Decision(name, "numbers", detail)
+
+
+def _read_column(
+    name: str, column: pd.Series, *, is_target: bool
+) -> tuple[pd.Series, bool, list[Decision]]:
+    """One column as what it holds: ``(values, is a date, decisions)``."""
+    import pandas as pd
+
+    if pd.api.types.is_datetime64_any_dtype(column.dtype):
+        days = _as_dates(column.astype(object))
+        return (column if days is None else days), days is not None, []
+    if not (pd.api.types.is_object_dtype(column) or isinstance(column.dtype, pd.StringDtype)):
+        return column, False, []
+    numbers = _as_numbers(column)
+    if numbers is not None:
+        values, placeholders, tokens = numbers
+        said = any(isinstance(v, str) for v in column)
+        return values, False, [_numbers_said(name, column, placeholders, tokens)] if said else []
+    days = None if is_target else _as_dates(column)
+    if days is not None:
+        return days, True, []
+    blank = _blank(column)
+    if blank.any():
+        missing = Decision(name, "missing", f"{int(blank.sum())} empty text value(s)")
+        return column.where(~blank, None), False, [missing]
+    return column, False, []
+
+
+def _left_out(name: str, read: pd.Series, column: pd.Series, is_date: bool) -> Decision | None:
+    """Why a column has nothing a model should learn from, or None when it has."""
+    import pandas as pd
+
+    values = read.dropna()
+    distinct = values.nunique()
+    if distinct <= 1:
+        nulls = " or NULL" if len(values) < len(column) else ""
+        return Decision(
+            name, "dropped", f"one value ({_shown(values.iloc[0])}{nulls}) in every row"
+        )
+    text = not pd.api.types.is_numeric_dtype(read) and not is_date
+    if text and distinct >= ID_MIN_DISTINCT and distinct >= ID_MIN_SHARE * len(values):
+        return Decision(
+            name,
+            "left_out",
+            f"looks like an ID or a name: {distinct} distinct values in {len(values)} rows; "
+            "name it in --features to use it",
+        )
+    whole_ids = (
+        not text
+        and not is_date
+        and _ID_NAME.search(name) is not None
+        and distinct == len(values) == len(column)
+        and bool((values == values.round()).all())
+    )
+    if whole_ids:
+        return Decision(
+            name,
+            "left_out",
+            "looks like an ID: a whole number, different in every row; name it in --features "
+            "to use it",
+        )
+    return None
+
+
 def read_columns(
     frame: pd.DataFrame, *, target: str, features: Sequence[str] | None = None
 ) -> tuple[pd.DataFrame, list[str], list[str], list[Decision]]:
@@ -155,8 +231,6 @@ def read_columns(
     DataError
         A column named in ``features`` holds no value at all.
     """
-    import pandas as pd
-
     explicit = features is not None
     names = list(features) if explicit else [str(c) for c in frame.columns if c != target]
     out = frame.copy()
@@ -176,79 +250,17 @@ def read_columns(
                 )
             decisions.append(Decision(name, "dropped", "every row is NULL or empty"))
             continue
-        is_date = False
-        if pd.api.types.is_datetime64_any_dtype(column.dtype):
-            out[name] = _as_dates(column.astype(object))
-            is_date = True
-        elif pd.api.types.is_object_dtype(column) or isinstance(column.dtype, pd.StringDtype):
-            numbers = _as_numbers(column)
-            if numbers is not None:
-                out[name], placeholders, tokens = numbers
-                if any(isinstance(v, str) for v in column):
-                    detail = "its text values all parse as numbers"
-                    if placeholders:
-                        shown = ", ".join(sorted(repr(t) for t in tokens))
-                        detail += f"; {placeholders} {shown} read as missing"
-                    if column.map(lambda v: isinstance(v, str) and not v.strip()).any():
-                        detail += "; empty text read as missing"
-                    decisions.append(Decision(name, "numbers", detail))
-            else:
-                days = None if is_target else _as_dates(column)
-                if days is not None:
-                    out[name] = days
-                    is_date = True
-                else:
-                    blank = column.map(lambda v: isinstance(v, str) and not v.strip())
-                    if blank.any():
-                        out[name] = column.where(~blank, None)
-                        decisions.append(
-                            Decision(name, "missing", f"{int(blank.sum())} empty text value(s)")
-                        )
-        if is_date and not is_target:
+        out[name], is_date, said = _read_column(name, column, is_target=is_target)
+        decisions.extend(said)
+        if is_target:
+            continue
+        if is_date:
             decisions.append(
                 Decision(name, "dates", "ISO dates/times, as days since 1970-01-01 (UTC)")
             )
-        if is_target:
-            continue
-        values = out[name].dropna()
-        distinct = values.nunique()
-        if not explicit and distinct <= 1:
-            nulls = " or NULL" if len(values) < len(column) else ""
-            only = f"one value ({_shown(values.iloc[0])}{nulls}) in every row"
-            decisions.append(Decision(name, "dropped", only))
-            continue
-        text = not pd.api.types.is_numeric_dtype(out[name]) and not is_date
-        if (
-            not explicit
-            and text
-            and distinct >= ID_MIN_DISTINCT
-            and distinct >= ID_MIN_SHARE * len(values)
-        ):
-            decisions.append(
-                Decision(
-                    name,
-                    "left_out",
-                    f"looks like an ID or a name: {distinct} distinct values in {len(values)} "
-                    "rows; name it in --features to use it",
-                )
-            )
-            continue
-        if (
-            not explicit
-            and not text
-            and not is_date
-            and _ID_NAME.search(name)
-            and distinct == len(values) == len(column)
-            and bool((values == values.round()).all())
-        ):
-            decisions.append(
-                Decision(
-                    name,
-                    "left_out",
-                    "looks like an ID: a whole number, different in every row; name it in "
-                    "--features to use it",
-                )
-            )
+        why = None if explicit else _left_out(name, out[name], column, is_date)
+        if why is not None:
+            decisions.append(why)
             continue
         chosen.append(name)
         if is_date:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Required, TypedDict
 
 from sklambda.errors import DataError
 from sklambda.runtime.dates import UNIT as DATE_UNIT
@@ -21,7 +21,21 @@ if TYPE_CHECKING:
 MAX_CATEGORIES = 1000
 
 
-def describe(frame: pd.DataFrame, dates: Sequence[str] = ()) -> list[dict[str, Any]]:
+class FeatureSpec(TypedDict, total=False):
+    """One entry of the manifest's ``features``: a model input column (see :func:`describe`)."""
+
+    name: Required[str]
+    type: Required[str]  # "number" | "string"
+    dtype: str
+    nullable: bool
+    min: float | None  # numbers: the training range
+    max: float | None
+    categories: list[str]  # strings: the categories seen in training
+    unknown: str  # strings: "ignore" when trained with --unknown-category ignore
+    date: str  # numbers that are dates: "epoch_days" (sklambda.runtime.dates)
+
+
+def describe(frame: pd.DataFrame, dates: Sequence[str] = ()) -> list[FeatureSpec]:
     """Describe each column of ``frame`` as a manifest feature.
 
     Numbers (and booleans) become ``{"type": "number", "min", "max"}``; text and categories
@@ -37,7 +51,7 @@ def describe(frame: pd.DataFrame, dates: Sequence[str] = ()) -> list[dict[str, A
     """
     import pandas as pd
 
-    features: list[dict[str, Any]] = []
+    features: list[FeatureSpec] = []
     for name in frame.columns:
         column = frame[name]
         nullable = bool(column.isna().any())
@@ -48,7 +62,7 @@ def describe(frame: pd.DataFrame, dates: Sequence[str] = ()) -> list[dict[str, A
                 raise DataError(
                     f'column "{name}" has infinite values; replace or drop them before training'
                 )
-            spec: dict[str, Any] = {
+            spec: FeatureSpec = {
                 "name": str(name),
                 "type": "number",
                 "dtype": str(column.dtype),
@@ -89,7 +103,7 @@ def describe(frame: pd.DataFrame, dates: Sequence[str] = ()) -> list[dict[str, A
     return features
 
 
-def coerce_frame(frame: pd.DataFrame, features: list[dict[str, Any]]) -> pd.DataFrame:
+def coerce_frame(frame: pd.DataFrame, features: list[FeatureSpec]) -> pd.DataFrame:
     """Return ``frame``'s feature columns with the dtypes the model was trained on.
 
     Numbers become float64 (missing as NaN); text becomes Python ``str`` objects with missing as
@@ -132,7 +146,7 @@ def _days(value: Any) -> Any:
     return days
 
 
-def frame_from_rows(rows: list[list[Any]], features: list[dict[str, Any]]) -> pd.DataFrame:
+def frame_from_rows(rows: list[list[Any]], features: list[FeatureSpec]) -> pd.DataFrame:
     """Validated request rows (manifest order) as a DataFrame the model accepts."""
     import numpy as np
     import pandas as pd
@@ -147,7 +161,7 @@ def frame_from_rows(rows: list[list[Any]], features: list[dict[str, Any]]) -> pd
     return coerce_frame(frame, features)
 
 
-def synthetic_rows(features: list[dict[str, Any]], n: int, seed: int = 0) -> list[dict[str, Any]]:
+def synthetic_rows(features: list[FeatureSpec], n: int, seed: int = 0) -> list[dict[str, Any]]:
     """Rows drawn from the recorded ranges and categories, for bundles of private data."""
     import numpy as np
 
@@ -171,7 +185,7 @@ def synthetic_rows(features: list[dict[str, Any]], n: int, seed: int = 0) -> lis
 
 
 def probe_rows(
-    features: list[dict[str, Any]], n: int, seed: int = 0, *, spread: float = 1.0
+    features: list[FeatureSpec], n: int, seed: int = 0, *, spread: float = 1.0
 ) -> list[dict[str, Any]]:
     """Rows for proving a package: drawn across ``spread`` times each recorded range.
 
@@ -183,9 +197,9 @@ def probe_rows(
     rng = np.random.default_rng(seed)
     rows = synthetic_rows(features, n, seed=seed)
     for spec in features:
-        if spec["type"] != "number" or spec.get("min") is None:
+        low, high = spec.get("min"), spec.get("max")
+        if spec["type"] != "number" or low is None or high is None:
             continue
-        low, high = spec["min"], spec["max"]
         centre, half = (low + high) / 2, max((high - low) / 2, 1.0)
         for row in rows:
             row[spec["name"]] = float(centre + rng.uniform(-spread, spread) * half)

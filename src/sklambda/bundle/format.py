@@ -20,17 +20,48 @@ import re
 import sys
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from sklambda import limits
 from sklambda._version import __version__
 from sklambda.errors import BundleError
 from sklambda.files import sha256_file
 
+if TYPE_CHECKING:
+    from sklambda.bundle.features import FeatureSpec
+
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 SAMPLE = "sample.json"
 SAMPLE_ROWS = 20
+
+
+class Manifest(TypedDict, total=False):
+    """``manifest.json``: what :func:`sklambda.bundle.store.write_bundle` writes.
+
+    Inside a package (``model/manifest.json``) ``training``, ``files`` and ``sample`` are left out
+    and ``package`` (runtime, sklambda version, target) is added by the build.
+    """
+
+    format_version: int
+    name: str
+    version: str  # the model version: a digest of the fitted model's content
+    task: str  # "regression" | "classification"
+    estimator_class: str
+    features: list[FeatureSpec]
+    target: dict[str, Any] | None
+    classes: list[Any] | None
+    probabilities: bool
+    metrics: dict[str, float] | None
+    model: dict[str, str]  # file, format
+    sample: dict[str, Any]  # file, synthetic, rows
+    versions: dict[str, str]  # library versions the model was fitted with
+    training: dict[str, Any] | None
+    files: dict[str, str]  # sha256 of every other file
+    created_at: str
+    trusted_types: list[str]  # types of the user's own code vouched for when saved
+    seal: dict[str, str]  # the manifest's own digest (and this machine's trust mark)
+    package: dict[str, Any]  # packaged manifests only
 
 
 def library_versions() -> dict[str, str]:
@@ -104,7 +135,7 @@ def default_name(text: str) -> str:
     return cleaned or "model"
 
 
-def read_manifest(path: str | Path, *, verify: bool = True) -> dict[str, Any]:
+def read_manifest(path: str | Path, *, verify: bool = True) -> Manifest:
     """Read and check a bundle's manifest (format version, and file hashes when ``verify``)."""
     path = Path(path)
     manifest_path = path / MANIFEST

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sklambda.errors import BundleError, Option, UntrustedModelError
+
+if TYPE_CHECKING:
+    from sklambda.bundle.features import FeatureSpec
+    from sklambda.bundle.format import Manifest
 
 
 def _unpickle(path: Path, role: str) -> Any:
@@ -45,7 +49,7 @@ def import_legacy(
     name: str | None = None,
     trust_pickle: bool = False,
     format: str = "skops",
-) -> dict[str, Any]:
+) -> Manifest:
     """Turn a pickled model (and optionally its pickled scaler) into a bundle.
 
     Parameters
@@ -106,7 +110,7 @@ def import_legacy(
         raise BundleError(f"the model takes {expected} features but --features names {len(names)}")
 
     ranges = _synthetic_ranges(fitted_by, len(names))
-    specs = [
+    specs: list[FeatureSpec] = [
         {"name": n, "type": "number", "dtype": "float64", "nullable": False, "min": lo, "max": hi}
         for n, (lo, hi) in zip(names, ranges, strict=True)
     ]

@@ -11,6 +11,8 @@ from sklambda.runtime.contract import PredictRequest, RequestParser, plain, resp
 if TYPE_CHECKING:
     import pandas as pd
 
+    from sklambda.bundle.features import FeatureSpec
+    from sklambda.bundle.format import Manifest
     from sklambda.runtime.contract import Row
 
 
@@ -25,11 +27,11 @@ class Model:
     DataFrame) and :meth:`respond` with a whole request in the HTTP contract's shapes.
     """
 
-    def __init__(self, manifest: dict[str, Any], estimator: Any, path: Path | None = None):
+    def __init__(self, manifest: Manifest, estimator: Any, path: Path | None = None):
         self.manifest = manifest
         self.estimator = estimator
         self.path = path
-        self.features: list[dict[str, Any]] = manifest["features"]
+        self.features: list[FeatureSpec] = manifest["features"]
         self.parser = RequestParser.from_manifest(manifest)
         self._warn_on_skew()
 

@@ -28,10 +28,12 @@ from sklambda.runtime.contract import plain
 if TYPE_CHECKING:
     import pandas as pd
 
+    from sklambda.bundle.features import FeatureSpec
+    from sklambda.bundle.format import Manifest
     from sklambda.bundle.model import Model
 
 
-def _plain(value: Any) -> Any:
+def _sample_value(value: Any) -> Any:
     """A JSON value for sample.json: plain Python, missing (NaN) as null."""
     value = plain(value)
     if isinstance(value, float) and math.isnan(value):
@@ -41,7 +43,7 @@ def _plain(value: Any) -> Any:
 
 def _sample(
     estimator: Any,
-    features: list[dict[str, Any]],
+    features: list[FeatureSpec],
     X_sample: pd.DataFrame | None,
     task: str,
     *,
@@ -58,7 +60,7 @@ def _sample(
         picked = X_sample.sample(n=min(SAMPLE_ROWS, len(X_sample)), random_state=seed)
         frame = coerce_frame(picked, features)
         rows = [
-            {n: _plain(v) for n, v in zip(names, rec, strict=True)}
+            {n: _sample_value(v) for n, v in zip(names, rec, strict=True)}
             for rec in frame.itertuples(index=False)
         ]
     else:
@@ -72,7 +74,7 @@ def _sample(
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        predictions = [_plain(p) for p in estimator.predict(model_input)]
+        predictions = [_sample_value(p) for p in estimator.predict(model_input)]
         probabilities = None
         if task == "classification" and hasattr(estimator, "predict_proba"):
             probabilities = [
@@ -92,7 +94,7 @@ def write_bundle(
     *,
     name: str,
     task: str,
-    features: list[dict[str, Any]],
+    features: list[FeatureSpec],
     X_sample: pd.DataFrame | None = None,
     target: dict[str, Any] | None = None,
     metrics: dict[str, float] | None = None,
@@ -100,7 +102,7 @@ def write_bundle(
     sample_data: bool = True,
     seed: int = 0,
     training: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> Manifest:
     """Write a fitted estimator and its manifest as a bundle directory, atomically.
 
     The bundle is assembled in a temporary directory beside ``out`` and moved into place only
@@ -124,7 +126,7 @@ def write_bundle(
         (staging / SAMPLE).write_text(json.dumps(sample, indent=1) + "\n")
         files = {p.name: sha256_file(p) for p in sorted(staging.iterdir())}
         classes = getattr(estimator, "classes_", None)
-        manifest = {
+        manifest: Manifest = {
             "format_version": FORMAT_VERSION,
             "name": name,
             "version": content_digest(staging / model_file)[:12],
@@ -132,7 +134,7 @@ def write_bundle(
             "estimator_class": f"{type(estimator).__module__}.{type(estimator).__qualname__}",
             "features": features,
             "target": target,
-            "classes": [_plain(c) for c in classes] if classes is not None else None,
+            "classes": [_sample_value(c) for c in classes] if classes is not None else None,
             "probabilities": task == "classification" and hasattr(estimator, "predict_proba"),
             "metrics": metrics,
             "model": {"file": model_file, "format": format},
@@ -190,7 +192,7 @@ def save(
     sample_data: bool = True,
     metrics: dict[str, float] | None = None,
     seed: int = 0,
-) -> dict[str, Any]:
+) -> Manifest:
     """Save any fitted estimator as a bundle.
 
     Parameters

@@ -23,6 +23,14 @@ def add_parsers(commands: Any) -> dict[str, Any]:
     )
     serve.add_argument("--memory", type=int, default=1024, help="MB, 128-10240")
     serve.add_argument("--timeout", type=float, default=30, help="seconds per invoke")
+    serve.add_argument(
+        "--ephemeral-storage", type=int, default=512, help="/tmp size in MB, 512-10240"
+    )
+    serve.add_argument(
+        "--no-cpu-share",
+        action="store_true",
+        help="do not give environments Lambda's CPU share for --memory (1,769 MB = 1 vCPU)",
+    )
 
     invoke = commands.add_parser("invoke", help="run one request in a fresh local environment")
     invoke.add_argument("dist", type=Path, help="package directory (or a bundle: built first)")
@@ -33,6 +41,9 @@ def add_parsers(commands: Any) -> dict[str, Any]:
     request.add_argument("--event", type=Path, help="a Lambda event JSON file, sent as is")
     invoke.add_argument("--memory", type=int, default=1024, help="MB, 128-10240")
     invoke.add_argument("--timeout", type=float, default=30, help="seconds")
+    invoke.add_argument(
+        "--ephemeral-storage", type=int, default=512, help="/tmp size in MB, 512-10240"
+    )
     return {"serve": cmd_serve, "invoke": cmd_invoke}
 
 
@@ -63,6 +74,12 @@ def _check_settings(args: argparse.Namespace) -> None:
 
     limits.check_memory(args.memory, SettingsError)
     limits.check_timeout(args.timeout, SettingsError)
+    storage = getattr(args, "ephemeral_storage", limits.TMP_DEFAULT_MB)
+    if not limits.TMP_DEFAULT_MB <= storage <= limits.TMP_MAX_MB:
+        raise SettingsError(
+            f"--ephemeral-storage must be {limits.TMP_DEFAULT_MB}–{limits.TMP_MAX_MB} MB "
+            f"(Lambda's range for /tmp), got {storage}"
+        )
     if getattr(args, "host", None) is not None:
         from sklambda.local.function_url import check_loopback
 
@@ -90,6 +107,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 memory=args.memory,
                 timeout=args.timeout,
                 on_log=_print_log,
+                # Lambda's CPU for the memory size where cgroups allow it (build verification
+                # keeps it off: its answers, not its speed, are what it checks).
+                cpu_share=not args.no_cpu_share,
+                ephemeral_storage=args.ephemeral_storage,
             )
         )
         print(f"function URL: {server.url}  (Ctrl-C stops it)", flush=True)
@@ -127,7 +148,13 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
         dist = package_for(args.dist, stack)
         function = stack.enter_context(
-            LocalFunction(dist, memory=args.memory, timeout=args.timeout, concurrency=1)
+            LocalFunction(
+                dist,
+                memory=args.memory,
+                timeout=args.timeout,
+                concurrency=1,
+                ephemeral_storage=args.ephemeral_storage,
+            )
         )
         result = function.invoke(event)
     if args.event is None and result.error is None:

@@ -315,7 +315,9 @@ def cmd_tune(args: argparse.Namespace) -> int:
     from sklambda.cli.console import progress_bar, tune_table
 
     _charts_ready(args.chart)
-    if args.apply and not (args.dist / "build.json").is_file():
+    from sklambda.dist import BUILD_JSON
+
+    if args.apply and not (args.dist / BUILD_JSON).is_file():
         _usage_error(
             f"--apply writes the choice next to a built package, and {args.dist} is not one: "
             "build it first (sklambda build BUNDLE --out DIST), then tune DIST"

@@ -3,8 +3,8 @@
 The lean runtime (:mod:`sklambda.runtime.lean_predict`) predicts without scikit-learn: pure
 Python for linear pipelines, numpy for networks and trees. This module is the build side: it
 reads the fitted attributes of each supported step into a JSON spec (plus numpy arrays for the
-large models), and :func:`check_equivalence` proves on data that the runtime reproduces
-scikit-learn's predictions.
+large models); :func:`~sklambda.lean.equivalence.check_equivalence` (re-exported here) proves on
+data that the runtime reproduces scikit-learn's predictions.
 
 scikit-learn is imported inside the functions that need it, so importing this module is cheap.
 """
@@ -15,15 +15,13 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from sklambda.lean.equivalence import EquivalenceReport, check_equivalence
 from sklambda.runtime import lean_predict
 from sklambda.runtime.lean_predict import ARRAYS_FILE, FORMAT, SPEC_FILE, LeanPredictor
-
-if TYPE_CHECKING:
-    import pandas
 
 __all__ = [
     "SUPPORTED",
@@ -582,185 +580,3 @@ def compile_estimator(estimator: Any, feature_names: list[str]) -> LeanModel:
         "graph": {"transforms": transforms, "model": model},
     }
     return LeanModel(spec=spec, arrays=arrays if needs_numpy else {})
-
-
-@dataclass(frozen=True)
-class EquivalenceReport:
-    """How the lean runtime's predictions compare with scikit-learn's on some rows.
-
-    Attributes
-    ----------
-    ok : bool
-        True when every prediction agrees within tolerance (labels exactly).
-    rows : int
-        Number of rows compared.
-    max_abs_error, max_rel_error : float
-        Largest differences of regression outputs or class probabilities.
-    label_mismatches : int
-        Rows whose predicted class differs (0 for regressors).
-    detail : str
-        A human-readable summary, naming the first failing row if any.
-    """
-
-    ok: bool
-    rows: int
-    max_abs_error: float
-    max_rel_error: float
-    label_mismatches: int
-    detail: str
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    try:
-        import pandas as pd
-
-        if value is pd.NA or value is pd.NaT:
-            return None
-    except ImportError:  # pragma: no cover - pandas is a dependency
-        pass
-    return value
-
-
-def _compare_numbers(
-    expected: np.ndarray, actual: np.ndarray, rtol: float, floor: float
-) -> tuple[float, float, int]:
-    """Max abs error, max rel error and index of the first row outside tolerance (-1 if none)."""
-    both_nan = np.isnan(expected) & np.isnan(actual)
-    diff = np.where(both_nan, 0.0, np.abs(expected - actual))
-    diff = np.where(np.isnan(diff), np.inf, diff)
-    rel = diff / np.maximum(np.abs(expected), np.finfo(np.float64).tiny)
-    allowed = rtol * np.maximum(np.abs(expected), floor)
-    bad = diff > allowed
-    bad_rows = np.flatnonzero(bad.reshape(len(bad), -1).any(axis=1)) if bad.size else []
-    first = int(bad_rows[0]) if len(bad_rows) else -1
-    max_abs = float(diff.max()) if diff.size else 0.0
-    max_rel = float(rel.max()) if rel.size else 0.0
-    return max_abs, max_rel, first
-
-
-def check_equivalence(
-    estimator: Any,
-    lean: LeanModel,
-    X: pandas.DataFrame,
-    *,
-    rtol: float = 1e-9,
-    directory: Path | None = None,
-) -> EquivalenceReport:
-    """Run the lean runtime and scikit-learn on the same rows and compare.
-
-    Regression outputs must agree to ``rtol`` relative to the larger of the value and the
-    batch's scale (``max(1, max |y|)``), an absolute floor that keeps values near zero, where
-    rounding of large cancelling terms dominates, from failing spuriously. Classifiers must give
-    identical labels and probabilities within ``rtol`` absolute.
-
-    Parameters
-    ----------
-    estimator : sklearn estimator
-        The fitted estimator ``lean`` was compiled from.
-    lean : LeanModel
-        The compiled model.
-    X : pandas.DataFrame
-        Rows to compare on; must hold the model's feature columns. Missing values (NaN or
-        None) reach the runtime as None and scikit-learn as NaN, or as None in the columns
-        ``spec["missing_as_none"]`` lists.
-    rtol : float, default=1e-9
-        Tolerance, see above.
-    directory : Path, optional
-        Load the runtime from this directory (written by :meth:`LeanModel.write`) instead of
-        from memory, to also prove the files.
-
-    Returns
-    -------
-    EquivalenceReport
-    """
-    import pandas as pd
-
-    features = list(lean.spec["features"])
-    frame = X[features].copy()
-    none_columns = set(lean.spec.get("missing_as_none", []))
-    for column in features:
-        if frame[column].dtype == object:
-            # The runtime reads None and NaN alike; scikit-learn does not (see _missing_as_none).
-            missing = np.nan if column not in none_columns else None
-            values = [missing if _cell(v) is None else v for v in frame[column]]
-            frame[column] = pd.Series(values, index=frame.index, dtype=object)
-    predictor = lean_predict.load(directory) if directory is not None else lean.predictor()
-    sk_input = frame if hasattr(estimator, "feature_names_in_") else frame.to_numpy()
-    rows = [[_cell(v) for v in row] for row in frame.to_numpy(dtype=object).tolist()]
-    n = len(rows)
-
-    expected = estimator.predict(sk_input)
-    try:
-        actual = predictor.predict(rows)
-        actual_proba = (
-            predictor.predict_proba(rows)
-            if predictor.classes is not None and hasattr(estimator, "predict_proba")
-            else None
-        )
-    except Exception as exc:  # the report is the answer: a runtime failure means "not equal"
-        return EquivalenceReport(
-            False, n, math.inf, math.inf, 0, f"lean runtime failed: {type(exc).__name__}: {exc}"
-        )
-
-    if lean.spec["task"] == "classification":
-        expected_labels = [_plain(v) for v in np.asarray(expected).tolist()]
-        mismatches = [
-            i
-            for i, (e, a) in enumerate(zip(expected_labels, actual, strict=True))
-            if e != a or type(e) is not type(a)
-        ]
-        max_abs = max_rel = 0.0
-        first_bad = -1
-        if actual_proba is not None:
-            sk_proba = np.asarray(estimator.predict_proba(sk_input), dtype=np.float64)
-            mine_proba = np.asarray(actual_proba, dtype=np.float64)
-            # Probabilities live in [0, 1]: compare absolutely.
-            diff = np.abs(sk_proba - mine_proba)
-            diff = np.where(np.isnan(diff), np.inf, diff)
-            max_abs = float(diff.max()) if diff.size else 0.0
-            rel = diff / np.maximum(np.abs(sk_proba), np.finfo(np.float64).tiny)
-            max_rel = float(rel.max()) if rel.size else 0.0
-            bad = np.flatnonzero((diff > rtol).any(axis=1))
-            first_bad = int(bad[0]) if len(bad) else -1
-        ok = not mismatches and first_bad == -1
-        if ok:
-            detail = (
-                f"{n} rows: labels identical, probabilities within {rtol:g} (max {max_abs:.3g})"
-            )
-        elif mismatches:
-            i = mismatches[0]
-            detail = (
-                f"{len(mismatches)} of {n} labels differ; first at row {i}: "
-                f"scikit-learn {expected_labels[i]!r}, lean {actual[i]!r}"
-            )
-        else:
-            detail = f"probabilities differ by {max_abs:.3g} (> {rtol:g}) at row {first_bad}"
-        return EquivalenceReport(ok, n, max_abs, max_rel, len(mismatches), detail)
-
-    sk = np.asarray(expected, dtype=np.float64)
-    mine = np.asarray(actual, dtype=np.float64)
-    if sk.shape != mine.shape:
-        return EquivalenceReport(
-            False,
-            n,
-            math.inf,
-            math.inf,
-            0,
-            f"output shapes differ: scikit-learn {sk.shape}, lean {mine.shape}",
-        )
-    finite = np.abs(sk[np.isfinite(sk)])
-    scale = max(1.0, float(finite.max())) if finite.size else 1.0
-    max_abs, max_rel, first_bad = _compare_numbers(sk, mine, rtol, scale)
-    ok = first_bad == -1
-    if ok:
-        detail = f"{n} rows within rtol {rtol:g} (max abs {max_abs:.3g}, max rel {max_rel:.3g})"
-    else:
-        detail = (
-            f"row {first_bad}: scikit-learn {sk[first_bad].tolist()!r}, "
-            f"lean {mine[first_bad].tolist()!r} (tolerance rtol {rtol:g}, scale {scale:.3g})"
-        )
-    return EquivalenceReport(ok, n, max_abs, max_rel, 0, detail)

@@ -91,6 +91,9 @@ def ensure_runtime(interpreter: Interpreter) -> Path:
             if not (target / _COMPLETE_MARKER).is_file():
                 _install(interpreter, target)
     _write_bootstrap(target)
+    if target.stat().st_mode & 0o755 != 0o755:
+        # Readable by the sandbox user (the staging directory was owner-only).
+        target.chmod(0o755)
     return target
 
 

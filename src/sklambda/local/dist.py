@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from sklambda.dist import BUILD_JSON, FUNCTION_ZIP, LAYER_ZIP
+from sklambda.dist import BUILD_JSON, FUNCTION_ZIP, LAYER_ZIP, read_report
 from sklambda.local.errors import DistError
 
 __all__ = ["Dist", "load_dist"]
@@ -34,6 +34,8 @@ class Dist:
         ``x86_64`` or ``arm64`` (informational: the emulator runs on the host's architecture).
     name : str
         Function name: ``build.json``'s ``name`` when present, else the directory's name.
+    report : dict
+        ``build.json`` as :func:`sklambda.dist.read_report` read it.
     """
 
     path: Path
@@ -43,6 +45,7 @@ class Dist:
     layer_zip: Path | None
     arch: str
     name: str
+    report: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def load_dist(path: str | Path) -> Dist:
@@ -64,19 +67,13 @@ def load_dist(path: str | Path) -> Dist:
     """
     root = Path(path).resolve()
     manifest = root / BUILD_JSON
+    meta: dict[str, Any] = dict(read_report(root, error=DistError))
     function_zip = root / FUNCTION_ZIP
-    for required in (manifest, function_zip):
-        if not required.is_file():
-            raise DistError(
-                f"{required.name} not found in {root}; a package directory needs function.zip and "
-                "build.json (run `sklambda build` to make one)"
-            )
-    try:
-        meta = json.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DistError(f"{manifest} is not valid JSON: {exc}") from exc
-    if not isinstance(meta, dict):
-        raise DistError(f"{manifest} must hold a JSON object, got {type(meta).__name__}")
+    if not function_zip.is_file():
+        raise DistError(
+            f"{FUNCTION_ZIP} not found in {root}; a package directory needs {FUNCTION_ZIP} and "
+            f"{BUILD_JSON} (run `sklambda build` to make one)"
+        )
     missing = [key for key in _REQUIRED_KEYS if not isinstance(meta.get(key), str)]
     if missing:
         raise DistError(
@@ -98,4 +95,5 @@ def load_dist(path: str | Path) -> Dist:
         layer_zip=layer_zip if layer_zip.is_file() else None,
         arch=str(meta.get("arch", "x86_64")),
         name=name if isinstance(name, str) and name else root.name,
+        report=meta,
     )

@@ -1,11 +1,14 @@
 """Execution environments: one child process each, started the way Lambda starts a sandbox.
 
 A fresh directory per environment holds the extracted function code (the task root, Lambda's
-``/var/task``), the extracted layer (``/opt``) and a writable scratch directory (``/tmp``; also
-``TMPDIR`` and ``HOME``). The process is the target Python version in isolated mode
-(``-I -S``: no host site-packages, no ``PYTHONPATH``) running the runtime directory's bootstrap,
-which hands over to the official runtime client ``awslambdaric``. It talks to its own
-:class:`RuntimeAPIServer`, gets Lambda's environment variables and nothing of the host's.
+``/var/task``), the extracted layer (``/opt``) and a writable scratch directory: ``/tmp`` itself
+in the environment's own mount namespace where the host allows one, else ``TMPDIR`` (also
+``HOME``); see :mod:`sklambda.local.sandbox`. The process is the target Python version in
+isolated mode (``-I -S``: no host site-packages, no ``PYTHONPATH``) running the runtime
+directory's bootstrap, which hands over to the official runtime client ``awslambdaric``; on a
+root host it runs as the sandbox user (uid 993), in a memory cgroup by default. It talks to its
+own :class:`RuntimeAPIServer` (Runtime and Extensions APIs), gets Lambda's environment variables
+and nothing of the host's. Executables in the layer's ``extensions/`` start first.
 """
 
 from __future__ import annotations
@@ -32,7 +35,15 @@ from sklambda.local.interpreters import Interpreter
 from sklambda.local.logs import LinePump, LogLine, LogSink
 from sklambda.local.report import Report, peak_rss_mb
 from sklambda.local.runtime_api import Invocation, Outcome, RuntimeAPIServer, error_payload
-from sklambda.local.sandbox import make_preexec, make_read_only, make_writable
+from sklambda.local.sandbox import (
+    MountPlan,
+    isolation,
+    make_preexec,
+    make_read_only,
+    make_writable,
+    reachable_by_others,
+    tree_size_mb,
+)
 
 __all__ = [
     "INIT_LIMIT_S",
@@ -52,6 +63,7 @@ _OWNER_FILE = ".owner-pid"
 # Trees from before owner files existed, or unreadable ones, are left alone this long.
 _UNOWNED_GRACE_S = 3600.0
 _DRAIN_LIMIT_S = 0.2
+_SHUTDOWN_S = 2.0
 
 # Names Lambda refuses in a function's configuration (it sets them itself).
 RESERVED_ENV_VARS = frozenset(
@@ -90,6 +102,11 @@ class EnvironmentSpec:
     """Give each environment Lambda's CPU share for ``memory_mb`` (where cgroups allow it)."""
     memory_cgroup: bool = False
     """Enforce ``memory_mb`` as resident memory with a memory cgroup (OOM kill, as Lambda)."""
+    ephemeral_storage_mb: int = 512
+    """The size of ``/tmp`` (Lambda's ``EphemeralStorage``)."""
+    isolate: bool = True
+    """A private mount namespace (sized ``/tmp``) and the sandbox user, where the host allows
+    it (:func:`sklambda.local.sandbox.isolation`)."""
 
 
 @dataclass(frozen=True)
@@ -134,6 +151,7 @@ class Environment:
         self._proc: subprocess.Popen[bytes] | None = None
         self._threads: list[threading.Thread] = []
         self._pumps: list[LinePump] = []
+        self._extension_procs: list[subprocess.Popen[bytes]] = []
         self._started_at = 0.0
         self._served = False
         # The invocation in (or last through) this environment, for attributing log lines.
@@ -144,10 +162,13 @@ class Environment:
         self._closed = False
         self._killed = False
         self.cgroup: Cgroup | None = None
+        self._scratch: Path | None = None
+        self.isolated = False
+        """Whether the process got its own mount namespace (private sized /tmp, sandbox user)."""
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self) -> None:  # noqa: PLR0915 -- TODO(#9): split into phases
         """Lay out the directories and start the process (returns before init finishes)."""
         spec = self.spec
         self._workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))
@@ -161,33 +182,69 @@ class Environment:
             _extract(spec.dist.layer_zip, opt)
         make_read_only(task)
         make_read_only(opt)
+        # Readable by the sandbox user (mkdtemp makes it owner-only).
+        self._workdir.chmod(0o755)
         self._api = RuntimeAPIServer()
         if spec.cpu_share or spec.memory_cgroup:
             self.cgroup = Cgroup.create(
                 memory_mb=spec.memory_mb, cpu=spec.cpu_share, memory=spec.memory_cgroup
             )
         memory_by_cgroup = self.cgroup is not None and self.cgroup.memory_mb is not None
+        interpreter = spec.interpreter.path.resolve()
+        lang_dir, runtime_dir = interpreter.parent.parent, spec.runtime_dir
+        mounts: MountPlan | None = None
+        if spec.isolate and isolation().private_tmp:
+            binds: list[tuple[Path, Path]] = []
+            # The sandbox user cannot reach a Python or runtime client under /root: bind them
+            # into the tree (in the child's own mount namespace only).
+            for name, source in (("lang", lang_dir), ("runtime", runtime_dir)):
+                if isolation().uid is not None and not reachable_by_others(source):
+                    target = self._workdir / name
+                    target.mkdir()
+                    binds.append((source, target))
+                    if name == "lang":
+                        lang_dir = target
+                        interpreter = target / interpreter.relative_to(interpreter.parent.parent)
+                    else:
+                        runtime_dir = target
+            mounts = MountPlan(self._workdir, scratch, tuple(binds), isolation().uid)
+        # Sticky and writable by anyone, as /tmp: the sandbox user writes here.
+        scratch.chmod(0o1777)
+        self._scratch = scratch
         preexec = make_preexec(
             None if memory_by_cgroup else spec.memory_mb,
             self.cgroup.join_from_child if self.cgroup is not None else None,
+            mounts=mounts,
+            file_size_mb=spec.ephemeral_storage_mb,
         )
+        self.isolated = mounts is not None
         command = [
-            str(spec.interpreter.path),
+            str(interpreter),
             "-I",
             "-S",
             "-u",
-            str(spec.runtime_dir / BOOTSTRAP_NAME),
+            str(runtime_dir / BOOTSTRAP_NAME),
             str(opt),
             spec.dist.handler,
         ]
+        environ = self._environ(
+            task,
+            opt,
+            Path("/tmp") if mounts is not None else scratch,
+            lang_dir,
+            interpreter.parent,
+            runtime_dir,
+        )
         self._started_at = time.perf_counter()
+        # Lambda starts the layer's extensions first, and the runtime once they registered.
+        self._start_extensions(opt, environ, preexec)
         self._proc = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=task,
-            env=self._environ(task, opt, scratch),
+            env=environ,
             preexec_fn=preexec,
             # Own session: the whole process group can be killed, and Ctrl-C in the host's
             # terminal reaches the emulator only, which then shuts environments down in order.
@@ -196,7 +253,7 @@ class Environment:
         )
         assert self._proc.stdout is not None
         assert self._proc.stderr is not None
-        self._pumps = [
+        self._pumps += [
             LinePump(self._proc.stdout, "stdout", self.log_stream, self._current, self._on_log),
             LinePump(self._proc.stderr, "stderr", self.log_stream, self._current, self._on_log),
         ]
@@ -204,15 +261,71 @@ class Environment:
         self._threads = [*(pump.thread for pump in self._pumps), watcher]
         watcher.start()
 
-    def _environ(self, task: Path, opt: Path, scratch: Path) -> dict[str, str]:
+    def _start_extensions(
+        self, opt: Path, environ: dict[str, str], preexec: Callable[[], None]
+    ) -> None:
+        """Start ``/opt/extensions/*`` and wait (up to the INIT limit) for them to register."""
+        assert self._api is not None
+        folder = opt / "extensions"
+        found = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+        for path in found:
+            if not os.access(path, os.X_OK):
+                self._init_line(
+                    f"WARNING sklambda: /opt/extensions/{path.name} is not executable and was "
+                    "not started (Lambda fails the init: Extension.LaunchError)"
+                )
+                continue
+            try:
+                proc = subprocess.Popen(
+                    [str(path)],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    cwd="/",
+                    env=environ,
+                    preexec_fn=preexec,
+                    start_new_session=True,
+                    close_fds=True,
+                )
+            except OSError as exc:
+                self._init_line(
+                    f"WARNING sklambda: /opt/extensions/{path.name} could not start "
+                    f"({exc.strerror}; Lambda fails the init: Extension.LaunchError)"
+                )
+                continue
+            assert proc.stdout is not None
+            assert proc.stderr is not None
+            self._extension_procs.append(proc)
+            self._pumps += [
+                LinePump(proc.stdout, "stdout", self.log_stream, self._current, self._on_log),
+                LinePump(proc.stderr, "stderr", self.log_stream, self._current, self._on_log),
+            ]
+        if not self._extension_procs:
+            return
+        deadline = time.monotonic() + INIT_LIMIT_S
+        count = len(self._extension_procs)
+        while not self._api.wait_registered(count, 0.05):
+            if time.monotonic() > deadline or all(
+                proc.poll() is not None for proc in self._extension_procs
+            ):
+                break
+        for name in self._api.extensions:
+            self._init_line(f"EXTENSION\tName: {name}\tState: Ready")
+
+    def _init_line(self, text: str) -> None:
+        if self._on_log is not None:
+            self._on_log(LogLine(text, "platform", self.log_stream, None))
+
+    def _environ(
+        self, task: Path, opt: Path, scratch: Path, lang_dir: Path, bin_dir: Path, runtime: Path
+    ) -> dict[str, str]:
         spec = self.spec
         assert self._api is not None
-        lang_dir = spec.interpreter.path.parent.parent
         version = spec.interpreter.version
         env = {
-            "PATH": f"{spec.interpreter.path.parent}:/usr/local/bin:/usr/bin:/bin:{opt}/bin",
+            "PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin:{opt}/bin",
             "LD_LIBRARY_PATH": ":".join(
-                [f"{lang_dir}/lib", str(spec.runtime_dir), str(task), f"{task}/lib", f"{opt}/lib"]
+                [f"{lang_dir}/lib", str(runtime), str(task), f"{task}/lib", f"{opt}/lib"]
             ),
             "LANG": "en_US.UTF-8",
             "TZ": "UTC",
@@ -230,7 +343,7 @@ class Environment:
             "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream,
             "AWS_LAMBDA_RUNTIME_API": self._api.address,
             "LAMBDA_TASK_ROOT": str(task),
-            "LAMBDA_RUNTIME_DIR": str(spec.runtime_dir),
+            "LAMBDA_RUNTIME_DIR": str(runtime),
         }
         env.update(spec.user_env)
         return env
@@ -266,11 +379,23 @@ class Environment:
 
     def kill(self) -> None:
         """SIGKILL the environment's process group (the runtime and anything it started)."""
-        if self._proc is None:
+        if self._proc is None and not self._extension_procs:
             return
         self._killed = True
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self._proc.pid, signal.SIGKILL)
+        # Without a cgroup, descendants that left the process group (a new session) are found
+        # by parentage while the runtime still holds them; one that double-forked away before
+        # this is out of reach (the memory cgroup, on by default, has no such gap).
+        runtime = [self._proc.pid] if self._proc is not None else []
+        roots = [*runtime, *(proc.pid for proc in self._extension_procs)]
+        strays = (
+            {pid for root in roots for pid in _descendants(root)} if self.cgroup is None else set()
+        )
+        for root in roots:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(root, signal.SIGKILL)
+        for pid in strays:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
         if self.cgroup is not None:
             # Descendants that left the process group (a new session) are still in the cgroup.
             self.cgroup.kill_all()
@@ -280,10 +405,24 @@ class Environment:
         with self._close_lock:
             if self._closed:
                 return
+            was_alive = self.alive
             self._closed = True
+        # Extensions that asked for SHUTDOWN get it, and up to 2 s, as on Lambda.
+        if (
+            self._extension_procs
+            and self._api is not None
+            and was_alive
+            and self._api.shutdown_extensions(int((time.time() + _SHUTDOWN_S) * 1000))
+        ):
+            deadline = time.monotonic() + _SHUTDOWN_S
+            for proc in self._extension_procs:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(max(0.0, deadline - time.monotonic()))
         self.kill()
         if self._proc is not None:
             self._proc.wait()
+        for proc in self._extension_procs:
+            proc.wait()
         # Pipes reach EOF once every process holding them is gone (they were all in the group).
         for thread in self._threads:
             if thread is not threading.current_thread():
@@ -329,7 +468,7 @@ class Environment:
 
     # -- invoking ------------------------------------------------------------------------------
 
-    def run(self, invocation: Invocation) -> RunResult:
+    def run(self, invocation: Invocation) -> RunResult:  # noqa: C901, PLR0915 -- TODO(#9): split
         """Run one invocation to its end: response, error, timeout or crash.
 
         On a timeout the process group is killed; the watcher then reports the exit and the
@@ -339,9 +478,17 @@ class Environment:
         cold = not self._served
         self._served = True
         self._invocation = invocation
-        self._platform(
-            f"START RequestId: {invocation.request_id} Version: $LATEST", invocation.request_id
-        )
+        started = False
+
+        def start_line(inv: Invocation) -> None:
+            nonlocal started
+            started = True
+            self._platform(f"START RequestId: {inv.request_id} Version: $LATEST", inv.request_id)
+
+        # START goes out as the event is handed over (so it precedes all the handler prints),
+        # or below when it never is; an environment found dead before delivery writes nothing,
+        # so a transparent retry leaves one START/END/REPORT per request id.
+        invocation.on_deliver = start_line
         timeout_s = invocation.timeout_s
         self._api.submit(invocation)
         # A warm runtime is already waiting in /next; a cold one first imports the handler.
@@ -386,17 +533,33 @@ class Environment:
             status=outcome.status,
             error_type=outcome.error_type if outcome.status else None,
         )
-        # What the function printed before answering belongs before END (bounded: a process
-        # that keeps printing must not hold the caller).
-        for pump in self._pumps:
-            pump.wait_drained(_DRAIN_LIMIT_S)
-        self._platform(f"END RequestId: {invocation.request_id}", invocation.request_id)
-        self._platform(report.line, invocation.request_id)
         stale = (
             not cold
             and invocation.delivered_at is None
             and outcome.error_type == "Runtime.ExitError"
         )
+        if invocation.delivered_at is None and outcome.status == "error" and not stale:
+            # An init failure: Lambda throws the environment away, so the next invoke runs a
+            # fresh INIT instead of getting this error again from the same sandbox.
+            self.kill()
+        # What the function printed before answering belongs before END (bounded: a process
+        # that keeps printing must not hold the caller).
+        for pump in self._pumps:
+            pump.wait_drained(_DRAIN_LIMIT_S)
+        if self._scratch is not None and invocation.delivered_at is not None:
+            used = tree_size_mb(self._scratch)
+            if used > self.spec.ephemeral_storage_mb:
+                self._platform(
+                    f"WARNING sklambda: /tmp holds {used:.0f} MB, over this function's "
+                    f"{self.spec.ephemeral_storage_mb} MB of ephemeral storage; on Lambda the "
+                    "writes past it fail with ENOSPC (raise --ephemeral-storage)",
+                    invocation.request_id,
+                )
+        if not stale:
+            if not started:
+                start_line(invocation)
+            self._platform(f"END RequestId: {invocation.request_id}", invocation.request_id)
+            self._platform(report.line, invocation.request_id)
         return RunResult(outcome, report, stale)
 
 
@@ -437,6 +600,30 @@ def _extract(archive: Path, destination: Path) -> None:
             if (info.external_attr >> 16) & 0o111 and not info.is_dir():
                 path = destination / info.filename
                 path.chmod(path.stat().st_mode | 0o111)
+
+
+def _descendants(root: int) -> set[int]:
+    """Every live descendant of ``root``, by the parent ids in ``/proc``."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue
+        # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+        fields = stat.rsplit(")", 1)[-1].split()
+        if len(fields) > 1:
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found: set[int] = set()
+    stack = [root]
+    while stack:
+        for child in children.get(stack.pop(), ()):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return found
 
 
 def _signal_name(number: int) -> str:

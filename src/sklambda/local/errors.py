@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sklambda import dist
 from sklambda.errors import SklambdaError
 
 __all__ = [
@@ -25,7 +26,7 @@ class SettingsError(LocalError, ValueError):
     """
 
 
-class DistError(LocalError):
+class DistError(LocalError, dist.DistError):
     """The package directory is missing a file or its ``build.json`` is malformed."""
 
 

@@ -30,6 +30,7 @@ from sklambda.local.logs import LogLine, LogSink
 from sklambda.local.pool import EnvironmentPool
 from sklambda.local.report import Report
 from sklambda.local.runtime_api import MAX_PAYLOAD_BYTES, Invocation
+from sklambda.local.sandbox import isolation
 
 LOG_TAIL_BYTES = 4096  # LogType=Tail returns the last 4 KB of the invocation's log
 
@@ -91,12 +92,20 @@ class Enforcement:
         ``"cgroup"`` (resident memory, OOM kill as Lambda) or ``"address-space"`` (``RLIMIT_AS``
         of memory + 1 GiB: a ``MemoryError`` well past the setting).
     reason : str
-        Why something asked for is not enforced, when it is not.
+        Why a CPU share or memory limit asked for is not enforced, when it is not.
     """
 
     vcpus: float | None
     memory: str
     reason: str = ""
+    tmp: str = "directory"
+    """``"namespace"`` (a private tmpfs on ``/tmp`` of the ephemeral-storage size) or
+    ``"directory"`` (a private ``TMPDIR``, each file bound by ``RLIMIT_FSIZE``; a hard-coded
+    ``/tmp`` path reaches the host's)."""
+    uid: int | None = None
+    """The user functions run as when not the host's (993, Lambda's ``sbx_user1051``)."""
+    sandbox_reason: str = ""
+    """Why ``/tmp`` is not a private mount or the user is the host's, when so."""
 
 
 @dataclass(frozen=True)
@@ -147,7 +156,16 @@ class LocalFunction:
         see :attr:`cpu_limited`.
     memory_cgroup : bool
         Enforce ``memory`` as resident memory with a memory cgroup: over it, the environment is
-        killed and the invoke fails with ``Runtime.OutOfMemory``, as on Lambda.
+        killed and the invoke fails with ``Runtime.OutOfMemory``, as on Lambda. On by default
+        where the machine allows it; elsewhere the fallback is ``RLIMIT_AS`` (see
+        :attr:`enforcement`). The group also holds every descendant, so none outlives the
+        environment.
+    ephemeral_storage : int
+        ``/tmp`` size in MB, 512–10,240 (Lambda's ``EphemeralStorage``).
+    isolate : bool
+        Give each environment a private mount namespace (its own sized ``/tmp``) and run it as
+        the sandbox user (uid 993) where the host allows it (root);
+        :func:`sklambda.local.sandbox.isolation` says what this machine can do.
 
     Raises
     ------
@@ -174,12 +192,16 @@ class LocalFunction:
         on_report: Callable[[Report], None] | None = None,
         on_log: LogSink | None = None,
         cpu_share: bool = False,
-        memory_cgroup: bool = False,
+        memory_cgroup: bool = True,
+        ephemeral_storage: int = limits.TMP_DEFAULT_MB,
+        isolate: bool = True,
     ) -> None:
         self.dist = dist if isinstance(dist, Dist) else load_dist(dist)
         _check_settings(memory, timeout, concurrency, max_wait, env or {})
+        _check_ephemeral_storage(ephemeral_storage)
         self.name = name or self.dist.name
         self.memory = memory
+        self.ephemeral_storage = ephemeral_storage
         self.timeout = float(timeout)
         self.concurrency = concurrency
         self.max_wait = float(max_wait)
@@ -197,6 +219,8 @@ class LocalFunction:
             user_env=dict(env or {}),
             cpu_share=cpu_share,
             memory_cgroup=memory_cgroup,
+            ephemeral_storage_mb=ephemeral_storage,
+            isolate=isolate,
         )
         self._on_log = on_log
         # Lines by request id while an invoke runs, for InvokeResult.log_lines (LogType=Tail).
@@ -204,7 +228,7 @@ class LocalFunction:
         self._captured_lock = threading.Lock()
         sweep_orphaned_workdirs()
         sweep_cgroups()
-        self.enforcement = _enforcement(memory, cpu_share, memory_cgroup)
+        self.enforcement = _enforcement(memory, cpu_share, memory_cgroup, isolate)
         self._pool = EnvironmentPool(self._new_environment, concurrency)
         self._reports: list[Report] = []
         self._reports_lock = threading.Lock()
@@ -243,7 +267,14 @@ class LocalFunction:
         """
         return self.invoke_raw(json.dumps(event).encode())
 
-    def invoke_raw(self, payload: bytes, *, client_context: str | None = None) -> InvokeResult:
+    def invoke_raw(
+        self,
+        payload: bytes,
+        *,
+        client_context: str | None = None,
+        request_id: str | None = None,
+        trace_id: str | None = None,
+    ) -> InvokeResult:
         """Invoke with the event's JSON bytes, as the Lambda Invoke API receives them.
 
         Parameters
@@ -252,12 +283,15 @@ class LocalFunction:
             The event as JSON.
         client_context : str, optional
             JSON passed to the runtime as ``Lambda-Runtime-Client-Context``.
+        request_id, trace_id : str, optional
+            The invocation's ids (``Lambda-Runtime-Aws-Request-Id``, ``Lambda-Runtime-Trace-Id``);
+            a function URL front passes those it wrote into the event, so that
+            ``requestContext.requestId`` is the invocation's id as on AWS. Fresh ones otherwise.
         """
         if len(payload) > MAX_PAYLOAD_BYTES:
             raise RequestTooLargeError(
                 f"the event is {len(payload)} bytes; Lambda accepts at most {MAX_PAYLOAD_BYTES}"
             )
-        request_id: str | None = None
         for _ in range(_STALE_RETRIES):
             invocation = Invocation(
                 payload,
@@ -265,13 +299,17 @@ class LocalFunction:
                 timeout_s=self.timeout,
                 client_context=client_context,
                 request_id=request_id,
+                trace_id=trace_id,
             )
+            trace_id = invocation.trace_id
             request_id = invocation.request_id
             with self._captured_lock:
                 self._captured.setdefault(request_id, [])
             env = self._pool.acquire(self.max_wait)
             try:
                 result = env.run(invocation)
+                if result.stale:
+                    env.kill()  # dead already; make sure the pool does not hand it out again
             finally:
                 self._pool.release(env)
             if not result.stale:
@@ -344,15 +382,32 @@ def _check_settings(
     limits.check_env_size(dict(env), SettingsError)
 
 
-def _enforcement(memory: int, cpu_share: bool, memory_cgroup: bool) -> Enforcement:
+def _check_ephemeral_storage(size: int) -> None:
+    if (
+        isinstance(size, bool)
+        or not isinstance(size, int)
+        or not limits.TMP_DEFAULT_MB <= size <= limits.TMP_MAX_MB
+    ):
+        raise SettingsError(
+            f"ephemeral storage must be {limits.TMP_DEFAULT_MB}–{limits.TMP_MAX_MB} MB "
+            f"(Lambda's range for /tmp), got {size}"
+        )
+
+
+def _enforcement(memory: int, cpu_share: bool, memory_cgroup: bool, isolate: bool) -> Enforcement:
     can = cgroup_support()
     reasons = []
     if (cpu_share and not can.cpu) or (memory_cgroup and not can.memory):
         reasons.append(can.reason)
+    sandbox = isolation()
+    private = isolate and sandbox.private_tmp
     return Enforcement(
         vcpus=lambda_cpu_share(memory) if cpu_share and can.cpu else None,
         memory="cgroup" if memory_cgroup and can.memory else "address-space",
         reason="; ".join(reasons),
+        tmp="namespace" if private else "directory",
+        uid=sandbox.uid if private else None,
+        sandbox_reason=sandbox.reason if isolate else "not asked for (isolate=False)",
     )
 
 

@@ -9,12 +9,8 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import contextlib
 import errno
 import json
-import re
 import socket
 import sys
 import threading
@@ -23,12 +19,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from sklambda.errors import Option
 from sklambda.local.dist import Dist
 from sklambda.local.errors import RequestTooLargeError, SettingsError, TooManyRequestsError
-from sklambda.local.function import InvokeResult, LocalFunction
+from sklambda.local.function import LocalFunction
+from sklambda.local.lambda_api import LambdaAPI
 from sklambda.local.request_body import BodyTooLarge, read_body
 from sklambda.local.runtime_api import MAX_PAYLOAD_BYTES, new_trace_id
 from sklambda.local.url_events import (
@@ -39,8 +35,6 @@ from sklambda.local.url_events import (
 )
 
 __all__ = ["LocalServer", "serve"]
-
-_INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
 
 
 def check_loopback(host: str) -> str:
@@ -96,7 +90,8 @@ class LocalServer:
         shown = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
         self.url = f"http://{shown}:{bound_port}/"
         self._closed = threading.Event()
-        self._background: set[threading.Thread] = set()
+        # Invoke / GetFunction and the asynchronous queue (sklambda.local.lambda_api).
+        self.api = LambdaAPI(function)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.1},
@@ -104,23 +99,6 @@ class LocalServer:
             daemon=True,
         )
         self._thread.start()
-
-    def invoke_async(self, payload: bytes) -> str:
-        """Run an ``Event`` invocation in the background; returns its request id."""
-        request_id = str(uuid.uuid4())
-
-        def run() -> None:
-            try:
-                # An async invoke has no caller to report to; REPORT and logs still record it.
-                with contextlib.suppress(Exception):
-                    self.function.invoke_raw(payload)
-            finally:
-                self._background.discard(threading.current_thread())
-
-        thread = threading.Thread(target=run, name="sklambda-async-invoke", daemon=True)
-        self._background.add(thread)
-        thread.start()
-        return request_id
 
     def wait(self) -> None:
         """Block until :meth:`close` (from another thread) or Ctrl-C."""
@@ -137,6 +115,7 @@ class LocalServer:
         self._closed.set()
         self._httpd.shutdown()
         self._httpd.server_close()
+        self.api.close()
         if self._owns_function:
             self.function.close()
 
@@ -252,19 +231,22 @@ class _FrontHandler(BaseHTTPRequestHandler):
             self.wfile.write(response.body)
 
     def _handle(self) -> None:
+        api = self.server.front.api
+        is_api = api.handles(self.command, self.path)
         try:
             body = read_body(self.rfile, self.headers, MAX_PAYLOAD_BYTES)
         except BodyTooLarge:
-            self._send(error_response(413, "Request Entity Too Large"))
+            self.close_connection = True
+            self._send(
+                api.too_large() if is_api else error_response(413, "Request Entity Too Large")
+            )
             return
         except ValueError as exc:
             self.close_connection = True
             self._send(error_response(400, str(exc)))
             return
-        path = self.path.split("?", 1)[0]
-        match = _INVOKE_PATH.match(path)
-        if match is not None and self.command == "POST":
-            self._invoke_api(unquote(match["name"]), body or b"")
+        if is_api:
+            self._send(api.dispatch(self.command, self.path, self.headers, body))
         else:
             self._function_url(body)
 
@@ -272,7 +254,9 @@ class _FrontHandler(BaseHTTPRequestHandler):
 
     def _function_url(self, body: bytes | None) -> None:
         function = self.server.front.function
+        # A caller's X-Ray header is propagated as the invocation's trace, as AWS does.
         request_id = str(uuid.uuid4())
+        trace_id = self.headers.get("x-amzn-trace-id") or new_trace_id()
         event = build_event(
             method=self.command,
             target=self.path,
@@ -281,10 +265,13 @@ class _FrontHandler(BaseHTTPRequestHandler):
             body=body,
             source_ip=self.client_address[0],
             request_id=request_id,
-            trace_id=new_trace_id(),
+            trace_id=trace_id,
         )
         try:
-            result = function.invoke_raw(json.dumps(event).encode())
+            # The event's requestId and x-amzn-trace-id are the invocation's own, as on AWS.
+            result = function.invoke_raw(
+                json.dumps(event).encode(), request_id=request_id, trace_id=trace_id
+            )
         except TooManyRequestsError:
             self._send(error_response(429, "Rate Exceeded."), request_id)
             return
@@ -295,89 +282,3 @@ class _FrontHandler(BaseHTTPRequestHandler):
             self._send(error_response(502, "Internal Server Error"), result.request_id)
             return
         self._send(result_to_response(result.raw), result.request_id)
-
-    # -- Invoke API ----------------------------------------------------------------------------
-
-    def _api_error(self, status: int, error_type: str, message: str) -> None:
-        body = json.dumps({"Type": "User", "message": message}).encode()
-        response = HttpResponse(
-            status,
-            [("Content-Type", "application/json"), ("x-amzn-ErrorType", error_type)],
-            body,
-        )
-        self._send(response, str(uuid.uuid4()))
-
-    def _names_this_function(self, name: str) -> bool:
-        function = self.server.front.function
-        qualifier = parse_qs(urlsplit(self.path).query).get("Qualifier", ["$LATEST"])[0]
-        if qualifier != "$LATEST":
-            return False
-        if name.startswith("arn:"):
-            name = name.split(":function:", 1)[-1]
-        elif ":function:" in name:
-            name = name.split(":function:", 1)[1]
-        name, _, version = name.partition(":")
-        return name in (function.name, "function") and version in ("", "$LATEST")
-
-    def _invoke_api(self, name: str, payload: bytes) -> None:
-        function = self.server.front.function
-        if not self._names_this_function(name):
-            self._api_error(
-                404,
-                "ResourceNotFoundException",
-                f"Function not found: {name} (this emulator serves {function.arn}:$LATEST)",
-            )
-            return
-        payload = payload or b"{}"
-        try:
-            json.loads(payload)
-        except ValueError:
-            self._api_error(
-                400, "InvalidRequestContentException", "Could not parse request body into json"
-            )
-            return
-        invocation_type = self.headers.get("X-Amz-Invocation-Type", "RequestResponse")
-        if invocation_type == "DryRun":
-            self._send(HttpResponse(204), str(uuid.uuid4()))
-            return
-        if invocation_type == "Event":
-            request_id = self.server.front.invoke_async(payload)
-            self._send(HttpResponse(202), request_id)
-            return
-        if invocation_type != "RequestResponse":
-            self._api_error(
-                400,
-                "InvalidParameterValueException",
-                f"InvocationType must be RequestResponse, Event or DryRun, got {invocation_type!r}",
-            )
-            return
-        client_context = None
-        encoded_context = self.headers.get("X-Amz-Client-Context")
-        if encoded_context:
-            try:
-                client_context = base64.b64decode(encoded_context, validate=True).decode("utf-8")
-            except (binascii.Error, ValueError):
-                self._api_error(
-                    400, "InvalidRequestContentException", "Client context must be base64 JSON"
-                )
-                return
-        try:
-            result = function.invoke_raw(payload, client_context=client_context)
-        except TooManyRequestsError as exc:
-            self._api_error(429, "TooManyRequestsException", f"Rate Exceeded. {exc}")
-            return
-        except RequestTooLargeError as exc:
-            self._api_error(413, "RequestTooLargeException", str(exc))
-            return
-        self._send(_invoke_response(result, self.headers.get("X-Amz-Log-Type")), result.request_id)
-
-
-def _invoke_response(result: InvokeResult, log_type: str | None) -> HttpResponse:
-    headers = [("Content-Type", "application/json"), ("X-Amz-Executed-Version", "$LATEST")]
-    if result.error is not None:
-        headers.append(("X-Amz-Function-Error", "Unhandled"))
-    if log_type == "Tail":
-        # The last 4 KB of the invocation's log, base64 (boto3 returns it as LogResult).
-        tail = base64.b64encode(result.log_tail().encode()).decode()
-        headers.append(("X-Amz-Log-Result", tail))
-    return HttpResponse(200, headers, result.raw)

@@ -14,7 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO, Literal
 
-__all__ = ["LinePump", "LogLine", "LogSink"]
+__all__ = ["MAX_LINE_BYTES", "LinePump", "LogLine", "LogSink"]
+
+MAX_LINE_BYTES = 256 * 1024
+"""CloudWatch Logs' largest event: a longer line is forwarded in pieces of at most this size."""
 
 Stream = Literal["stdout", "stderr", "platform"]
 
@@ -87,7 +90,10 @@ class LinePump:
             self._sink(line)
 
     def _run(self) -> None:
-        pending = b""
+        # Bytes of the unfinished line, as a list of chunks: joined once per line, so output
+        # without newlines costs linear time, not a copy of everything so far per read.
+        parts: list[bytes] = []
+        size = 0
         poller = select.poll()
         poller.register(self._fd, select.POLLIN | select.POLLHUP | select.POLLERR)
         with self._pipe:
@@ -103,14 +109,34 @@ class LinePump:
                 chunk = os.read(self._fd, 1 << 16)
                 if not chunk:
                     break
-                *lines, pending = (pending + chunk).split(b"\n")
-                for raw in lines:
-                    self._emit(raw)
-            if pending:
-                self._emit(pending)
+                start = 0
+                while (end := chunk.find(b"\n", start)) != -1:
+                    parts.append(chunk[start:end])
+                    self._emit(b"".join(parts))
+                    parts, size = [], 0
+                    start = end + 1
+                if start < len(chunk):
+                    rest = chunk[start:]
+                    parts.append(rest)
+                    size += len(rest)
+                    if size >= MAX_LINE_BYTES:
+                        parts, size = self._emit_pieces(b"".join(parts))
+            if parts:
+                self._emit(b"".join(parts))
         with self._cond:
             self._eof = self._idle = True
             self._cond.notify_all()
+
+    def _emit_pieces(self, data: bytes) -> tuple[list[bytes], int]:
+        """Forward whole pieces of an over-long line; return what is left, unfinished."""
+        while len(data) >= MAX_LINE_BYTES:
+            cut = MAX_LINE_BYTES
+            # Cut before a UTF-8 continuation byte, so no character is split in two.
+            while cut < len(data) and cut > MAX_LINE_BYTES - 4 and data[cut] & 0xC0 == 0x80:
+                cut -= 1
+            self._emit(data[:cut])
+            data = data[cut:]
+        return ([data], len(data)) if data else ([], 0)
 
     def _drained(self) -> bool:
         if self._eof:

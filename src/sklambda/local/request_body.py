@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 from email.message import Message
-from typing import BinaryIO
+from typing import Protocol
 
 __all__ = ["BodyTooLarge", "read_body"]
 
 _CHUNK = 1 << 16
 
 
+class Readable(Protocol):
+    """What a body is read from: a handler's ``rfile`` (``io.BufferedIOBase``) or a ``BinaryIO``."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def readline(self, size: int = -1, /) -> bytes: ...
+
+
 class BodyTooLarge(Exception):
     """The body is larger than the limit; it has been read and discarded."""
 
 
-def read_body(stream: BinaryIO, headers: Message, limit: int) -> bytes | None:
+def read_body(stream: Readable, headers: Message, limit: int) -> bytes | None:
     """Read a request body, keeping at most ``limit`` bytes.
 
     Parameters
     ----------
-    stream : BinaryIO
+    stream : Readable
         The connection's input.
     headers : email.message.Message
         The request headers (``Content-Length`` / ``Transfer-Encoding``).
@@ -49,14 +57,14 @@ def read_body(stream: BinaryIO, headers: Message, limit: int) -> bytes | None:
     return _read_exact(stream, length)
 
 
-def _read_exact(stream: BinaryIO, length: int) -> bytes:
+def _read_exact(stream: Readable, length: int) -> bytes:
     data = stream.read(length)
     if len(data) != length:
         raise ValueError(f"connection closed after {len(data)} of {length} body bytes")
     return data
 
 
-def _discard(stream: BinaryIO, length: int) -> None:
+def _discard(stream: Readable, length: int) -> None:
     while length > 0:
         got = stream.read(min(length, _CHUNK))
         if not got:
@@ -64,7 +72,7 @@ def _discard(stream: BinaryIO, length: int) -> None:
         length -= len(got)
 
 
-def _read_chunked(stream: BinaryIO, limit: int) -> bytes:
+def _read_chunked(stream: Readable, limit: int) -> bytes:
     parts: list[bytes] = []
     total = 0
     too_large = False

@@ -37,6 +37,9 @@ __all__ = [
 
 MAX_PAYLOAD_BYTES = limits.SYNC_PAYLOAD_BYTES
 _PREFIX = "/2018-06-01/runtime"
+_EXTENSION = "/2020-01-01/extension"
+_EXT_NAME = "Lambda-Extension-Name"
+_EXT_ID = "Lambda-Extension-Identifier"
 _NEXT = f"{_PREFIX}/invocation/next"
 _INIT_ERROR = f"{_PREFIX}/init/error"
 _ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
@@ -97,22 +100,28 @@ class Invocation:
         timeout_s: float,
         client_context: str | None = None,
         request_id: str | None = None,
+        trace_id: str | None = None,
     ) -> None:
         self.request_id = request_id or str(uuid.uuid4())
         self.payload = payload
         self.function_arn = function_arn
         self.timeout_s = timeout_s
         self.client_context = client_context
-        self.trace_id = new_trace_id()
+        self.trace_id = trace_id or new_trace_id()
         self.created_at = time.perf_counter()
         self.delivered_at: float | None = None
         self.finished_at: float | None = None
         self.deadline_ms: int | None = None
         self.outcome: Outcome | None = None
+        self.on_deliver: Callable[[Invocation], None] | None = None
+        """Called once, just before the event goes to the runtime (the environment writes
+        START there, so nothing the handler prints can precede it)."""
         self._cond = threading.Condition()
 
     def deliver(self) -> None:
         """Mark the event as handed to the runtime; starts the timeout clock."""
+        if self.on_deliver is not None:
+            self.on_deliver(self)
         with self._cond:
             self.delivered_at = time.perf_counter()
             self.deadline_ms = int((time.time() + self.timeout_s) * 1000)
@@ -146,8 +155,25 @@ class Invocation:
             return self._cond.wait_for(lambda: self.outcome is not None, max(timeout, 0.0))
 
 
+class _Extension:
+    """An extension registered through the Extensions API, and the events it has to take."""
+
+    def __init__(self, name: str, events: set[str]) -> None:
+        self.id = str(uuid.uuid4())
+        self.name = name
+        self.events = events
+        self.queue: list[dict[str, Any]] = []
+        self.waiting = False
+
+
 class RuntimeAPIServer:
     """A Runtime API endpoint on ``127.0.0.1`` for one environment.
+
+    It also serves the minimal Extensions API (``/2020-01-01/extension``: ``register``,
+    ``event/next``, ``init/error``, ``exit/error``): an event is delivered to the runtime only
+    once every registered extension waits in ``event/next`` (Lambda's init and invoke phases end
+    when the runtime *and* the extensions are done); each delivery sends ``INVOKE`` to the
+    extensions that asked for it, and :meth:`shutdown_extensions` sends ``SHUTDOWN``.
 
     Attributes
     ----------
@@ -168,6 +194,9 @@ class RuntimeAPIServer:
         self.ready_at: float | None = None
         self.init_error: bytes | None = None
         self._init_error_type: str | None = None
+        self._extensions: dict[str, _Extension] = {}
+        self.extension_errors: list[tuple[str, str, bytes]] = []
+        """``(extension name, init|exit, body)`` of the error posts extensions made."""
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.api = self
         port = self._httpd.server_address[1]
@@ -236,7 +265,7 @@ class RuntimeAPIServer:
             if self.ready_at is None:
                 self.ready_at = time.perf_counter()
                 self._cond.notify_all()
-            while self._pending is None and not self._closed:
+            while (self._pending is None or not self._extensions_idle()) and not self._closed:
                 self._cond.wait(_POLL_S * 20)
             # A runtime killed while waiting in /next leaves this call behind: the event must
             # stay pending (and fail as undelivered) rather than go to a dead socket.
@@ -244,13 +273,90 @@ class RuntimeAPIServer:
                 return None
             invocation, self._pending = self._pending, None
             self._current = invocation
+            deadline_ms = int((time.time() + invocation.timeout_s) * 1000)
+            for extension in self._extensions.values():
+                if "INVOKE" in extension.events:
+                    extension.queue.append(
+                        {
+                            "eventType": "INVOKE",
+                            "deadlineMs": deadline_ms,
+                            "requestId": invocation.request_id,
+                            "invokedFunctionArn": invocation.function_arn,
+                            "tracing": {"type": "X-Amzn-Trace-Id", "value": invocation.trace_id},
+                        }
+                    )
+            self._cond.notify_all()
         invocation.deliver()
         return invocation
 
+    # -- Extensions API ------------------------------------------------------------------------
+
+    def _extensions_idle(self) -> bool:
+        return all(e.waiting and not e.queue for e in self._extensions.values())
+
+    @property
+    def extensions(self) -> list[str]:
+        """Names of the registered extensions."""
+        with self._cond:
+            return [e.name for e in self._extensions.values()]
+
+    def wait_extensions_idle(self, timeout: float) -> bool:
+        """Wait until every registered extension waits in ``event/next`` with nothing queued."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._extensions_idle() or self._closed, timeout)
+
+    def wait_registered(self, count: int, timeout: float) -> bool:
+        """Wait until ``count`` extensions have registered."""
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: len(self._extensions) >= count or self._closed, timeout
+            )
+
+    def shutdown_extensions(self, deadline_ms: int) -> bool:
+        """Queue ``SHUTDOWN`` for extensions that registered for it; False when none did."""
+        with self._cond:
+            told = False
+            for extension in self._extensions.values():
+                if "SHUTDOWN" in extension.events:
+                    extension.queue.append(
+                        {
+                            "eventType": "SHUTDOWN",
+                            "shutdownReason": "spindown",
+                            "deadlineMs": deadline_ms,
+                        }
+                    )
+                    told = True
+            self._cond.notify_all()
+        return told
+
+    def _register(self, name: str, events: set[str]) -> _Extension:
+        extension = _Extension(name, events)
+        with self._cond:
+            self._extensions[extension.id] = extension
+            self._cond.notify_all()
+        return extension
+
+    def _extension_next(self, extension_id: str) -> dict[str, Any] | None:
+        with self._cond:
+            extension = self._extensions.get(extension_id)
+            if extension is None:
+                return None
+            extension.waiting = True
+            self._cond.notify_all()
+            while not extension.queue and not self._closed:
+                self._cond.wait(_POLL_S * 20)
+            if self._closed and not extension.queue:
+                return None
+            extension.waiting = False
+            event = extension.queue.pop(0)
+            self._cond.notify_all()
+            return event
+
     def _running(self, request_id: str) -> Invocation | None:
+        """The delivered invocation ``request_id`` names (finished or not), else None."""
         with self._cond:
             current = self._current
-        if current is None or current.request_id != request_id or current.finished:
+        if current is None or current.request_id != request_id:
             return None
         return current
 
@@ -324,7 +430,70 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _extension_get(self) -> None:
+        api = self.server.api
+        if self.path != f"{_EXTENSION}/event/next":
+            self._reply(HTTPStatus.NOT_FOUND, {"errorType": "NotFound", "errorMessage": self.path})
+            return
+        event = api._extension_next(self.headers.get(_EXT_ID, ""))
+        if event is None:
+            self.close_connection = True
+            self._reply(
+                HTTPStatus.FORBIDDEN,
+                {"errorType": "Extension.UnknownExtensionIdentifier", "errorMessage": "unknown"},
+            )
+            return
+        body = json.dumps(event).encode()
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Lambda-Extension-Event-Identifier", str(uuid.uuid4()))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _extension_post(self, body: bytes) -> None:
+        api = self.server.api
+        if self.path == f"{_EXTENSION}/register":
+            name = self.headers.get(_EXT_NAME)
+            try:
+                events = json.loads(body or b"{}").get("events", [])
+            except (ValueError, AttributeError):
+                events = None
+            if not name or not isinstance(events, list):
+                self._reply(
+                    HTTPStatus.BAD_REQUEST,
+                    {
+                        "errorType": "InvalidRequest",
+                        "errorMessage": f"send the {_EXT_NAME} header and a JSON body "
+                        '{"events": ["INVOKE", "SHUTDOWN"]}',
+                    },
+                )
+                return
+            extension = api._register(name, {str(e) for e in events})
+            doc = json.dumps(
+                {"functionName": "", "functionVersion": "$LATEST", "handler": ""}
+            ).encode()
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(doc)))
+            self.send_header(_EXT_ID, extension.id)
+            self.end_headers()
+            self.wfile.write(doc)
+            return
+        for kind in ("init", "exit"):
+            if self.path == f"{_EXTENSION}/{kind}/error":
+                with api._cond:
+                    known = api._extensions.get(self.headers.get(_EXT_ID, ""))
+                name = known.name if known is not None else "?"
+                api.extension_errors.append((name, kind, body))
+                self._reply(HTTPStatus.ACCEPTED, {"status": "OK"})
+                return
+        self._reply(HTTPStatus.NOT_FOUND, {"errorType": "NotFound", "errorMessage": self.path})
+
     def do_GET(self) -> None:
+        if self.path.startswith(_EXTENSION):
+            self._extension_get()
+            return
         if self.path != _NEXT:
             self._reply(HTTPStatus.NOT_FOUND, {"errorType": "NotFound", "errorMessage": self.path})
             return
@@ -358,6 +527,9 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         api = self.server.api
+        if self.path.startswith(_EXTENSION):
+            self._extension_post(body)
+            return
         error_type = self.headers.get(_ERROR_TYPE_HEADER)
         if self.path == _INIT_ERROR:
             api._init_failed(body, error_type)
@@ -373,6 +545,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(
                 HTTPStatus.BAD_REQUEST,
                 {"errorType": "InvalidRequestID", "errorMessage": "Invalid request ID"},
+            )
+            return
+        if invocation.finished:
+            # AWS's Runtime Interface Emulator: the invoke already has its answer (or timed
+            # out), so a second /response or /error is a state transition it refuses.
+            self._reply(
+                HTTPStatus.FORBIDDEN,
+                {
+                    "errorType": "InvalidStateTransition",
+                    "errorMessage": f"invocation {parts[2]} has already been answered",
+                },
             )
             return
         if too_large:

@@ -127,26 +127,14 @@ def build_event(
         Request time (epoch seconds); defaults to the current time.
     """
     epoch = time.time() if now is None else now
-    split = urlsplit(target) if "://" in target else None
-    if split is not None:
-        raw_path, raw_query = split.path or "/", split.query
-    else:
-        raw_path, _, raw_query = target.partition("?")
-    merged: dict[str, str] = {}
-    cookies: list[str] = []
-    for name, value in headers:
-        key = name.lower()
-        if key == "cookie":
-            cookies.extend(part.strip() for part in value.split(";") if part.strip())
-            continue
-        merged[key] = f"{merged[key]},{value}" if key in merged else value
+    raw_path, raw_query = _split_target(target)
+    merged, cookies = _merge_headers(headers)
     host = merged.get("host", "localhost")
     merged.setdefault("x-amzn-trace-id", trace_id)
     merged.setdefault("x-forwarded-for", source_ip)
     merged.setdefault("x-forwarded-proto", "http")
     if ":" in host:
         merged.setdefault("x-forwarded-port", host.rsplit(":", 1)[1])
-    domain_prefix = host.split(":", 1)[0].split(".", 1)[0]
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": "$default",
@@ -157,10 +145,8 @@ def build_event(
         event["cookies"] = cookies
     event["headers"] = merged
     if raw_query:
-        params: dict[str, str] = {}
-        for key, value in parse_qsl(raw_query, keep_blank_values=True):
-            params[key] = f"{params[key]},{value}" if key in params else value
-        event["queryStringParameters"] = params
+        event["queryStringParameters"] = _query_parameters(raw_query)
+    domain_prefix = host.split(":", 1)[0].split(".", 1)[0]
     event["requestContext"] = {
         "accountId": "anonymous",
         "apiId": domain_prefix,
@@ -181,17 +167,48 @@ def build_event(
     }
     encoded = False
     if body:
-        text: str | None = None
-        if is_text_content_type(merged.get("content-type")):
-            try:
-                text = body.decode("utf-8")
-            except UnicodeDecodeError:
-                text = None
-        if text is None:
-            text, encoded = base64.b64encode(body).decode("ascii"), True
-        event["body"] = text
+        event["body"], encoded = _event_body(body, merged.get("content-type"))
     event["isBase64Encoded"] = encoded
     return event
+
+
+def _split_target(target: str) -> tuple[str, str]:
+    """``(raw path, raw query string)`` of a request target (origin or absolute form)."""
+    if "://" in target:
+        split = urlsplit(target)
+        return split.path or "/", split.query
+    raw_path, _, raw_query = target.partition("?")
+    return raw_path, raw_query
+
+
+def _merge_headers(headers: Iterable[tuple[str, str]]) -> tuple[dict[str, str], list[str]]:
+    """Headers by lower-case name (repeats joined with commas), and the cookies apart."""
+    merged: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in headers:
+        key = name.lower()
+        if key == "cookie":
+            cookies.extend(part.strip() for part in value.split(";") if part.strip())
+            continue
+        merged[key] = f"{merged[key]},{value}" if key in merged else value
+    return merged, cookies
+
+
+def _query_parameters(raw_query: str) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for key, value in parse_qsl(raw_query, keep_blank_values=True):
+        params[key] = f"{params[key]},{value}" if key in params else value
+    return params
+
+
+def _event_body(body: bytes, content_type: str | None) -> tuple[str, bool]:
+    """``(body, is base64)``: UTF-8 text for text content types, else base64."""
+    if is_text_content_type(content_type):
+        try:
+            return body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            pass
+    return base64.b64encode(body).decode("ascii"), True
 
 
 def error_response(
@@ -221,32 +238,43 @@ def result_to_response(raw: bytes) -> HttpResponse:
     status = result["statusCode"]
     if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
         return _bad_gateway()
+    headers = _response_headers(result)
+    body = _response_body(result)
+    if headers is None or body is None:
+        return _bad_gateway()
+    return HttpResponse(status, headers, body)
+
+
+def _response_headers(result: dict[str, Any]) -> list[tuple[str, str]] | None:
+    """The described headers and ``Set-Cookie`` lines; None when malformed."""
     headers: list[tuple[str, str]] = []
     given = result.get("headers") or {}
     if not isinstance(given, dict):
-        return _bad_gateway()
+        return None
     for name, value in given.items():
         if isinstance(value, bool):
             value = "true" if value else "false"
         if not isinstance(value, str | int | float):
-            return _bad_gateway()
+            return None
         headers.append((str(name), str(value)))
     cookies = result.get("cookies") or []
     if not isinstance(cookies, list) or not all(isinstance(c, str) for c in cookies):
-        return _bad_gateway()
+        return None
     headers.extend(("Set-Cookie", cookie) for cookie in cookies)
+    return headers
+
+
+def _response_body(result: dict[str, Any]) -> bytes | None:
+    """The described body as bytes; None when it claims base64 and is not."""
     body_value = result.get("body")
     if body_value is None:
-        body = b""
-    elif isinstance(body_value, str):
-        if result.get("isBase64Encoded"):
-            try:
-                body = base64.b64decode(body_value, validate=True)
-            except (binascii.Error, ValueError):
-                return _bad_gateway()
-        else:
-            body = body_value.encode("utf-8")
-    else:
+        return b""
+    if not isinstance(body_value, str):
         # A non-string body (a dict, say) is sent as its JSON text.
-        body = json.dumps(body_value).encode()
-    return HttpResponse(status, headers, body)
+        return json.dumps(body_value).encode()
+    if not result.get("isBase64Encoded"):
+        return body_value.encode("utf-8")
+    try:
+        return base64.b64decode(body_value, validate=True)
+    except (binascii.Error, ValueError):
+        return None

@@ -26,7 +26,7 @@ from typing import Any
 from sklambda._version import __version__
 from sklambda.building.targets import target
 from sklambda.building.zips import write_zip
-from sklambda.dist import BUILD_JSON, FUNCTION_ZIP
+from sklambda.dist import BUILD_JSON, FORMAT_VERSION, FUNCTION_ZIP
 from sklambda.errors import BuildError
 from sklambda.files import check_replaceable, replace_dir, staging_dir
 from sklambda.monitor.notifier import handler as notifier
@@ -104,6 +104,7 @@ def build_notifier(
         pyc = compile_tree(task, interpreter.path, "/var/task") if interpreter else 0
         artifact = write_zip(task, dist / FUNCTION_ZIP)
         report: dict[str, Any] = {
+            "format_version": FORMAT_VERSION,
             "sklambda": __version__,
             "kind": "notifier",
             "name": NOTIFIER_NAME,

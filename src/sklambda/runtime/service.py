@@ -12,7 +12,14 @@ import time
 
 from .card import model_card, openapi
 from .contract import RequestError, RequestParser, parse_json, respond
-from .events import http_request, http_response, is_warmup
+from .events import (
+    event_source,
+    http_request,
+    http_response,
+    is_warmup,
+    shape_response,
+    unsupported,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -103,13 +110,16 @@ class Service:
     def _answer(self, event: Any) -> Any:
         if is_warmup(event):
             return {"warm": True, "model": self.model_ref}
+        source = event_source(event)
+        if source is not None:
+            raise unsupported(source)
         try:
             request = http_request(event)
         except RequestError as error:
             return http_response(error.status, error.to_dict())
         if request is None:
             return self._direct(event)
-        return self._http(request)
+        return shape_response(request, self._http(request))
 
     def _direct(self, event: Any) -> dict[str, Any]:
         """A direct invoke: the event is the request; the answer is the body itself."""
@@ -134,7 +144,11 @@ class Service:
                     status=404,
                 ).to_dict(),
             )
-        if request.method not in allowed:
+        if request.method == "OPTIONS":
+            methods = [*allowed, "HEAD", "OPTIONS"] if "GET" in allowed else [*allowed, "OPTIONS"]
+            return http_response(200, {"methods": methods}, headers={"allow": ", ".join(methods)})
+        method = "GET" if request.method == "HEAD" else request.method
+        if method not in allowed:
             return http_response(
                 405,
                 RequestError(
@@ -144,7 +158,7 @@ class Service:
                 ).to_dict(),
                 headers={"allow": ", ".join(allowed)},
             )
-        if request.method == "GET":
+        if method == "GET":
             if path == "/openapi.json":
                 if self._openapi is None:
                     self._openapi = openapi(self.manifest)
@@ -158,7 +172,7 @@ class Service:
                     field="body",
                 )
             parsed = self.parser.parse(parse_json(request.body))
-            if request.query.get("probabilities", "").lower() in TRUE_WORDS:
+            if _query_flag(request.query, "probabilities"):
                 parsed = self.parser.parse({"instances": parsed.rows, "return_probabilities": True})
             return http_response(200, self._predict(parsed))
         except RequestError as error:
@@ -191,6 +205,25 @@ class Service:
         )
         print(line, file=sys.stderr, flush=True)
         return {"error": {"code": "internal_error", "message": "internal error"}}
+
+
+def _query_flag(query: dict[str, str], name: str) -> bool:
+    """A boolean query parameter; repeated (``?p=true&p=true`` arrives as ``"true,true"``)
+    it counts when every value agrees, and conflicting values are a 400 naming it."""
+    raw = query.get(name)
+    if raw is None:
+        return False
+    words = {part.strip().lower() for part in raw.split(",")}
+    if words <= TRUE_WORDS:
+        return True
+    if words & TRUE_WORDS:
+        raise RequestError(
+            "invalid_query",
+            f"the query parameter {name!r} has conflicting values ({raw!r}); send it once, "
+            f"e.g. ?{name}=true",
+            field=name,
+        )
+    return False
 
 
 def _metrics(manifest: dict[str, Any]) -> Metrics | None:

@@ -1,0 +1,42 @@
+"""The rows a package is proven on, with scikit-learn's answers for them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sklambda.bundle.model import Model
+
+PROBE_ROWS = 24
+"""Rows drawn per spread (near the training data, and ten times wider), besides the sample."""
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Rows as a caller sends them, the same rows in feature order, and the expected answers."""
+
+    rows: list[dict[str, Any]]
+    ordered: list[list[Any]]
+    expected: list[Any]
+    expected_proba: list[list[float]] | None
+
+
+def rows_in_order(model: Model, rows: list[dict[str, Any]]) -> list[list[Any]]:
+    """``rows`` as plain lists in the manifest's feature order."""
+    names = [f["name"] for f in model.features]
+    return [[r[n] for n in names] for r in rows]
+
+
+def probe(model: Model) -> Probe:
+    """The bundle's sample rows plus generated ones, and scikit-learn's answers for them."""
+    from sklambda.bundle.features import probe_rows
+    from sklambda.bundle.format import read_sample
+
+    features = model.features
+    rows = list(read_sample(model.path)["rows"]) if model.path else []
+    rows += probe_rows(features, PROBE_ROWS, seed=1, spread=1.0)
+    rows += probe_rows(features, PROBE_ROWS, seed=2, spread=10.0)
+    expected = model.predict(rows)
+    proba = model.predict_proba(rows) if model.manifest.get("probabilities") else None
+    return Probe(rows, rows_in_order(model, rows), expected, proba)
