@@ -474,3 +474,32 @@ def test_all_null_columns_are_dropped_not_a_traceback(tmp_path: Path) -> None:
     assert [f["name"] for f in result.manifest["features"]] == ["x"]
     assert "nothing: dropped (every row is NULL or empty)" in result.decisions
     assert "nan: dropped (every row is NULL or empty)" in result.decisions
+
+
+def test_penguins_like_csv_classifies_with_na_read_as_missing(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    lines = ["species,island,bill_length_mm,body_mass_g,sex,year"]
+    for i in range(90):
+        species = ["Adelie", "Gentoo", "Chinstrap"][i % 3]
+        bill = 38 + 8 * (i % 3) + rng.normal(0, 1)
+        bill_text = "NA" if i % 23 == 0 else f"{bill:.1f}"
+        mass = 3500 + 900 * (i % 3 == 1) + int(rng.integers(-200, 200))
+        sex = "" if i % 31 == 0 else ["male", "female"][i % 2]
+        lines.append(
+            f"{species},{['Biscoe', 'Dream', 'Torgersen'][i % 3]},{bill_text},{mass},{sex},2008"
+        )
+    (tmp_path / "penguins.csv").write_text("\n".join(lines) + "\n")
+    _sqlite_shell_import(tmp_path / "penguins.csv", tmp_path / "p.db", "penguins")
+    result = sklambda.train(
+        str(tmp_path / "p.db"), table="penguins", target="species", out=tmp_path / "m"
+    )
+    assert result.manifest["task"] == "classification"
+    assert result.decisions[0].startswith('task: classification ("species" is text with 3')
+    specs = {f["name"]: f for f in result.manifest["features"]}
+    assert specs["bill_length_mm"]["type"] == "number" and specs["bill_length_mm"]["nullable"]
+    assert specs["sex"]["categories"] == ["female", "male"] and specs["sex"]["nullable"]
+    assert "year" not in specs  # one value in every row
+    assert "bill_length_mm: read as numbers (its text values all parse as numbers; 4 'NA'" in (
+        "\n".join(result.decisions)
+    )
+    assert result.metrics["accuracy"] > 0.9
