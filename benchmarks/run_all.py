@@ -16,6 +16,7 @@ BENCHMARKS = (
     "bench_sklearn.py",
     "bench_metrics.py",
     "bench_published.py",
+    "bench_contract.py",
 )
 
 if __name__ == "__main__":

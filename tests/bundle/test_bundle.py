@@ -224,3 +224,42 @@ def test_no_sample_data_stores_synthetic_rows_only(
         assert 1 <= rooms <= 6 and houses_frame["area"].min() <= area <= houses_frame["area"].max()
         assert district in {"centre", "north", "south"}
     assert sklambda.load(tmp_path / "private").predict(sample["rows"]) == sample["predictions"]
+
+
+def test_model_predict_takes_arrays_frames_dicts_and_lists(houses_classifier: Path) -> None:
+    model = sklambda.load(houses_classifier)
+    rows = [
+        {"rooms": 3.0, "area": 80.0, "age": None, "district": "north"},
+        {"rooms": 6.0, "area": 150.0, "age": 2.0, "district": "centre"},
+    ]
+    names = [f["name"] for f in model.features]
+    expected = model.predict(rows)
+    frame = pd.DataFrame(rows)
+    frame["id"] = [7, 8]  # a column the model does not use
+    as_array = np.array([[r[n] for n in names] for r in rows], dtype=object)
+    assert model.predict(frame) == expected
+    assert model.predict(as_array) == expected
+    assert model.predict([[r[n] for n in names] for r in rows]) == expected
+    assert model.predict([tuple(r[n] for n in names) for r in rows]) == expected
+    assert model.predict({n: [r[n] for r in rows] for n in names}) == expected  # columns
+    assert model.predict(rows[1]) == expected[1:]  # one row by name
+    assert model.predict(frame.iloc[1]) == expected[1:]  # a Series: one row
+    np.testing.assert_allclose(model.predict_proba(frame), model.predict_proba(rows))
+
+
+def test_model_predict_takes_a_float_array_with_nan_as_missing(diabetes_bundle: Path) -> None:
+    model = sklambda.load(diabetes_bundle)
+    X = np.array([[59, 2, 32.1, 101, 157, 93.2, 38, 4, 4.8598, 87]] * 3, dtype=np.float64)
+    got = model.predict(X)
+    assert got == pytest.approx(
+        model.estimator.predict(pd.DataFrame(X, columns=model.estimator.feature_names_in_)).tolist()
+    )
+    assert all(isinstance(p, float) for p in got)
+    assert model.predict(X.astype(np.int64)) == pytest.approx(model.predict(np.trunc(X)))
+    from sklambda.runtime.contract import RequestError
+
+    with pytest.raises(RequestError, match="2-D array"):
+        model.predict(X[0])
+    X[1, 2] = np.nan  # bmi had no missing values in training
+    with pytest.raises(RequestError, match=r"instances\[1\]\[2\]"):
+        model.predict(X)

@@ -86,8 +86,117 @@ def test_legacy_request_shape_gets_legacy_keys(houses_classifier: Path) -> None:
     request = {"input": [[3, 80, 10, "north"]], "return_probabilities": True}
     result = run_cli("predict", str(houses_classifier), "--json", json.dumps(request))
     body = json.loads(result.stdout)
-    assert body["prediction"] == body["predictions"] == ["low"]
-    assert "probabilities" in body
+    assert set(body) == {"prediction", "probabilities"}  # exactly scikit-learn-lambda's fields
+    assert body["prediction"] == ["low"]
+    assert set(body["probabilities"][0]) == {"high", "low"}
+
+
+def test_predict_csv_out_writes_rows_with_predictions(
+    houses_classifier: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import csv
+
+    import sklambda
+
+    given = tmp_path / "rows.csv"
+    given.write_text("id,rooms,area,age,district,band\n7,3,80,,north,low\n8,6,150,2,centre,high\n")
+    _one_line_error(
+        run_inprocess(capsys, "predict", str(houses_classifier), "--csv", str(given)),
+        'column "id" is not a feature',
+        "--ignore-extra",
+    )
+    out = tmp_path / "out" / "scored.csv"
+    result = run_inprocess(
+        capsys,
+        "predict",
+        str(houses_classifier),
+        "--csv",
+        str(given),
+        "--ignore-extra",
+        "--probabilities",
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    with out.open(newline="") as handle:
+        written = list(csv.DictReader(handle))
+    model = sklambda.load(houses_classifier)
+    rows = [
+        {"rooms": 3.0, "area": 80.0, "age": None, "district": "north"},
+        {"rooms": 6.0, "area": 150.0, "age": 2.0, "district": "centre"},
+    ]
+    assert [r["id"] for r in written] == ["7", "8"] and [r["band"] for r in written] == [
+        "low",
+        "high",
+    ]
+    assert [r["prediction"] for r in written] == model.predict(rows)
+    proba = model.predict_proba(rows)
+    for record, expected in zip(written, proba, strict=True):
+        got = [float(record[f"probability_{c}"]) for c in model.classes]
+        assert got == pytest.approx(expected, abs=1e-12)
+
+
+def test_predict_json_from_a_file_and_from_stdin(
+    houses_classifier: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    request = {"instances": [{"rooms": 3, "area": 80, "age": None, "district": "north"}]}
+    (tmp_path / "request.json").write_text(json.dumps(request))
+    from_file = run_inprocess(
+        capsys, "predict", str(houses_classifier), "--json", f"@{tmp_path / 'request.json'}"
+    )
+    assert from_file.returncode == 0, from_file.stderr
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(request)))
+    from_stdin = run_inprocess(capsys, "predict", str(houses_classifier), "--json", "-")
+    assert from_stdin.returncode == 0, from_stdin.stderr
+    assert json.loads(from_file.stdout) == json.loads(from_stdin.stdout)
+    assert json.loads(from_file.stdout)["predictions"] in (["low"], ["high"])
+    _one_line_error(
+        run_inprocess(capsys, "predict", str(houses_classifier), "--json", "@nope.json"),
+        "request file not found: nope.json",
+    )
+
+
+def test_predict_prints_range_warnings_on_stderr(
+    houses_classifier: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sklambda
+
+    rooms = next(f for f in sklambda.load(houses_classifier).features if f["name"] == "rooms")
+    request = {
+        "instances": [
+            {"rooms": 3, "area": 80, "age": 1, "district": "north"},
+            {"rooms": rooms["max"] + 100, "area": 80, "age": 1, "district": "north"},
+        ]
+    }
+    result = run_inprocess(capsys, "predict", str(houses_classifier), "--json", json.dumps(request))
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert body["warnings"] == [
+        {
+            "row": 1,
+            "feature": "rooms",
+            "kind": "out_of_range",
+            "value": rooms["max"] + 100,
+            "expected": f"{rooms['min']} … {rooms['max']}",
+        }
+    ]
+    lines = result.stderr.strip().splitlines()
+    assert (
+        len(lines) == 1 and "row 1: rooms" in lines[0] and "outside the training range" in lines[0]
+    )
+
+
+@pytest.mark.parametrize(("status", "code"), [(200, 0), (202, 0), (400, 2), (413, 2), (500, 1)])
+def test_invoke_exit_code_follows_the_status(status: int, code: int) -> None:
+    from sklambda.cli.local import exit_code
+
+    assert exit_code(status) == code
 
 
 @pytest.mark.parametrize(
@@ -350,7 +459,7 @@ def test_unknown_category_mode_is_on_the_card(houses_db: Path, tmp_path: Path) -
 
 
 def test_csv_dates_reach_the_contract_as_written(tmp_path: Path) -> None:
-    from sklambda.cli.models import csv_request
+    from sklambda.cli.models import read_csv
 
     manifest = {
         "features": [
@@ -359,5 +468,14 @@ def test_csv_dates_reach_the_contract_as_written(tmp_path: Path) -> None:
         ]
     }
     (tmp_path / "rows.csv").write_text("sold,km\n1982-01-01,5\n4383,6\n")
-    request = csv_request(tmp_path / "rows.csv", manifest, probabilities=False)
+    request = read_csv(tmp_path / "rows.csv", manifest, probabilities=False).request
     assert request["instances"] == [{"sold": "1982-01-01", "km": 5.0}, {"sold": 4383.0, "km": 6.0}]
+
+
+def test_invoke_event_nested_deep_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = tmp_path / "deep.json"
+    event.write_text("[" * 5000 + "]" * 5000)
+    result = run_inprocess(capsys, "invoke", str(tmp_path), "--event", str(event))
+    _one_line_error(result, "deep.json is not valid JSON", "5000 deep")

@@ -43,9 +43,16 @@ def test_invoke_raw_event_file(dist: Path, tmp_path: Path) -> None:
 
 def test_invoke_with_a_bundle_builds_first(diabetes_bundle: Path) -> None:
     result = run_cli("invoke", str(diabetes_bundle), "--json", '{"instances": [[1]]}')
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 2, result.stderr  # a 4xx answer: the request was refused
     assert json.loads(result.stdout)["error"]["code"] == "wrong_length"
     assert "HTTP 400" in result.stderr
+
+
+def test_invoke_raw_event_refused_exits_2(dist: Path, tmp_path: Path) -> None:
+    (tmp_path / "event.json").write_text(json.dumps({"instances": [[1]]}))  # a direct invoke
+    result = run_cli("invoke", str(dist), "--event", str(tmp_path / "event.json"))
+    assert result.returncode == 2, result.stderr
+    assert json.loads(result.stdout)["error"]["code"] == "wrong_length"
 
 
 def test_invoke_missing_event_file_is_one_line(dist: Path, tmp_path: Path) -> None:

@@ -304,6 +304,25 @@ def test_boto3_errors_for_unknown_function_and_bad_json(basic_server: LocalServe
         client.invoke(FunctionName="basic", Payload=b"{not json")
 
 
+def test_invoke_payload_nested_thousands_deep_is_a_400_not_a_dropped_connection(
+    basic_server: LocalServer,
+) -> None:
+    """The front parses with the service's parser: depth is bounded before it recurses."""
+    deep = b"[" * 5000 + b"]" * 5000
+    response, body = request(
+        basic_server, "POST", "/2015-03-31/functions/basic/invocations", body=deep
+    )
+    assert response.status == 400
+    assert response.getheader("x-amzn-ErrorType") == "InvalidRequestContentException"
+    assert "5000 deep" in json.loads(body)["message"]
+    client = lambda_client(basic_server)
+    nested = {"action": "echo", "n": json.loads("[" * 400 + "]" * 400)}  # deep, but bounded
+    answer = json.loads(
+        client.invoke(FunctionName="basic", Payload=json.dumps(nested))["Payload"].read()
+    )
+    assert answer["event"] == nested
+
+
 def test_boto3_dry_run_and_event_invocations(basic_server: LocalServer) -> None:
     client = lambda_client(basic_server)
     assert client.invoke(FunctionName="basic", InvocationType="DryRun")["StatusCode"] == 204

@@ -188,3 +188,44 @@ def test_objects_and_arrays_are_the_same_rows(rows: list[tuple[float, float | No
         .rows
     )
     assert as_arrays == as_objects == [[float(r), a, d] for r, a, d in rows]
+
+
+RANGED = [Feature("a", "number", min=0.0, max=10.0), Feature("b", "number", nullable=True)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.one_of(
+                st.floats(-20, 20),
+                st.integers(-20, 20),
+                st.floats(allow_nan=False),
+                st.integers(-(10**310), 10**310),
+                st.none(),
+            ),
+            min_size=2,
+            max_size=2,
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    st.booleans(),
+)
+def test_the_fast_path_agrees_with_the_value_by_value_path(
+    rows: list[list[Any]], float32: bool
+) -> None:
+    """All-number models take a row-at-once path; a text column forces the per-value one."""
+    fast = RequestParser(RANGED, probabilities=False, float32=float32)
+    slow = RequestParser([*RANGED, Feature("t", "string")], probabilities=False, float32=float32)
+    outcomes = []
+    for parser_, request in ((fast, rows), (slow, [[*r, "x"] for r in rows])):
+        try:
+            parsed = parser_.parse({"instances": request})
+            outcomes.append(([r[:2] for r in parsed.rows], parsed.warnings))
+        except RequestError as error:
+            outcomes.append((error.code, error.field))
+    assert outcomes[0] == outcomes[1]
+    if isinstance(outcomes[0][1], list):
+        for row in outcomes[0][0]:
+            assert all(v is None or type(v) is float for v in row)

@@ -13,13 +13,8 @@ from hypothesis import strategies as st
 import sklambda
 from sklambda.lean.compiler import compile_estimator
 from sklambda.runtime import service as service_module
-from sklambda.runtime.metrics import (
-    MAX_FEATURE_METRICS,
-    Metrics,
-    Record,
-    _range_checks,
-    _range_warnings,
-)
+from sklambda.runtime.contract import Feature, RequestParser
+from sklambda.runtime.metrics import MAX_FEATURE_METRICS, Metrics, Record
 from sklambda.runtime.service import Service
 from tests.support.emf import check_emf, metric_names
 from tests.support.events import SCHEDULED_EVENT, url_event
@@ -52,7 +47,6 @@ def metered(parts: tuple[dict[str, Any], Any], **options: Any) -> tuple[Service,
         "houses-fn",
         manifest["name"],
         manifest["version"],
-        manifest["features"],
         write=lines.append,
         **options,
     )
@@ -116,7 +110,7 @@ def test_a_fault_is_one_5xx_and_one_json_error_line_with_the_request_id(parts, c
         predict_proba = predict
 
     lines: list[str] = []
-    metrics = Metrics("fn", "m", "v1", manifest["features"], write=lines.append)
+    metrics = Metrics("fn", "m", "v1", write=lines.append)
     broken = Service(manifest, Broken(), 10, metrics)
     response = broken.handle(url_event({"instances": [in_range_row(manifest)]}), Context("r-500"))
     assert response["statusCode"] == 500
@@ -157,8 +151,17 @@ def test_unknown_categories_are_counted_where_the_manifest_ignores_them() -> Non
         {"name": "rooms", "type": "number", "min": 1.0, "max": 6.0},
     ]
     rows = [["east", "red", 3.0], ["north", "red", 9.0]]
-    warnings = _range_warnings(rows, _range_checks(features))
-    assert warnings == [
+    parser = RequestParser([Feature.from_manifest(f) for f in features], probabilities=False)
+    parsed = parser.parse({"instances": rows})
+    record = Record("r", cold=False)
+    record.predicted(parsed, 0.001)
+    assert record.counts == {
+        ("unknown_category", "district"): 1,
+        ("unknown_category", ""): 1,
+        ("out_of_range", "rooms"): 1,
+        ("out_of_range", ""): 1,
+    }
+    assert parsed.warnings == [
         {
             "row": 0,
             "feature": "district",
@@ -180,8 +183,7 @@ def test_the_contracts_warnings_are_used_when_the_request_has_them() -> None:
     """#10's ``PredictRequest.warnings`` is the source when present (not recomputed)."""
 
     parsed = Parsed([[1.0], [2.0]], [{"row": 1, "feature": "x", "kind": "unknown_category"}])
-    checks = _range_checks([{"name": "x", "type": "number", "min": 5, "max": 6}])
-    record = Record("r", cold=False, checks=checks)  # would flag both rows: not asked
+    record = Record("r", cold=False)
     record.predicted(parsed, 0.001)
     assert record.counts == {("unknown_category", "x"): 1, ("unknown_category", ""): 1}
 
@@ -200,7 +202,7 @@ def test_the_contracts_warnings_are_used_when_the_request_has_them() -> None:
 )
 def test_every_line_is_valid_emf_and_bounded(hits, status) -> None:
     parsed = Parsed([[0.0]] * 51, [{"row": r, "feature": f, "kind": k} for r, f, k in hits])
-    metrics = Metrics("fn", "m", "v", [], write=lambda line: None)
+    metrics = Metrics("fn", "m", "v", write=lambda line: None)
     record = metrics.begin(None)
     record.predicted(parsed, 0.002)
     doc = metrics.document(record, status, "some_code" if status >= 400 else None)

@@ -32,7 +32,9 @@ class Model:
         self.estimator = estimator
         self.path = path
         self.features: list[FeatureSpec] = manifest["features"]
-        self.parser = RequestParser.from_manifest(manifest)
+        from sklambda.runtime.sklearn_predict import compares_as_float32
+
+        self.parser = RequestParser.from_manifest(manifest, float32=compares_as_float32(estimator))
         self._warn_on_skew()
 
     @property
@@ -68,21 +70,59 @@ class Model:
     # -- prediction --------------------------------------------------------------------------
 
     def _rows(self, rows: Any) -> list[Row]:
+        """Validated rows from any input :meth:`predict` takes."""
+        return self.parser.parse({"instances": self._listed(rows)}).rows
+
+    def _listed(self, rows: Any) -> list[Any]:
         import pandas as pd
 
+        from sklambda.runtime.contract import RequestError
+
+        names = [f["name"] for f in self.features]
+        if isinstance(rows, pd.Series):
+            rows = rows.to_frame().T
         if isinstance(rows, pd.DataFrame):
-            names = [f["name"] for f in self.features]
             missing = [n for n in names if n not in rows.columns]
             if missing:
-                from sklambda.runtime.contract import RequestError
-
                 raise RequestError(
                     "missing_feature",
                     f'feature "{missing[0]}" is missing; the model expects {names}',
                     field=missing[0],
                 )
-            rows = rows[names].astype(object).where(rows[names].notna(), None).values.tolist()
-        return self.parser.parse({"instances": list(rows)}).rows
+            picked = rows[names].astype(object)
+            return [[plain(v) for v in row] for row in picked.where(picked.notna(), None).values]
+        if isinstance(rows, dict):
+            values = list(rows.values())
+            if values and all(_is_column(v) for v in values):  # columns: {"rooms": [3, 4], ...}
+                width = {len(v) for v in values}
+                if len(width) != 1:
+                    raise RequestError(
+                        "wrong_length", "the columns given as a dict differ in length"
+                    )
+                keys = list(rows)
+                columns = [list(v) for v in values]
+                return [
+                    {k: plain(c[i]) for k, c in zip(keys, columns, strict=True)}
+                    for i in range(width.pop())
+                ]
+            return [{k: plain(v) for k, v in rows.items()}]  # one row by feature name
+        if hasattr(rows, "ndim") and hasattr(rows, "tolist"):  # a numpy array
+            if rows.ndim == 1:
+                raise RequestError(
+                    "invalid_type",
+                    f"a 1-D array of {rows.shape[0]} values is ambiguous; pass a 2-D array "
+                    f"(one row of {len(names)} values per line: array.reshape(1, -1) for one row)",
+                )
+            return _none_for_nan(rows.tolist())
+        listed = list(rows)
+        return [
+            {k: plain(v) for k, v in row.items()}
+            if isinstance(row, dict)
+            else [plain(v) for v in row]
+            if isinstance(row, list | tuple) or hasattr(row, "tolist")
+            else row
+            for row in listed
+        ]
 
     def _model_input(self, rows: list[Row]) -> pd.DataFrame | Any:
         from sklambda.bundle.features import frame_from_rows
@@ -106,7 +146,13 @@ class Model:
             ]
 
     def predict(self, rows: Any) -> list[Any]:
-        """Predictions for rows: dicts by feature name, arrays in manifest order, a DataFrame."""
+        """Predictions for rows, given as any of:
+
+        - a list of dicts by feature name, or of lists/tuples in manifest order;
+        - a 2-D numpy array (columns in manifest order; NaN is a missing value);
+        - a pandas DataFrame (columns by name, extra ones ignored) or Series (one row);
+        - a dict: one row by feature name, or columns ``{"rooms": [3, 4], ...}``.
+        """
         return [plain(p) for p in self._predict_rows(self._rows(rows))]
 
     def predict_proba(self, rows: Any) -> list[list[float]]:
@@ -122,6 +168,15 @@ class Model:
 
     def card_ref(self) -> dict[str, Any]:
         return {"name": self.name, "version": self.manifest.get("version")}
+
+
+def _is_column(value: Any) -> bool:
+    return isinstance(value, list | tuple) or (getattr(value, "ndim", 0) == 1)
+
+
+def _none_for_nan(rows: list[Any]) -> list[Any]:
+    """NaN in a float array is how numpy spells a missing value: null for the contract."""
+    return [[None if isinstance(v, float) and v != v else v for v in row] for row in rows]
 
 
 class _RowPredictor:

@@ -36,7 +36,9 @@ def add_parsers(commands: Any) -> dict[str, Any]:
     invoke.add_argument("dist", type=Path, help="package directory (or a bundle: built first)")
     request = invoke.add_mutually_exclusive_group(required=True)
     request.add_argument(
-        "--json", dest="request", help="request body, sent as POST / over a function URL"
+        "--json",
+        dest="request",
+        help="request body, sent as POST / over a function URL; @FILE reads a file, - stdin",
     )
     request.add_argument("--event", type=Path, help="a Lambda event JSON file, sent as is")
     invoke.add_argument("--memory", type=int, default=1024, help="MB, 128-10240")
@@ -131,20 +133,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_invoke(args: argparse.Namespace) -> int:
+    from sklambda.cli.models import request_text
     from sklambda.errors import SklambdaError
     from sklambda.local import LocalFunction
+    from sklambda.local.lambda_api import INVOKE_MAX_DEPTH
     from sklambda.local.url_events import post_event, result_to_response
+    from sklambda.runtime.contract import RequestError, parse_json
 
     _check_settings(args)
     if args.event is not None:
         if not args.event.is_file():
             raise SklambdaError(f"event file not found: {args.event}")
-        try:
-            event = json.loads(args.event.read_text())
-        except json.JSONDecodeError as exc:
-            raise SklambdaError(f"{args.event} is not valid JSON ({exc})") from None
+        try:  # the parser the Invoke front uses: strict JSON, depth bounded
+            event = parse_json(args.event.read_bytes(), max_depth=INVOKE_MAX_DEPTH)
+        except RequestError as exc:
+            raise SklambdaError(f"{args.event} is not valid JSON ({exc.message})") from None
     else:
-        event = post_event(args.request.encode())
+        event = post_event(request_text(args.request).encode())
     with contextlib.ExitStack() as stack:
         dist = package_for(args.dist, stack)
         function = stack.enter_context(
@@ -157,11 +162,36 @@ def cmd_invoke(args: argparse.Namespace) -> int:
             )
         )
         result = function.invoke(event)
+    status: int | None = None
     if args.event is None and result.error is None:
         response = result_to_response(result.raw)
-        print(f"HTTP {response.status}", file=sys.stderr)
+        status = response.status
+        print(f"HTTP {status}", file=sys.stderr)
         print(response.body.decode("utf-8", "replace"))
     else:
         print(json.dumps(result.payload))
+        status = _answer_status(result.payload)
     print(result.report.line, file=sys.stderr)
-    return 1 if result.error else 0
+    if result.error:
+        return 1
+    return exit_code(status)
+
+
+def exit_code(status: int | None) -> int:
+    """0 only for a 2xx answer; a 4xx (the request was refused) is 2, a 5xx is 1."""
+    if status is None or 200 <= status < 300:
+        return 0
+    return 2 if 400 <= status < 500 else 1
+
+
+def _answer_status(payload: Any) -> int | None:
+    """The HTTP status an event's answer carries: ``statusCode``, or a direct invoke's error."""
+    if not isinstance(payload, dict):
+        return None
+    status = payload.get("statusCode")
+    if isinstance(status, int) and not isinstance(status, bool):
+        return status
+    error = payload.get("error")
+    if isinstance(error, dict) and "code" in error:  # the service's answer to a direct invoke
+        return 500 if error["code"] == "internal_error" else 400
+    return None

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sklambda.cli.parsing import csv_list, fraction
 
@@ -81,8 +82,22 @@ def add_parsers(commands: Any) -> dict[str, Handler]:
     predict = commands.add_parser("predict", help="predict with a bundle, print JSON")
     predict.add_argument("bundle", type=Path, help="bundle directory (sklambda train)")
     given = predict.add_mutually_exclusive_group(required=True)
-    given.add_argument("--json", dest="request", help="request JSON, e.g. '{\"instances\": [...]}'")
+    given.add_argument(
+        "--json",
+        dest="request",
+        help="request JSON, e.g. '{\"instances\": [...]}'; @FILE reads a file, - reads stdin",
+    )
     given.add_argument("--csv", type=Path, help="CSV file with a header row of feature names")
+    predict.add_argument(
+        "--out",
+        type=Path,
+        help="with --csv: write the CSV's rows with prediction (and probability) columns here",
+    )
+    predict.add_argument(
+        "--ignore-extra",
+        action="store_true",
+        help="with --csv: ignore columns the model does not use (a target, an ID)",
+    )
     predict.add_argument("--probabilities", action="store_true", help="add class probabilities")
     predict.add_argument("--trust-pickle", action="store_true", help="for joblib bundles")
 
@@ -143,8 +158,23 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def csv_request(path: Path, manifest: dict[str, Any], probabilities: bool) -> dict[str, Any]:
-    """A CSV file as a request: numbers parsed per the manifest, empty cells as null."""
+class CsvInput:
+    """A CSV file read as a request: its header, its raw records, and the request."""
+
+    def __init__(self, header: list[str], records: list[list[str]], request: dict[str, Any]):
+        self.header = header
+        self.records = records
+        self.request = request
+
+
+def read_csv(
+    path: Path, manifest: Mapping[str, Any], probabilities: bool, ignore_extra: bool = False
+) -> CsvInput:
+    """A CSV file as a request: numbers parsed per the manifest, empty cells as null.
+
+    Columns the model does not use are refused (naming ``--ignore-extra``) unless
+    ``ignore_extra``, when they are left out of the request (and kept in :attr:`records`).
+    """
     import csv
 
     from sklambda.errors import SklambdaError
@@ -155,17 +185,31 @@ def csv_request(path: Path, manifest: dict[str, Any], probabilities: bool) -> di
     # Date features go to the contract as written: it reads ISO text (and numbers) for them.
     kinds = {f["name"]: "date" if f.get("date") else f["type"] for f in manifest["features"]}
     rows = []
+    records: list[list[str]] = []
     with path.open(newline="") as handle:
-        for line, record in enumerate(csv.DictReader(handle), start=2):
+        reader = csv.reader(handle)
+        header = next(reader, [])
+        extra = [name for name in header if name not in kinds]
+        if extra and not ignore_extra:
+            raise RequestError(
+                "unknown_feature",
+                f'{path.name}: column "{extra[0]}" is not a feature of the model (it takes '
+                f"{list(kinds)}); pass --ignore-extra to leave such columns (a target, an ID) out",
+                field=extra[0],
+            )
+        used = [(i, name) for i, name in enumerate(header) if name in kinds]
+        for line, record in enumerate(reader, start=2):
+            if len(record) > len(header):
+                raise RequestError(
+                    "wrong_length", f"{path.name} line {line}: more values than header columns"
+                )
+            record = record + [""] * (len(header) - len(record))
             row: dict[str, Any] = {}
-            for key, text in record.items():
-                if key is None:
-                    raise RequestError(
-                        "wrong_length", f"{path.name} line {line}: more values than header columns"
-                    )
-                if text is None or text == "":
+            for i, key in used:
+                text = record[i]
+                if text == "":
                     row[key] = None
-                elif kinds.get(key) == "number":
+                elif kinds[key] == "number":
                     try:
                         row[key] = float(text)
                     except ValueError:
@@ -182,30 +226,90 @@ def csv_request(path: Path, manifest: dict[str, Any], probabilities: bool) -> di
                 else:
                     row[key] = text
             rows.append(row)
+            records.append(record)
     request: dict[str, Any] = {"instances": rows}
     if probabilities:
         request["return_probabilities"] = True
-    return request
+    return CsvInput(header, records, request)
+
+
+def request_text(given: str) -> str:
+    """``--json``'s value: the JSON itself, ``@FILE`` to read a file, ``-`` to read stdin."""
+    from sklambda.errors import SklambdaError
+
+    if given == "-":
+        return sys.stdin.read()
+    if given.startswith("@"):
+        path = Path(given[1:])
+        if not path.is_file():
+            raise SklambdaError(f"request file not found: {path} (from --json {given})")
+        return path.read_text(encoding="utf-8")
+    return given
+
+
+def write_csv_out(
+    out: Path, given: CsvInput, body: dict[str, Any], classes: list[Any] | None
+) -> None:
+    """The input rows with a ``prediction`` column (and ``probability_<class>`` columns)."""
+    import csv
+
+    labels = [str(c) for c in classes or []] if "probabilities" in body else []
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*given.header, "prediction", *(f"probability_{c}" for c in labels)])
+        probabilities = body.get("probabilities") or [{}] * len(given.records)
+        for record, prediction, proba in zip(
+            given.records, body["predictions"], probabilities, strict=True
+        ):
+            writer.writerow([*record, prediction, *(proba[c] for c in labels)])
+
+
+def print_warnings(body: dict[str, Any]) -> None:
+    """A response's range warnings, one line each on stderr."""
+    for warning in body.get("warnings", []):
+        what = (
+            "outside the training range"
+            if warning["kind"] == "out_of_range"
+            else "an unknown category (encoded as none of the known ones)"
+        )
+        print(
+            f"sklambda: warning: row {warning['row']}: {warning['feature']} = "
+            f"{warning['value']!r} is {what}; trained on {warning['expected']}",
+            file=sys.stderr,
+        )
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
     import warnings
 
     from sklambda.bundle.store import load
+    from sklambda.errors import SklambdaError
     from sklambda.runtime.contract import parse_json
 
+    if (args.out is not None or args.ignore_extra) and args.csv is None:
+        raise SklambdaError("--out and --ignore-extra go with --csv")
+    text = request_text(args.request) if args.request is not None else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = load(args.bundle, trust_pickle=args.trust_pickle)
     for warning in caught:
         print(f"sklambda: warning: {warning.message}", file=sys.stderr)
+    given: CsvInput | None = None
     if args.csv is not None:
-        request = csv_request(args.csv, model.manifest, args.probabilities)
+        given = read_csv(args.csv, model.manifest, args.probabilities, args.ignore_extra)
+        request: Any = given.request
     else:
-        request = parse_json(args.request)
+        request = parse_json(text or "")
         if args.probabilities and isinstance(request, dict):
             request["return_probabilities"] = True
-    print(json.dumps(model.respond(request)))
+    body = model.respond(request)
+    print_warnings(body)
+    if given is not None and args.out is not None:
+        write_csv_out(args.out, given, body, model.classes)
+        print(f"{len(given.records)} rows → {args.out}", file=sys.stderr)
+        return 0
+    print(json.dumps(body))
     return 0
 
 
@@ -218,6 +322,6 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(json.dumps(manifest, indent=2))
         return 0
     console = out_console()
-    for part in model_card(manifest):
+    for part in model_card(cast(dict[str, Any], manifest)):
         console.print(part)
     return 0

@@ -41,6 +41,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from sklambda import limits
 from sklambda.local.errors import RequestTooLargeError, TooManyRequestsError
 from sklambda.local.url_events import HttpResponse
+from sklambda.runtime.contract import RequestError, parse_json
 
 if TYPE_CHECKING:
     from sklambda.local.function import InvokeResult, LocalFunction
@@ -57,6 +58,9 @@ API_PREFIX = "/2015-03-31/functions/"
 DEFAULT_ALIASES = ("live",)
 ASYNC_QUEUE_SIZE = 1000
 ASYNC_RETRY_DELAYS_S = (1.0, 2.0)
+# An Invoke payload may be any event, for any handler: deeper than a request to the model
+# service needs, but bounded before Python's parser recurses (the runtime parses it again).
+INVOKE_MAX_DEPTH = 500
 """Before the second and third attempt of a failed asynchronous event (AWS: ~1 and ~2 min)."""
 _THROTTLE_BACKOFF_S = 0.05
 _INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
@@ -254,11 +258,13 @@ class LambdaAPI:
     ) -> tuple[HttpResponse, InvokeResult | None]:
         qualifier = self._resolve(name, query)
         payload = payload or b"{}"
-        try:
-            json.loads(payload)
-        except (ValueError, RecursionError):
+        try:  # the service's own parser: strict JSON, depth bounded before it recurses
+            parse_json(payload, max_depth=INVOKE_MAX_DEPTH)
+        except RequestError as error:
             raise _ApiError(
-                400, "InvalidRequestContentException", "Could not parse request body into json"
+                400,
+                "InvalidRequestContentException",
+                f"Could not parse request body into json: {error.message}",
             ) from None
         invocation_type = headers.get("X-Amz-Invocation-Type", "RequestResponse")
         version = self._executed_version(qualifier)

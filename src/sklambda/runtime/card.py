@@ -115,30 +115,63 @@ def openapi(manifest: dict[str, Any]) -> dict[str, Any]:
             instance,
             {
                 "type": "object",
-                "description": "scikit-learn-lambda's request shape",
+                "description": "scikit-learn-lambda's request shape, read as its handler reads "
+                "it: flags by truthiness (at least one true), other keys ignored; answered with "
+                "its response fields",
                 "properties": {
                     "input": {"type": "array", "minItems": 1, "items": row},
-                    "return_probabilities": {"type": "boolean"},
+                    "return_prediction": {"description": "default true"},
+                    "return_probabilities": {"description": "default false"},
                 },
                 "required": ["input"],
-                "additionalProperties": False,
             },
         ]
     }
-    response = {
+    probabilities = {
+        "type": "array",
+        "items": {"type": "object", "additionalProperties": {"type": "number"}},
+    }
+    warning = {
         "type": "object",
+        "description": "a value the model answers for but was not trained on",
         "properties": {
-            "predictions": {"type": "array", "items": prediction},
-            "probabilities": {
-                "type": "array",
-                "items": {"type": "object", "additionalProperties": {"type": "number"}},
-            },
-            "model": {
-                "type": "object",
-                "properties": {"name": {"type": "string"}, "version": {"type": "string"}},
-            },
+            "row": {"type": "integer"},
+            "feature": {"type": "string"},
+            "kind": {"enum": ["out_of_range", "unknown_category"]},
+            "value": {},
+            "expected": {"type": "string"},
         },
-        "required": ["predictions", "model"],
+        "required": ["row", "feature", "kind", "value", "expected"],
+    }
+    response = {
+        "oneOf": [
+            {
+                "type": "object",
+                "properties": {
+                    "predictions": {"type": "array", "items": prediction},
+                    "probabilities": probabilities,
+                    "warnings": {"type": "array", "items": warning},
+                    "model": {
+                        "type": "object",
+                        "properties": {
+                            "name": {"type": "string"},
+                            "version": {"type": "string"},
+                        },
+                    },
+                },
+                "required": ["predictions", "model"],
+            },
+            {
+                "type": "object",
+                "description": "the answer to scikit-learn-lambda's request shape",
+                "properties": {
+                    "prediction": {"type": "array", "items": prediction},
+                    "probabilities": probabilities,
+                },
+                "minProperties": 1,
+                "additionalProperties": False,
+            },
+        ]
     }
     error = {
         "type": "object",
@@ -165,7 +198,10 @@ def openapi(manifest: dict[str, Any]) -> dict[str, Any]:
         "responses": {
             "200": _json_ref("predictions", "Response"),
             "400": _json_ref("the request is invalid; the error names the field", "Error"),
-            "413": _json_ref("the body is over 6 MB", "Error"),
+            "413": _json_ref("the body (or the answer) is over 6 MB", "Error"),
+            "422": _json_ref(
+                "the model's arithmetic overflowed for a row (non_finite_result)", "Error"
+            ),
         },
     }
     return {

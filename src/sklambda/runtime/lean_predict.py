@@ -61,6 +61,9 @@ def _is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and value != value)
 
 
+_INFINITIES = (math.inf, -math.inf)
+
+
 def _to_float(value: Any) -> float:
     # None is how the HTTP layer spells a missing number; scikit-learn sees it as NaN.
     return _NAN if value is None else float(value)
@@ -292,6 +295,8 @@ def _check_finite(row: Row) -> list[float]:
     for v in values:
         if v != v:
             raise ValueError("Input X contains NaN; the model does not accept missing values")
+        if v in _INFINITIES:  # a finite input that overflowed in a transform: sklearn refuses it
+            raise ValueError("Input X contains infinity or a value too large for dtype('float64')")
     return values
 
 
@@ -383,6 +388,8 @@ class _NumpyModel(_Model):
             )
         if not self.allow_nan and np.isnan(X).any():
             raise ValueError("Input X contains NaN; the model does not accept missing values")
+        if np.isinf(X).any():
+            raise ValueError("Input X contains infinity or a value too large for dtype('float64')")
         return X
 
     def raw(self, X: Any) -> Any:
@@ -461,7 +468,10 @@ class _Trees:
         """Leaf index of every (row, tree) pair; all trees are walked together, level by level."""
         np = self.np
         # scikit-learn casts X to float32 and compares it with float64 thresholds.
-        X32 = X.astype(np.float32)
+        with np.errstate(over="ignore"):
+            X32 = X.astype(np.float32)
+        if np.isinf(X32).any():
+            raise ValueError("Input X contains infinity or a value too large for dtype('float32')")
         n = X32.shape[0]
         node = np.broadcast_to(self.roots, (n, self.roots.shape[0])).copy()
         rows = np.arange(n)[:, np.newaxis]
@@ -606,6 +616,8 @@ class LeanPredictor:
         self._transform = _chain(graph["transforms"])
         self._model = _model(graph["model"], arrays, self.classes)
         self._width = len(self.features)
+        # Trees compare float32 inputs (as scikit-learn casts them): the contract bounds them so.
+        self.float32_inputs: bool = graph["model"]["op"] in ("forest", "gradient_boosting")
 
     def _prepare(self, rows: list[Row]) -> list[Row]:
         width = self._width

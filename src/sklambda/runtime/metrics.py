@@ -28,6 +28,8 @@ import os
 import sys
 import time
 
+from .contract import OUT_OF_RANGE, UNKNOWN_CATEGORY
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -45,8 +47,6 @@ CORE_METRICS = (
     ("OutOfRangeRows", "Count"),
     ("UnknownCategoryRows", "Count"),
 )
-OUT_OF_RANGE = "out_of_range"
-UNKNOWN_CATEGORY = "unknown_category"
 _FEATURE_PREFIX = {OUT_OF_RANGE: "OutOfRangeRows.", UNKNOWN_CATEGORY: "UnknownCategoryRows."}
 
 
@@ -58,24 +58,25 @@ def _dimension(value: Any) -> str:
 class Record:
     """What one invocation did, filled in as it runs."""
 
-    __slots__ = ("checks", "cold", "counts", "predict_ms", "request_id", "rows")
+    __slots__ = ("cold", "counts", "predict_ms", "request_id", "rows")
 
-    def __init__(self, request_id: str | None, cold: bool, checks: list[Any] | None = None):
+    def __init__(self, request_id: str | None, cold: bool):
         self.request_id = request_id
         self.cold = cold
-        self.checks = checks or []  # the range checks until #10's warnings land
         self.rows = 0
         self.predict_ms: float | None = None
         # (kind, feature) → rows; a row counts once per feature, and once in the kind's total
         self.counts: dict[tuple[str, str], int] = {}
 
     def predicted(self, request: Any, seconds: float) -> None:
-        """Note a prediction: its rows, how long it took, and the rows' range warnings."""
+        """Note a prediction: its rows, how long it took, and the rows' range warnings.
+
+        The warnings are the request contract's (``PredictRequest.warnings``, the ones the
+        response carries): one implementation of the range check.
+        """
         self.rows = len(request.rows)
         self.predict_ms = seconds * 1000.0
-        warnings = getattr(request, "warnings", None)
-        if warnings is None:  # until #10's PredictRequest.warnings lands: see _range_warnings
-            warnings = _range_warnings(request.rows, self.checks)
+        warnings = request.warnings
         seen: set[tuple[str, str, int]] = set()
         for warning in warnings:
             kind, feature, row = warning["kind"], str(warning["feature"]), warning["row"]
@@ -92,8 +93,6 @@ class Metrics:
     ----------
     function_name, model_name, model_version:
         The ``FunctionName`` and ``ModelVersion`` dimensions, and the model named on each line.
-    features:
-        The manifest's feature specs (for the range check until #10's warnings land).
     on_demand:
         False for provisioned concurrency, whose environments start before any request: their
         first invocation is not a cold start a caller waited for.
@@ -106,7 +105,6 @@ class Metrics:
         function_name: str,
         model_name: str,
         model_version: str,
-        features: list[dict[str, Any]],
         *,
         on_demand: bool = True,
         write: Any = None,
@@ -114,7 +112,6 @@ class Metrics:
         self.function_name = _dimension(function_name)
         self.model_name = model_name
         self.model_version = _dimension(model_version)
-        self._checks = _range_checks(features)  # TEMPORARY, see _range_warnings
         self._cold = on_demand
         self._write = write or _stdout
         self._shapes: dict[tuple[bool, bool, bool], str] = {}
@@ -126,14 +123,13 @@ class Metrics:
             os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or manifest.get("name", ""),
             str(manifest.get("name", "")),
             str(manifest.get("version") or ""),
-            list(manifest.get("features", [])),
             on_demand=os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand") == "on-demand",
         )
 
     def begin(self, context: Any) -> Record:
         """Start the record of an invocation (the first one of an environment is cold)."""
         cold, self._cold = self._cold, False
-        return Record(getattr(context, "aws_request_id", None), cold, self._checks)
+        return Record(getattr(context, "aws_request_id", None), cold)
 
     def end(self, record: Record, response: Any, *, warmup: bool = False) -> str:
         """Write the invocation's line; returns it."""
@@ -299,46 +295,3 @@ def _stdout(line: str) -> None:
     # the next one (or lost when the environment is frozen for good).
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
-
-
-# -- TEMPORARY: replace with #10's PredictRequest.warnings once it lands on main ----------------
-
-
-def _range_checks(features: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any], str]]:
-    """``(column, spec, kind)`` of every feature that has a training range to check."""
-    checks = []
-    for index, spec in enumerate(features):
-        if spec.get("type") == "number" and spec.get("min") is not None:
-            checks.append((index, spec, OUT_OF_RANGE))
-        elif spec.get("categories") is not None and spec.get("unknown") == "ignore":
-            checks.append((index, spec, UNKNOWN_CATEGORY))
-    return checks
-
-
-def _range_warnings(rows: list[list[Any]], checks: list[Any]) -> list[dict[str, Any]]:
-    """The warnings #10 adds to the request contract, computed here until it lands.
-
-    Same shape as ``PredictRequest.warnings``: ``{"row", "feature", "kind", "value",
-    "expected"}``, ``kind`` being ``out_of_range`` (a number outside the training min…max) or
-    ``unknown_category`` (a category not seen in training, for features whose manifest says
-    ``"unknown": "ignore"``). ``checks`` come from :func:`_range_checks`.
-    """
-    found: list[dict[str, Any]] = []
-    for r, row in enumerate(rows):
-        for index, spec, kind in checks:
-            value = row[index]
-            if value is None:
-                continue
-            if kind == OUT_OF_RANGE:
-                low, high = spec["min"], spec.get("max")
-                if value < low or (high is not None and value > high):
-                    found.append(_warning(r, spec, kind, value, f"{low} … {high}"))
-            elif value not in spec["categories"]:
-                found.append(_warning(r, spec, kind, value, ", ".join(spec["categories"][:20])))
-    return found
-
-
-def _warning(
-    row: int, spec: dict[str, Any], kind: str, value: Any, expected: str
-) -> dict[str, Any]:
-    return {"row": row, "feature": spec["name"], "kind": kind, "value": value, "expected": expected}

@@ -13,6 +13,7 @@ import time
 from .card import model_card, openapi
 from .contract import RequestError, RequestParser, parse_json, respond
 from .events import (
+    MAX_BODY_BYTES,
     event_source,
     http_request,
     http_response,
@@ -30,7 +31,9 @@ if TYPE_CHECKING:
     from .metrics import Metrics, Record
 
 MANIFEST = "manifest.json"
-DEFAULT_MAX_ROWS = 1000
+# The 6 MB payload bounds a batch (a 10,000-row batch of the seed model is ~1.5 MB); this cap
+# only keeps a batch of tiny rows from exhausting a small function's memory. 0 or none: no cap.
+DEFAULT_MAX_ROWS = 100_000
 MAX_ROWS_ENV = "SKLAMBDA_MAX_ROWS"
 TRUE_WORDS = {"1", "true", "yes"}
 METRICS_ENV = "SKLAMBDA_METRICS"  # 0 / false / no / off: no EMF line
@@ -44,7 +47,7 @@ def load_predictor(model_dir: str, runtime: str) -> Predictor:
 
         return lean_predict.load(model_dir)
     if runtime == "sklearn":
-        from . import sklearn_predict  # type: ignore[attr-defined]  # shipped by sklearn packages
+        from . import sklearn_predict  # shipped by sklearn packages only
 
         return sklearn_predict.load(model_dir)
     raise RuntimeError(f"unknown runtime {runtime!r} in {os.path.join(model_dir, MANIFEST)}")
@@ -75,7 +78,11 @@ class Service:
         self.manifest = manifest
         self.predictor = predictor
         self.runtime = manifest.get("package", {}).get("runtime", "lean")
-        self.parser = RequestParser.from_manifest(manifest, max_rows=max_rows)
+        self.parser = RequestParser.from_manifest(
+            manifest,
+            max_rows=max_rows,
+            float32=bool(getattr(predictor, "float32_inputs", False)),
+        )
         self.model_ref = {"name": manifest["name"], "version": manifest.get("version")}
         self.classes = manifest.get("classes")
         self._card = model_card(manifest, self.runtime)
@@ -89,8 +96,7 @@ class Service:
         with open(os.path.join(model_dir, MANIFEST), encoding="utf-8") as handle:
             manifest = json.load(handle)
         runtime = manifest.get("package", {}).get("runtime", "lean")
-        max_rows = int(os.environ.get(MAX_ROWS_ENV, DEFAULT_MAX_ROWS))
-        return cls(manifest, load_predictor(model_dir, runtime), max_rows, _metrics(manifest))
+        return cls(manifest, load_predictor(model_dir, runtime), _max_rows(), _metrics(manifest))
 
     # -- entry ---------------------------------------------------------------------------------
 
@@ -124,7 +130,12 @@ class Service:
     def _direct(self, event: Any) -> dict[str, Any]:
         """A direct invoke: the event is the request; the answer is the body itself."""
         try:
-            return self._predict(self.parser.parse(event))
+            parsed = self.parser.parse(event)
+            body = self._predict(parsed)
+            # Lambda fails an answer over 6 MB; only a big batch can come near (short labels).
+            if len(parsed.rows) > 1000 and len(json.dumps(body)) > MAX_BODY_BYTES:
+                raise _response_too_large(parsed)
+            return body
         except RequestError as error:
             return error.to_dict()
         except Exception:
@@ -173,8 +184,13 @@ class Service:
                 )
             parsed = self.parser.parse(parse_json(request.body))
             if _query_flag(request.query, "probabilities"):
-                parsed = self.parser.parse({"instances": parsed.rows, "return_probabilities": True})
-            return http_response(200, self._predict(parsed))
+                parsed.return_probabilities = self.parser.probabilities_flag(
+                    {"return_probabilities": True}
+                )
+            response = http_response(200, self._predict(parsed))
+            if len(response["body"]) > MAX_BODY_BYTES:
+                raise _response_too_large(parsed)
+            return response
         except RequestError as error:
             return http_response(error.status, error.to_dict())
         except Exception:
@@ -205,6 +221,26 @@ class Service:
         )
         print(line, file=sys.stderr, flush=True)
         return {"error": {"code": "internal_error", "message": "internal error"}}
+
+
+def _response_too_large(parsed: Any) -> RequestError:
+    return RequestError(
+        "response_too_large",
+        f"the answer for these {len(parsed.rows)} rows is over 6 MB, Lambda's limit for a "
+        "response; split the batch",
+        field=parsed.key,
+        status=413,
+    )
+
+
+def _max_rows() -> int | None:
+    """The batch cap from ``SKLAMBDA_MAX_ROWS`` (0 or none: no cap beyond the 6 MB body)."""
+    text = os.environ.get(MAX_ROWS_ENV, "").strip().lower()
+    if not text:
+        return DEFAULT_MAX_ROWS
+    if text in ("0", "none", "off"):
+        return None
+    return int(text)
 
 
 def _query_flag(query: dict[str, str], name: str) -> bool:

@@ -28,6 +28,7 @@ class SklearnPredictor:
     def __init__(self, estimator: Any, feature_types: list[str]):
         self.estimator = estimator
         self.numeric = all(t == "number" for t in feature_types)
+        self.float32_inputs = compares_as_float32(estimator)
 
     def _matrix(self, rows: list[list[Any]]) -> Any:
         import numpy
@@ -46,6 +47,30 @@ class SklearnPredictor:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return self.estimator.predict_proba(self._matrix(rows)).tolist()
+
+
+def compares_as_float32(estimator: Any) -> bool:
+    """Whether the model's final step walks decision trees, which cast their input to float32.
+
+    Duck-typed (a fitted tree has ``tree_``; ensembles hold trees in ``estimators_``), so it
+    needs no scikit-learn import: a value beyond float32's range is then refused by the request
+    contract as scikit-learn's ``check_array(dtype=float32)`` refuses it.
+    """
+    final = estimator
+    while hasattr(final, "steps"):
+        final = final.steps[-1][1]
+    if hasattr(final, "tree_"):
+        return True
+    members = getattr(final, "estimators_", None)
+    if members is None:
+        return False
+    flat: list[Any] = []
+    for member in members:
+        if hasattr(member, "tree_") or not hasattr(member, "__iter__"):
+            flat.append(member)
+        else:
+            flat.extend(member)
+    return any(hasattr(member, "tree_") for member in flat)
 
 
 def load(directory: str) -> SklearnPredictor:
