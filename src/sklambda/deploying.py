@@ -75,6 +75,7 @@ def deploy(
     adopt: bool = False,
     out: str | Path | None = None,
     trust_pickle: bool = False,
+    trusted_types: tuple[str, ...] | list[str] = (),
     session: boto3.session.Session | None = None,
     client: AwsClient | None = None,
     on_progress: Callable[[str], None] | None = None,
@@ -101,6 +102,8 @@ def deploy(
     python, arch:
         The Lambda Python version and architecture to build for (default ``python`` ``auto``:
         the newest Lambda Python with wheels of the versions the model was trained with).
+    trust_pickle, trusted_types:
+        As :func:`sklambda.load`: a joblib bundle, your own types inside the model.
     out:
         Keep the built package in this directory (default: a temporary one).
     on_progress:
@@ -167,7 +170,7 @@ def deploy(
                 from sklambda.bundle.store import save
 
                 bundle = tmp / "bundle"
-                save(source, bundle, X_sample=X_sample, name=name)
+                save(source, bundle, X_sample=X_sample, name=name, trusted_types=trusted_types)
             from sklambda.building.builder import build
 
             target = Path(out) if out is not None else tmp / "dist"
@@ -179,6 +182,7 @@ def deploy(
                 python=python,
                 arch=arch or "x86_64",
                 trust_pickle=trust_pickle,
+                trusted_types=tuple(trusted_types),
             ).dist
             kept = dist if out is not None else None
         package = read_package(dist)

@@ -12,15 +12,25 @@ dist/
 ``build.json`` is a :class:`BuildReport`; :func:`read_report` is its one reader (used by the
 emulator, deploy, bench and cost). Its ``format_version`` is :data:`FORMAT_VERSION`; a report
 without one was written before versions were recorded and reads as version 1.
+
+And the checks every stage that runs or ships a package makes before using it (``serve``,
+``invoke``, ``bench``, ``deploy``): each artifact ``build.json`` lists matches its sha256, and
+the sizes the zips declare in their central directories fit Lambda's unzipped limit, read
+before anything is extracted (a zip bomb is refused, not unpacked). Each check takes the error
+type to raise, so each stage reports in its own error tree.
 """
 
 from __future__ import annotations
 
 import json
+import zipfile
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict, cast
 
+from sklambda import limits
 from sklambda.errors import SklambdaError
+from sklambda.files import sha256_file
 
 BUILD_JSON = "build.json"
 FUNCTION_ZIP = "function.zip"
@@ -127,3 +137,69 @@ def read_report(
         keys = ", ".join(repr(k) for k in missing)
         raise error(f"{path} lacks {keys}; rebuild the package with this sklambda")
     return cast(BuildReport, report)
+
+
+ARTIFACTS = {"function": FUNCTION_ZIP, "layer": LAYER_ZIP}
+
+
+def check_artifacts(
+    dist: Path, report: Mapping[str, Any], error: type[Exception]
+) -> dict[str, Path]:
+    """The artifacts ``build.json`` lists, each present and matching its recorded sha256.
+
+    A zip in the directory that ``build.json`` does not list is refused too: whatever runs
+    must be what was built and verified.
+    """
+    artifacts = report.get("artifacts")
+    if not isinstance(artifacts, dict):
+        raise error(f'{dist / BUILD_JSON} has no "artifacts"; rebuild the package')
+    found: dict[str, Path] = {}
+    for kind, default in ARTIFACTS.items():
+        entry = artifacts.get(kind)
+        if entry is None:
+            if (dist / default).exists():
+                raise error(
+                    f"{dist / default} is not listed in {BUILD_JSON} (added after the build); "
+                    "rebuild the package"
+                )
+            continue
+        name = entry.get("file") if isinstance(entry, dict) else None
+        if (
+            not isinstance(name, str)
+            or Path(name).name != name
+            or not isinstance(entry.get("sha256"), str)
+        ):
+            raise error(f"{dist / BUILD_JSON} lists {kind} without a file and sha256; rebuild")
+        file = dist / name
+        if not file.is_file():
+            raise error(f"{file} is missing; rebuild the package")
+        if sha256_file(file) != entry["sha256"]:
+            raise error(
+                f"{file} does not match the sha256 in {BUILD_JSON} (changed after the build); "
+                "rebuild the package"
+            )
+        found[kind] = file
+    return found
+
+
+def check_unzipped(zips: Iterable[Path], error: type[Exception]) -> int:
+    """Total unzipped bytes the zips declare, refused over Lambda's limit before extraction.
+
+    The sizes come from each zip's central directory; extraction never writes more than a
+    member declares (``zipfile`` stops there and checks the CRC).
+    """
+    total = 0
+    for path in zips:
+        try:
+            with zipfile.ZipFile(path) as archive:
+                members = archive.infolist()
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise error(f"{path} is not a readable zip ({exc}); rebuild the package") from None
+        total += sum(m.file_size for m in members)
+        if total > limits.UNZIPPED_BYTES:
+            raise error(
+                f"{path} declares {total:,} bytes unzipped (with the zips before it), over "
+                f"Lambda's {limits.UNZIPPED_BYTES:,} for a function and its layers; nothing "
+                "was extracted"
+            )
+    return total

@@ -50,11 +50,14 @@ from dataclasses import dataclass
 class Option:
     """A setting named in an error's fix: a keyword argument in Python, a flag in the shell.
 
-    ``value`` is the suggested value (``None``: the setting itself is the fix, e.g. a switch).
+    ``value`` is the suggested value (``None``: the setting itself is the fix, e.g. a switch; a
+    list: a repeatable flag, given once per item). ``cli_name``: the flag's name when it differs
+    from the argument's (``trusted_types=[...]`` is ``--trust-type X`` once per type).
     """
 
     name: str
     value: object = None
+    cli_name: str | None = None
 
     def for_python(self) -> str:
         if self.value is None:
@@ -64,8 +67,11 @@ class Option:
     def for_cli(self) -> str:
         import shlex
 
-        flag = "--" + self.name.replace("_", "-")
-        return flag if self.value is None else f"{flag} {shlex.quote(str(self.value))}"
+        flag = "--" + (self.cli_name or self.name).replace("_", "-")
+        if self.value is None:
+            return flag
+        values = self.value if isinstance(self.value, list | tuple) else [self.value]
+        return " ".join(f"{flag} {shlex.quote(str(v))}" for v in values)
 
 
 class SklambdaError(Exception):

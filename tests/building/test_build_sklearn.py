@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import zipfile
 from pathlib import Path
@@ -13,6 +12,7 @@ import sklambda
 from sklambda.building import BuildError, build
 from sklambda.bundle.format import library_versions, read_sample
 from sklambda.training import ESTIMATORS
+from tests.support.bundles import reseal
 from tests.support.events import ask_every_event_kind
 
 pytestmark = pytest.mark.slow
@@ -132,9 +132,7 @@ def test_a_bundle_from_another_sklearn_is_refused_by_build(
     ridge_classifier: Path, tmp_path: Path
 ) -> None:
     copy = Path(shutil.copytree(ridge_classifier, tmp_path / "copy"))
-    manifest = json.loads((copy / "manifest.json").read_text())
-    manifest["versions"]["sklearn"] = "1.7.2"
-    (copy / "manifest.json").write_text(json.dumps(manifest))
+    reseal(copy, lambda m: m["versions"].update(sklearn="1.7.2"))  # a bundle trained elsewhere
     with (
         pytest.warns(sklambda.SklambdaVersionWarning, match="sklearn 1.7.2"),
         pytest.raises(BuildError, match=r"trained with scikit-learn 1\.7\.2 but this environment"),

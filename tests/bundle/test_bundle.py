@@ -14,6 +14,7 @@ import pytest
 import sklambda
 from sklambda.bundle.format import read_manifest, read_sample
 from sklambda.errors import BundleError, UntrustedModelError
+from tests.support.bundles import reseal
 
 
 @pytest.fixture
@@ -54,6 +55,39 @@ def test_edited_model_file_is_refused(bundle_copy: Path) -> None:
         sklambda.load(bundle_copy)
 
 
+@pytest.mark.parametrize(
+    "edit",
+    [
+        pytest.param(lambda m: m["classes"].reverse(), id="classes-reversed"),
+        pytest.param(lambda m: m["features"][0].update(max=1e9), id="range-widened"),
+        pytest.param(lambda m: m.update(trusted_types=["posix.system"]), id="trust-added"),
+        pytest.param(lambda m: m.pop("seal"), id="seal-removed"),
+    ],
+)
+def test_an_edited_manifest_is_refused(
+    houses_classifier: Path, tmp_path: Path, edit: object
+) -> None:
+    copy = Path(shutil.copytree(houses_classifier, tmp_path / "copy"))
+    sklambda.load(copy)  # as written: accepted
+    manifest = json.loads((copy / "manifest.json").read_text())
+    assert manifest["classes"] is not None and len(set(manifest["classes"])) > 1
+    edit(manifest)  # type: ignore[operator]
+    (copy / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    with pytest.raises(BundleError, match=r"manifest\.json .*(seal).*re-?(train|save)") as caught:
+        sklambda.load(copy)
+    assert "\n" not in str(caught.value)
+
+
+def test_the_seal_covers_every_file_through_the_manifest(diabetes_bundle: Path) -> None:
+    from sklambda.bundle.format import manifest_digest
+
+    manifest = read_manifest(diabetes_bundle)
+    assert manifest["seal"]["sha256"] == manifest_digest(manifest)
+    assert set(manifest["files"]) == {"model.skops", "sample.json"}
+    changed = {**manifest, "files": {**manifest["files"], "sample.json": "0" * 64}}
+    assert manifest_digest(changed) != manifest["seal"]["sha256"]
+
+
 def test_missing_file_is_refused(bundle_copy: Path) -> None:
     (bundle_copy / "sample.json").unlink()
     with pytest.raises(BundleError, match="sample.json is missing"):
@@ -87,21 +121,78 @@ def _save_custom(tmp_path: Path, func: object) -> tuple[Path, object]:
     return tmp_path / "custom", est
 
 
-def test_functions_inside_a_model_are_refused_and_named(tmp_path: Path) -> None:
+def double(X: object) -> object:
+    """A user's own function: code sklambda cannot vouch for."""
+    return X * 2  # type: ignore[operator]
+
+
+def test_numpy_ufuncs_in_a_model_need_no_trust(tmp_path: Path) -> None:
     path, est = _save_custom(tmp_path, np.log1p)
-    with pytest.raises(UntrustedModelError, match=r"does not trust: numpy\.log1p"):
-        sklambda.load(path)
-    model = sklambda.load(path, trusted_types=("numpy.log1p",))
+    model = sklambda.load(path)
     row = pd.DataFrame({"a": [1.0], "b": [2.0]})
     assert model.predict([[1.0, 2.0]]) == list(est.predict(row))
+    assert read_manifest(path)["trusted_types"] == []
 
 
-def test_the_types_written_in_the_bundle_are_never_trusted(tmp_path: Path) -> None:
-    """A function skops would only flag is refused by name, whatever the file claims."""
+def test_functions_inside_a_model_are_refused_before_writing_and_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SKLAMBDA_CACHE_DIR", str(tmp_path / "cache"))
+    name = f"{__name__}.double"
+    with pytest.raises(UntrustedModelError, match=r"trust: " + name.replace(".", r"\.")) as caught:
+        _save_custom(tmp_path, double)
+    assert f"trusted_types=[{name!r}]" in str(caught.value)
+    assert caught.value.for_cli().endswith(f"--trust-type {name}")
+    assert not (tmp_path / "custom").exists()  # nothing written
+    assert {p.name for p in tmp_path.iterdir()} <= {"cache"}  # no staging directory left
+
+
+def _save_trusting(tmp_path: Path, func: object, name: str) -> tuple[Path, object]:
+    from sklearn.linear_model import LinearRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    X = pd.DataFrame({"a": np.linspace(1, 5, 20), "b": np.linspace(2, 3, 20)})
+    est = Pipeline([("f", FunctionTransformer(func)), ("m", LinearRegression())])
+    est.fit(X, X["a"] * 2 + X["b"])
+    sklambda.save(est, tmp_path / "custom", X_sample=X, trusted_types=[name])
+    return tmp_path / "custom", est
+
+
+def test_trust_given_at_save_is_recorded_sealed_and_honoured_on_this_machine_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SKLAMBDA_CACHE_DIR", str(tmp_path / "here"))
+    name = f"{__name__}.double"
+    path, est = _save_trusting(tmp_path, double, name)
+    assert read_manifest(path)["trusted_types"] == [name]
+    row = pd.DataFrame({"a": [1.0], "b": [2.0]})
+    assert sklambda.load(path).predict([[1.0, 2.0]]) == list(est.predict(row))
+    # On another machine (another key) the recorded trust is not enough: the user vouches.
+    monkeypatch.setenv("SKLAMBDA_CACHE_DIR", str(tmp_path / "elsewhere"))
+    with pytest.raises(UntrustedModelError, match="does not trust: " + name.replace(".", r"\.")):
+        sklambda.load(path)
+    with pytest.raises(UntrustedModelError, match="records them as trusted when saved, but not"):
+        sklambda.load(path)
+    assert sklambda.load(path, trusted_types=[name]).predict([[1.0, 2.0]]) == list(est.predict(row))
+
+
+def test_the_types_written_in_the_bundle_are_never_trusted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bundle cannot grant itself trust: a forged trusted_types list, even resealed."""
     import copy
 
-    path, _ = _save_custom(tmp_path, copy.copy)
+    monkeypatch.setenv("SKLAMBDA_CACHE_DIR", str(tmp_path / "attacker"))
+    path, _ = _save_trusting(tmp_path, copy.copy, "copy.copy")
+    monkeypatch.setenv("SKLAMBDA_CACHE_DIR", str(tmp_path / "victim"))
     with pytest.raises(UntrustedModelError, match=r"copy\.copy"):
+        sklambda.load(path)
+    # The same list added to a bundle's manifest by hand: the seal no longer matches.
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["trusted_types"] = ["copy.copy", "posix.system"]
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(BundleError, match="manifest.json does not match its seal"):
         sklambda.load(path)
 
 
@@ -184,9 +275,7 @@ def test_save_refuses_unfitted_and_mismatched(tmp_path: Path) -> None:
 
 
 def test_version_skew_warns_when_loading(bundle_copy: Path) -> None:
-    manifest = json.loads((bundle_copy / "manifest.json").read_text())
-    manifest["versions"]["sklearn"] = "0.24.2"
-    (bundle_copy / "manifest.json").write_text(json.dumps(manifest))
+    reseal(bundle_copy, lambda m: m["versions"].update(sklearn="0.24.2"))  # trained elsewhere
     with pytest.warns(sklambda.SklambdaVersionWarning, match="sklearn 0.24.2"):
         sklambda.load(bundle_copy)
 

@@ -184,5 +184,7 @@ def test_a_full_queue_is_a_clear_429(api_dist: Path) -> None:
         assert errors, statuses
         assert "asynchronous queue is full (2 events" in errors[0]
         running.api.close()
+        # What was still queued is not run, and is counted.
+        assert running.api.stats.dropped_at_close >= 1
         started = time.monotonic()
     assert time.monotonic() - started < 30

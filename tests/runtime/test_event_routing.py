@@ -128,6 +128,7 @@ def test_the_schedule_and_direct_invokes_are_not_other_sources(service: Service,
     assert "predictions" in service.handle(json.loads(body))
 
 
+@pytest.mark.slow  # a fresh CLI process
 def test_cli_ephemeral_storage_out_of_range_is_one_line(tmp_path: Path) -> None:
     result = run_cli("serve", str(tmp_path), "--ephemeral-storage", "100")
     assert result.returncode == 2

@@ -579,7 +579,7 @@ class _Deployment:
 
 # -- permissions -----------------------------------------------------------------------------------
 
-_PUBLIC = {
+_PUBLIC: dict[str, dict[str, Any]] = {
     PUBLIC_URL_SID: {
         "Action": "lambda:InvokeFunctionUrl",
         "Principal": "*",

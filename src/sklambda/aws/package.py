@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sklambda.aws.errors import DeployError
-from sklambda.dist import BUILD_JSON, IMAGE_DIR, read_report
-from sklambda.files import sha256_file
+from sklambda.dist import IMAGE_DIR, check_artifacts, read_report
 
 
 @dataclass(frozen=True)
@@ -94,20 +93,8 @@ def read_package(dist: str | Path) -> Package:
     dist = Path(dist)
     required = ("artifacts", "target", "arch", "handler")
     report: dict[str, Any] = dict(read_report(dist, required=required, error=DeployError))
-    artifacts: dict[str, Any] = report["artifacts"]
-    found: dict[str, Path | None] = {"function": None, "layer": None}
-    for kind in found:
-        if kind not in artifacts:
-            continue
-        file = dist / artifacts[kind]["file"]
-        if not file.is_file():
-            raise DeployError(f"{file} is missing; rebuild the package")
-        if sha256_file(file) != artifacts[kind]["sha256"]:
-            raise DeployError(
-                f"{file} does not match the sha256 in {BUILD_JSON} (changed after the build); "
-                "rebuild the package"
-            )
-        found[kind] = file
+    checked = check_artifacts(dist, report, DeployError)
+    found: dict[str, Path | None] = {"function": None, "layer": None, **checked}
     if found["function"] is None and not (dist / IMAGE_DIR).is_dir():
         raise DeployError(f"{dist} has neither function.zip nor an {IMAGE_DIR}/ context")
     return Package(dist, report, found["function"], found["layer"])

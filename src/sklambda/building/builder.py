@@ -55,12 +55,12 @@ def _check_options(runtime: str, slim_rules: tuple[str, ...]) -> None:
         raise BuildError(f"unknown slimming rule {unknown[0]!r}; rules: {', '.join(SAFE_RULES)}")
 
 
-def _load(bundle: str | Path, *, trust_pickle: bool) -> Model:
+def _load(bundle: str | Path, *, trust_pickle: bool, trusted_types: tuple[str, ...]) -> Model:
     """The bundle's model, refused when this environment's scikit-learn is not its own."""
     from sklambda.bundle.format import library_versions
     from sklambda.bundle.store import load
 
-    model = load(bundle, trust_pickle=trust_pickle)
+    model = load(bundle, trust_pickle=trust_pickle, trusted_types=trusted_types)
     trained = model.manifest.get("versions", {}).get("sklearn")
     here = library_versions().get("sklearn")
     if trained and here and trained != here:
@@ -81,6 +81,7 @@ def build(
     python: str | None = None,
     arch: str = "x86_64",
     trust_pickle: bool = False,
+    trusted_types: tuple[str, ...] = (),
     slim_rules: tuple[str, ...] = SAFE_SLIM,
     image: bool = False,
 ) -> BuildResult:
@@ -100,6 +101,9 @@ def build(
         The Lambda runtime to target: ``3.11``…``3.14``, or ``auto`` (None, the default: the
         newest that can run the model as trained, see :func:`~.targets.pick_target`), and
         ``x86_64`` or ``arm64``.
+    trusted_types:
+        Your own types inside the model that you vouch for (see :func:`sklambda.save`); types
+        vouched for when the bundle was saved on this machine need not be repeated.
     slim_rules:
         Slimming rules for the scikit-learn layer (see :mod:`sklambda.building.slim`).
     image:
@@ -113,7 +117,7 @@ def build(
     tgt = pick_target(python, arch, bundle, runtime)
     out = Path(out)
     check_replaceable(out, BUILD_JSON, "sklambda package")
-    model = _load(bundle, trust_pickle=trust_pickle)
+    model = _load(bundle, trust_pickle=trust_pickle, trusted_types=trusted_types)
     probed = probe(model)
     form = choose_form(model, probed, runtime, slim_rules)
     machines = find_machines(tgt)

@@ -28,6 +28,23 @@ def rows_in_order(model: Model, rows: list[dict[str, Any]]) -> list[list[Any]]:
     return [[r[n] for n in names] for r in rows]
 
 
+def _answered(model: Model, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The far-out rows scikit-learn answers: outside a model's domain (``log1p`` of -30 is
+    NaN, which a KNN refuses) there is nothing to prove."""
+    try:
+        model.predict(rows)
+        return rows
+    except ValueError:
+        kept = []
+        for row in rows:
+            try:
+                model.predict([row])
+            except ValueError:
+                continue
+            kept.append(row)
+        return kept
+
+
 def probe(model: Model) -> Probe:
     """The bundle's sample rows plus generated ones, and scikit-learn's answers for them."""
     from sklambda.bundle.features import probe_rows
@@ -36,7 +53,7 @@ def probe(model: Model) -> Probe:
     features = model.features
     rows = list(read_sample(model.path)["rows"]) if model.path else []
     rows += probe_rows(features, PROBE_ROWS, seed=1, spread=1.0)
-    rows += probe_rows(features, PROBE_ROWS, seed=2, spread=10.0)
+    rows += _answered(model, probe_rows(features, PROBE_ROWS, seed=2, spread=10.0))
     expected = model.predict(rows)
     proba = model.predict_proba(rows) if model.manifest.get("probabilities") else None
     return Probe(rows, rows_in_order(model, rows), expected, proba)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,7 +88,7 @@ def target(python: str | None = None, arch: str = "x86_64") -> Target:
     return Target(python, arch)
 
 
-def trained_requirements(manifest: dict[str, Any]) -> list[str] | None:
+def trained_requirements(manifest: Mapping[str, Any]) -> list[str] | None:
     """The scikit-learn, numpy and scipy releases a bundle was trained with, as pins."""
     versions = manifest.get("versions", {})
     if not all(versions.get(lib) for lib in ("sklearn", "numpy", "scipy")):
@@ -147,16 +148,22 @@ def pick_target(python: str | None, arch: str, bundle: str | Path, runtime: str 
         return target(python, arch)
     target(PYTHONS[-1], arch)  # the architecture is checked before anything is read
     from sklambda.bundle.format import read_manifest
+
+    requirements = None if runtime == "lean" else trained_requirements(read_manifest(bundle))
+    return python_for(requirements, arch, lean=runtime == "lean")
+
+
+def python_for(requirements: list[str] | None, arch: str, *, lean: bool = False) -> Target:
+    """The newest Lambda Python with wheels of ``requirements`` (see :func:`pick_target`)."""
     from sklambda.local.interpreters import find_interpreter
 
     newest_first = list(reversed(PYTHONS))
     here = [p for p in newest_first if find_interpreter(p) is not None]
-    requirements = None if runtime == "lean" else trained_requirements(read_manifest(bundle))
     if requirements is None:
         chosen = here[0] if here else default_python()
         why = (
             "the lean runtime runs on every Lambda Python"
-            if runtime == "lean"
+            if lean
             else "the bundle records no scikit-learn/numpy/scipy versions to match"
         )
         return Target(chosen, arch, f"python{chosen}: the newest here; {why}")

@@ -18,8 +18,17 @@ if TYPE_CHECKING:
 
 HANDLER = "sklambda_handler.handler"
 # The runtime modules a package ships: standard library code only (plus the model's runtime).
-RUNTIME_MODULES = ("__init__", "contract", "events", "card", "service", "handler", "metrics")
-RUNTIME_MODULES += ("dates",)  # ISO dates for date features, imported by contract when needed
+# dates: ISO dates for date features, imported by contract only when a date arrives
+RUNTIME_MODULES = (
+    "__init__",
+    "contract",
+    "dates",
+    "events",
+    "card",
+    "service",
+    "handler",
+    "metrics",
+)
 PREDICTOR_MODULES = {"lean": "lean_predict", "sklearn": "sklearn_predict"}
 HANDLER_SOURCE = '''"""Lambda entry point written by sklambda build; the model loads at INIT."""
 
@@ -31,11 +40,13 @@ __all__ = ["handler"]
 
 def packaged_manifest(manifest: Manifest, runtime: str, tgt: Target) -> dict[str, Any]:
     """The bundle's manifest without training details and sample rows, plus package info."""
-    packaged = {k: v for k, v in manifest.items() if k not in ("training", "files", "sample")}
+    dropped = ("training", "files", "sample", "seal")  # the seal is the bundle's, not this copy's
+    packaged = {k: v for k, v in manifest.items() if k not in dropped}
     packaged["package"] = {
         "runtime": runtime,
         "sklambda": __version__,
         "target": tgt.to_dict(),
+        "bundle_seal": (manifest.get("seal") or {}).get("sha256"),
     }
     return packaged
 

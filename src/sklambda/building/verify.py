@@ -180,15 +180,19 @@ def _what_to_run(
 
         verify_at = staging / "image-as-zip"
         verify_at.mkdir()
-        write_zip(dist / IMAGE_DIR / "task", verify_at / FUNCTION_ZIP)
-        (verify_at / BUILD_JSON).write_text(json.dumps(report))
+        as_zip = write_zip(dist / IMAGE_DIR / "task", verify_at / FUNCTION_ZIP)
+        # What the emulator runs must match the build.json beside it (local/dist checks).
+        zipped = {"function": as_zip.to_dict()}
+        (verify_at / BUILD_JSON).write_text(json.dumps({**report, "artifacts": zipped}))
     if machines.twin:
         verify_at = staging / "twin"
         verify_at.mkdir()
         shutil.copy2(dist / FUNCTION_ZIP, verify_at / FUNCTION_ZIP)
+        twin_artifacts = {"function": report["artifacts"]["function"]}
         if layers.twin is not None:
             shutil.copy2(layers.twin.artifact.path, verify_at / LAYER_ZIP)
-        twin_report = {**report, "python": machines.here.python}
+            twin_artifacts["layer"] = layers.twin.artifact.to_dict()
+        twin_report = {**report, "python": machines.here.python, "artifacts": twin_artifacts}
         (verify_at / BUILD_JSON).write_text(json.dumps(twin_report))
     return verify_at
 

@@ -232,7 +232,9 @@ def read_columns(
         A column named in ``features`` holds no value at all.
     """
     explicit = features is not None
-    names = list(features) if explicit else [str(c) for c in frame.columns if c != target]
+    names = (
+        list(features) if features is not None else [str(c) for c in frame.columns if c != target]
+    )
     out = frame.copy()
     decisions: list[Decision] = []
     chosen: list[str] = []

@@ -3,29 +3,44 @@
 ```
 houses/
   manifest.json   format version, name, task, features, target, classes, metrics, versions,
-                  sha256 of every other file, created_at
+                  sha256 of every other file, trusted types, created_at, and its seal
   model.skops     the fitted estimator (model.joblib only when asked for)
   sample.json     a few feature rows and the predictions made at training time
 ```
 
 Writing bundles is :mod:`sklambda.bundle.store`; this module only names the files and reads them.
+
+The seal (``manifest["seal"]``) makes the manifest as checked as the files it lists:
+``sha256`` is the digest of the whole manifest but the seal (canonical JSON), so the manifest's
+digest covers every file of the bundle through their recorded sha256, and any edit — a class
+list reversed, a feature range widened, a type added to ``trusted_types`` — is refused at load
+(``predict``, ``build``, ``serve``/``deploy`` of a bundle) unless the seal is recomputed, which
+is no longer a silent edit. ``trust`` is an HMAC of that digest with a key that never leaves
+this machine (:func:`trust_key`): a bundle's recorded ``trusted_types`` are honoured only when
+they were vouched for here, so a bundle from elsewhere cannot grant itself trust by carrying a
+list and a recomputed digest. The package's copy of the manifest (``model/manifest.json`` in
+``function.zip``) is covered by ``function.zip``'s sha256 in ``build.json``, which ``serve``,
+``invoke`` and ``deploy`` check before they use the package.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import json
+import os
 import re
 import sys
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from sklambda import limits
 from sklambda._version import __version__
 from sklambda.errors import BundleError
-from sklambda.files import sha256_file
+from sklambda.files import cache_dir, sha256_file
 
 if TYPE_CHECKING:
     from sklambda.bundle.features import FeatureSpec
@@ -34,6 +49,8 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 SAMPLE = "sample.json"
 SAMPLE_ROWS = 20
+SEAL = "seal"
+TRUST_KEY = "trust.key"
 
 
 class Manifest(TypedDict, total=False):
@@ -120,6 +137,78 @@ def content_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
+def manifest_digest(manifest: Mapping[str, Any]) -> str:
+    """sha256 of the manifest without its seal, as canonical JSON (key order, spacing fixed)."""
+    body = {k: v for k, v in manifest.items() if k != SEAL}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def trust_key(*, create: bool) -> bytes | None:
+    """This machine's key for vouching for trusted types (in sklambda's cache; 0600)."""
+    path = cache_dir() / TRUST_KEY
+    with contextlib.suppress(OSError):
+        key = path.read_bytes()
+        if len(key) >= 32:
+            return key
+    if not create:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = os.urandom(32)
+    # Written whole under a temporary name, then linked into place: two processes creating
+    # the key at once both end up using the first one's.
+    temporary = path.with_name(f".{TRUST_KEY}.{os.getpid()}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key)
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        key = path.read_bytes()
+    finally:
+        temporary.unlink()
+    return key
+
+
+def _trust_mac(key: bytes, digest: str) -> str:
+    return hmac.new(key, digest.encode(), hashlib.sha256).hexdigest()
+
+
+def seal(manifest: Mapping[str, Any]) -> Manifest:
+    """``manifest`` with its seal set: the digest, and this machine's HMAC when it trusts types."""
+    digest = manifest_digest(manifest)
+    sealed: dict[str, Any] = {"sha256": digest}
+    if manifest.get("trusted_types"):
+        key = trust_key(create=True)
+        assert key is not None
+        sealed["trust"] = _trust_mac(key, digest)
+    return cast(Manifest, {**{k: v for k, v in manifest.items() if k != SEAL}, SEAL: sealed})
+
+
+def trust_vouched_here(manifest: Mapping[str, Any]) -> bool:
+    """Whether the manifest's ``trusted_types`` were vouched for on this machine."""
+    mac = (manifest.get(SEAL) or {}).get("trust")
+    key = trust_key(create=False)
+    if not isinstance(mac, str) or key is None:
+        return False
+    return hmac.compare_digest(mac, _trust_mac(key, manifest_digest(manifest)))
+
+
+def _check_seal(path: Path, manifest: Mapping[str, Any]) -> None:
+    sealed = manifest.get(SEAL)
+    if not isinstance(sealed, dict) or not isinstance(sealed.get("sha256"), str):
+        raise BundleError(
+            f"{path / MANIFEST} has no seal (written by an older sklambda, or edited); "
+            "re-save the model (sklambda train, or sklambda.save) to reseal it"
+        )
+    if not hmac.compare_digest(sealed["sha256"], manifest_digest(manifest)):
+        raise BundleError(
+            f"{path} is damaged or was edited: {MANIFEST} does not match its seal (its classes, "
+            "features, ranges or trusted types changed after it was written); retrain or re-save "
+            "the model instead of editing the manifest"
+        )
+
+
 def check_name(name: str) -> str:
     """A model name usable as a Lambda function name."""
     if not limits.is_function_name(name):
@@ -145,8 +234,10 @@ def read_manifest(path: str | Path, *, verify: bool = True) -> Manifest:
         raise BundleError(f"{path} is not a sklambda bundle: it has no {MANIFEST}")
     try:
         manifest = json.loads(manifest_path.read_text())
-    except json.JSONDecodeError as exc:
+    except (ValueError, RecursionError) as exc:
         raise BundleError(f"{manifest_path} is not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict):
+        raise BundleError(f"{manifest_path} is not a sklambda manifest (not a JSON object)")
     version = manifest.get("format_version")
     if not isinstance(version, int):
         raise BundleError(f"{manifest_path} has no format_version; it was not written by sklambda")
@@ -156,16 +247,27 @@ def read_manifest(path: str | Path, *, verify: bool = True) -> Manifest:
             f"{__version__} reads up to {FORMAT_VERSION}); upgrade sklambda"
         )
     if verify:
-        for file_name, expected in manifest.get("files", {}).items():
-            file_path = path / file_name
-            if not file_path.is_file():
-                raise BundleError(f"{path} is damaged: {file_name} is missing")
-            if sha256_file(file_path) != expected:
-                raise BundleError(
-                    f"{path} is damaged or was edited: {file_name} does not match its sha256 "
-                    "in the manifest; retrain or restore the bundle"
-                )
-    return manifest
+        _check_seal(path, manifest)
+        _check_files(path, manifest)
+    return cast(Manifest, manifest)
+
+
+def _check_files(path: Path, manifest: Mapping[str, Any]) -> None:
+    """Every file the (sealed) manifest lists is in the bundle and matches its sha256."""
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not files:
+        raise BundleError(f"{path / MANIFEST} lists no files; re-save the model")
+    for file_name, expected in files.items():
+        if not isinstance(file_name, str) or "/" in file_name or file_name.startswith("."):
+            raise BundleError(f"{path / MANIFEST} lists a file outside the bundle: {file_name!r}")
+        file_path = path / file_name
+        if not file_path.is_file():
+            raise BundleError(f"{path} is damaged: {file_name} is missing")
+        if sha256_file(file_path) != expected:
+            raise BundleError(
+                f"{path} is damaged or was edited: {file_name} does not match its sha256 "
+                "in the manifest; retrain or restore the bundle"
+            )
 
 
 def read_sample(path: str | Path) -> dict[str, Any]:

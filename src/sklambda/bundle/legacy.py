@@ -49,6 +49,7 @@ def import_legacy(
     name: str | None = None,
     trust_pickle: bool = False,
     format: str = "skops",
+    trusted_types: Sequence[str] = (),
 ) -> Manifest:
     """Turn a pickled model (and optionally its pickled scaler) into a bundle.
 
@@ -61,6 +62,8 @@ def import_legacy(
         model was fitted on a DataFrame and remembers them.
     trust_pickle:
         Must be True: unpickling runs code from the file.
+    trusted_types:
+        Your own types inside the model to keep in the skops bundle (see :func:`sklambda.save`).
     """
     paths = [Path(model)] + ([Path(scaler)] if scaler is not None else [])
     for path in paths:  # before scikit-learn is imported: a typo is answered at once
@@ -124,4 +127,5 @@ def import_legacy(
         format=format,
         sample_data=False,
         training={"estimator": "imported", "files": [p.name for p in paths]},
+        trusted_types=tuple(trusted_types),
     )

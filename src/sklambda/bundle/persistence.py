@@ -4,6 +4,17 @@ pickle, loaded only when the caller says it is trusted).
 A skops file lists every object it will build in ``schema.json``. sklambda reads that list and
 refuses the file unless *every* type in it is one sklambda vouches for: skops' own defaults and
 the types written in the file are never taken on trust.
+
+What sklambda vouches for (:func:`is_allowed`): plain Python and numpy values; every public
+scikit-learn estimator, transformer, kernel and cross-validation splitter (a class reachable
+from a public ``sklearn.<module>`` that derives from ``BaseEstimator``, ``Kernel`` or a splitter
+base); the fitted internals
+those need (trees, neighbour indexes, distance metrics, losses, binners, predictors); and
+functions that only compute — numpy's ufuncs and reductions (``np.log1p`` in a
+``FunctionTransformer``) and scikit-learn's score functions. A user's own function or class is
+never vouched for: it is code, and is loaded only when named in ``trusted_types``.
+``tests/bundle/test_allowlist.py`` saves a fitted instance of every estimator
+``sklearn.utils.all_estimators()`` lists and proves each one loads with no extra trust.
 """
 
 from __future__ import annotations
@@ -27,46 +38,23 @@ _BUILTINS = {
         *("complex", "slice", "bytes", "NoneType", "object", "type"),
     )
 }
+# ``functools.partial`` binds a function to arguments; skops writes both as nodes of their own,
+# which are checked like every other (HistGradientBoosting's categorical check_array).
+_COMBINATORS = {"functools.partial"}
 _NUMPY_RANDOM = {
     "numpy.random.mtrand.RandomState",
     "numpy.random._generator.Generator",
     "numpy.random._pcg64.PCG64",
     "numpy.random._mt19937.MT19937",
 }
-# Public scikit-learn estimators and transformers whose fitted state is plain arrays and numbers.
-_SKLEARN_PUBLIC = {
-    "sklearn.pipeline": "Pipeline FeatureUnion",
-    "sklearn.compose": "ColumnTransformer TransformedTargetRegressor",
-    "sklearn.preprocessing": (
-        "StandardScaler MinMaxScaler RobustScaler MaxAbsScaler OneHotEncoder OrdinalEncoder "
-        "LabelEncoder LabelBinarizer PolynomialFeatures Normalizer Binarizer KBinsDiscretizer "
-        "PowerTransformer QuantileTransformer SplineTransformer TargetEncoder FunctionTransformer"
-    ),
-    "sklearn.impute": "SimpleImputer MissingIndicator KNNImputer",
-    "sklearn.linear_model": (
-        "LinearRegression Ridge RidgeCV RidgeClassifier RidgeClassifierCV Lasso LassoCV "
-        "ElasticNet ElasticNetCV LogisticRegression LogisticRegressionCV SGDRegressor "
-        "SGDClassifier HuberRegressor BayesianRidge ARDRegression Perceptron PoissonRegressor "
-        "GammaRegressor TweedieRegressor QuantileRegressor Lars LassoLars "
-        "OrthogonalMatchingPursuit"
-    ),
-    "sklearn.tree": (
-        "DecisionTreeRegressor DecisionTreeClassifier ExtraTreeRegressor ExtraTreeClassifier"
-    ),
-    "sklearn.ensemble": (
-        "RandomForestRegressor RandomForestClassifier ExtraTreesRegressor ExtraTreesClassifier "
-        "GradientBoostingRegressor GradientBoostingClassifier HistGradientBoostingRegressor "
-        "HistGradientBoostingClassifier AdaBoostRegressor AdaBoostClassifier BaggingRegressor "
-        "BaggingClassifier VotingRegressor VotingClassifier StackingRegressor "
-        "StackingClassifier"
-    ),
-    "sklearn.neural_network": "MLPRegressor MLPClassifier",
-    "sklearn.dummy": "DummyRegressor DummyClassifier",
-    "sklearn.svm": "SVR SVC LinearSVR LinearSVC NuSVR NuSVC",
-    "sklearn.naive_bayes": "GaussianNB MultinomialNB BernoulliNB ComplementNB CategoricalNB",
-    "sklearn.decomposition": "PCA TruncatedSVD",
-}
-# Fitted internals of the estimators above (private modules, so named by where they live).
+_NUMPY_OTHER = {"numpy.ndarray", "numpy.dtype", "numpy.ma.core.MaskedArray", "numpy.ma.MaskedArray"}
+# numpy functions that compute from their input and nothing else (besides every ufunc).
+_NUMPY_PURE_FUNCTIONS = (
+    "mean median average sum prod min max amin amax nanmean nanmedian nansum nanmin nanmax "
+    "std var nanstd nanvar ptp clip round around cumsum cumprod asarray array "
+    "asanyarray ravel transpose"
+)
+# Fitted internals of public estimators, in private modules: every class defined there.
 _SKLEARN_INTERNAL_MODULES = (
     "sklearn.tree._tree",
     "sklearn.neural_network._stochastic_optimizers",
@@ -76,42 +64,67 @@ _SKLEARN_INTERNAL_MODULES = (
     "sklearn.ensemble._gb_losses",  # gradient boosting's losses before scikit-learn 1.4
     "sklearn.ensemble._hist_gradient_boosting.binning",
     "sklearn.ensemble._hist_gradient_boosting.predictor",
+    "sklearn.neighbors._kd_tree",
+    "sklearn.neighbors._ball_tree",
+    "sklearn.metrics._dist_metrics",
+    "sklearn.linear_model._sgd_fast",
+    "sklearn.utils._bunch",
 )
+# Single private classes and functions public estimators hold once fitted.
+_SKLEARN_INTERNAL_NAMES = {
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.cluster._bisect_k_means._BisectingTree",
+    "sklearn.cluster._kmeans._kmeans_single_lloyd",
+    "sklearn.cluster._kmeans._kmeans_single_elkan",
+    "sklearn.gaussian_process._gpc._BinaryGaussianProcessClassifierLaplace",
+    "sklearn.metrics._scorer._Scorer",
+    "sklearn.metrics._scorer._PassthroughScorer",
+    "sklearn.metrics._scorer._MultimetricScorer",
+    "sklearn.metrics._scorer._CurveScorer",
+    "sklearn.multiclass._ConstantPredictor",
+    "sklearn.utils._metadata_requests.MetadataRequest",
+    "sklearn.utils._metadata_requests.MethodMetadataRequest",
+    "scipy.interpolate._bsplines.BSpline",
+    "scipy._lib.array_api_compat.numpy._aliases.asarray",  # SplineTransformer's BSplines
+}
+# Public functions estimators take as parameters and that only compute.
+_SKLEARN_PURE_FUNCTIONS = {
+    "sklearn.feature_selection._univariate_selection": (
+        "f_classif f_regression chi2 r_regression f_oneway"
+    ),
+    "sklearn.feature_selection._mutual_info": "mutual_info_classif mutual_info_regression",
+    "sklearn.metrics._classification": (
+        "accuracy_score balanced_accuracy_score f1_score precision_score recall_score log_loss"
+    ),
+    "sklearn.metrics._regression": (
+        "r2_score mean_squared_error mean_absolute_error root_mean_squared_error"
+    ),
+    "sklearn.metrics._ranking": "roc_auc_score average_precision_score",
+    "sklearn.utils.validation": "check_array",
+}
+_SCHEMA_MAX_BYTES = 64 * 1024 * 1024
+"""A schema.json larger than this is refused before it is read (a zip bomb, not a model)."""
 _SCIPY_SPARSE = "csr_matrix csc_matrix coo_matrix csr_array csc_array coo_array"
 
 
 @functools.cache
 def allowed_types() -> frozenset[str]:
-    """Every type a skops file may contain for sklambda to load it without being told to."""
-    import importlib
-    import inspect
-
+    """The names sklambda vouches for without looking them up (see :func:`is_allowed`)."""
     import numpy as np
     import scipy.sparse
 
-    names = set(_BUILTINS) | _NUMPY_RANDOM | {"numpy.ndarray", "numpy.dtype"}
-    for value in np.sctypeDict.values():
+    names = set(_BUILTINS) | _COMBINATORS | _NUMPY_RANDOM | _NUMPY_OTHER | _SKLEARN_INTERNAL_NAMES
+    for key, value in np.sctypeDict.items():
+        del key
         names.add(f"numpy.{value.__name__}")
     names.update(
         f"numpy.dtypes.{n}" for n in dir(getattr(np, "dtypes", object)) if n.endswith("DType")
     )
-    for module_name, classes in _SKLEARN_PUBLIC.items():
-        module = importlib.import_module(module_name)
-        for class_name in classes.split():
-            cls = getattr(module, class_name, None)
-            if cls is not None:  # older scikit-learn releases lack some
-                names.add(f"{cls.__module__}.{cls.__qualname__}")
-    for module_name in _SKLEARN_INTERNAL_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        for _, cls in inspect.getmembers(module, inspect.isclass):
-            # Some Cython builds name their classes' module by its last part only
-            # (scikit-learn 1.7's `_loss.CyHalfMultinomialLoss`): that is how skops records them.
-            if cls.__module__ in (module_name, module_name.rsplit(".", 1)[-1]):
-                names.add(f"{module_name}.{cls.__qualname__}")
-                names.add(f"{cls.__module__}.{cls.__qualname__}")
+    names.update(f"numpy.{n}" for n in dir(np) if isinstance(getattr(np, n, None), np.ufunc))
+    names.update(f"numpy.{n}" for n in _NUMPY_PURE_FUNCTIONS.split() if hasattr(np, n))
+    for module, functions in _SKLEARN_PURE_FUNCTIONS.items():
+        names.update(f"{module}.{n}" for n in functions.split())
     for class_name in _SCIPY_SPARSE.split():
         cls = getattr(scipy.sparse, class_name, None)
         if cls is not None:
@@ -119,29 +132,131 @@ def allowed_types() -> frozenset[str]:
     return frozenset(names)
 
 
+def _sklearn_module(name: str) -> Any:
+    """The scikit-learn module ``name`` names, or None (only sklearn's own are imported)."""
+    import importlib
+
+    parts = name.split(".")
+    if parts[0] != "sklearn" or not all(p.isidentifier() for p in parts):
+        return None
+    try:
+        return importlib.import_module(name)
+    except Exception:  # a name that does not import is simply not allowed
+        return None
+
+
+@functools.cache
+def is_allowed(name: str) -> bool:
+    """Whether sklambda vouches for the ``module.Class`` (or ``module.function``) ``name``."""
+    if name in allowed_types():
+        return True
+    module_name, _, attr = name.rpartition(".")
+    if not attr.isidentifier():
+        return False
+    if module_name in _SKLEARN_INTERNAL_MODULES:
+        module = _sklearn_module(module_name)
+        obj = getattr(module, attr, None)
+        # Some Cython builds name their classes' module by its last part only
+        # (scikit-learn 1.7's `_loss.CyHalfMultinomialLoss`).
+        return isinstance(obj, type) and obj.__module__ in (
+            module_name,
+            module_name.rsplit(".", 1)[-1],
+        )
+    if attr.startswith("_"):
+        return False
+    module = _sklearn_module(module_name)
+    obj = getattr(module, attr, None)
+    if not isinstance(obj, type):
+        return False
+    from sklearn.base import BaseEstimator
+    from sklearn.gaussian_process.kernels import Kernel
+    from sklearn.model_selection._split import BaseCrossValidator, BaseShuffleSplit
+
+    if not issubclass(obj, BaseEstimator | Kernel | BaseCrossValidator | BaseShuffleSplit):
+        return False
+    # Public: reachable by the same name from the module path without its private parts.
+    public_parts: list[str] = []
+    for part in module_name.split("."):
+        if part.startswith("_"):
+            break
+        public_parts.append(part)
+    public = _sklearn_module(".".join(public_parts))
+    return getattr(public, attr, None) is obj
+
+
 def skops_types(path: Path) -> set[str]:
     """Every ``module.Class`` a skops file would build, read from its schema."""
     try:
         with zipfile.ZipFile(path) as archive:
+            if archive.getinfo("schema.json").file_size > _SCHEMA_MAX_BYTES:
+                raise BundleError(
+                    f"{path.name} is not a readable skops file (its schema.json declares "
+                    f"{archive.getinfo('schema.json').file_size:,} bytes)"
+                )
             schema = json.loads(archive.read("schema.json"))
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as exc:
-        raise BundleError(f"{path} is not a readable skops file ({exc})") from None
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, RecursionError) as exc:
+        raise BundleError(
+            f"{path.name} is not a readable skops file ({exc}); re-save the model"
+        ) from None
+    if not isinstance(schema, dict):
+        raise BundleError(f"{path.name} is not a readable skops file (its schema is not an object)")
 
     found: set[str] = set()
     stack: list[Any] = [schema]
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
-            if "__module__" in node and "__class__" in node:
-                found.add(f"{node['__module__']}.{node['__class__']}")
+            if "__module__" in node or "__class__" in node:
+                module, cls = node.get("__module__"), node.get("__class__")
+                if not isinstance(module, str) or not isinstance(cls, str):
+                    raise BundleError(
+                        f"{path.name} is not a readable skops file (a node names no class); "
+                        "re-save the model"
+                    )
+                found.add(f"{module}.{cls}")
+                if node.get("__loader__") == "MethodNode":
+                    # A bound method runs whatever the method does: it is named (as skops names
+                    # it, module.Class.method) and trusted only when the caller vouches for it.
+                    content = node.get("content")
+                    func = content.get("func") if isinstance(content, dict) else None
+                    found.add(f"{module}.{cls}.{func}")
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
     return found
 
 
-def dump(estimator: Any, path: Path, format: str) -> None:
-    """Write a fitted estimator in ``format`` (skops or joblib)."""
+def untrusted(present: Iterable[str], trusted_types: Iterable[str] = ()) -> list[str]:
+    """The names in ``present`` that neither sklambda nor the caller vouches for, sorted."""
+    extra = set(trusted_types)
+    return sorted(n for n in set(present) if n not in extra and not is_allowed(n))
+
+
+def refusal(file_name: str, unknown: list[str], *, saving: bool) -> UntrustedModelError:
+    """The error naming the types not vouched for, with the fix in the caller's language."""
+    what = "would contain" if saving else "contains"
+    return UntrustedModelError(
+        f"{file_name} {what} types sklambda does not trust: {_literal(', '.join(unknown))}. "
+        "They can run "
+        "code when the model is used; if you wrote them or trust their source, pass {0}",
+        Option("trusted_types", unknown, cli_name="trust_type"),
+    )
+
+
+def _literal(text: str) -> str:
+    """``text`` (names from a file, an exception's words) safe inside an error's template."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def dump(
+    estimator: Any, path: Path, format: str, *, trusted_types: Iterable[str] = ()
+) -> list[str]:
+    """Write a fitted estimator in ``format`` (skops or joblib).
+
+    A skops file is checked as :func:`load` will check it: types that neither sklambda nor
+    ``trusted_types`` vouch for are refused now (``UntrustedModelError`` naming them; the file
+    is removed), not at the first load. Returns the types the caller's trust was needed for.
+    """
     if format == "skops":
         import skops.io
 
@@ -149,17 +264,24 @@ def dump(estimator: Any, path: Path, format: str) -> None:
             skops.io.dump(estimator, path)
         except (TypeError, NotImplementedError) as exc:
             raise BundleError(
-                f"this model cannot be saved in the skops format ({exc}); save it with "
+                f"this model cannot be saved in the skops format ({_literal(str(exc))}); save "
+                "it with "
                 "{0} (a pickle: loading it then needs {1})",
                 Option("format", "joblib"),
                 Option("trust_pickle"),
             ) from None
-    elif format == "joblib":
+        unknown = untrusted(skops_types(path))
+        not_vouched = [n for n in unknown if n not in set(trusted_types)]
+        if not_vouched:
+            path.unlink()
+            raise refusal(path.name, not_vouched, saving=True)
+        return unknown
+    if format == "joblib":
         import joblib
 
         joblib.dump(estimator, path)
-    else:
-        raise BundleError(f'unknown model format "{format}"; choices: {", ".join(FORMATS)}')
+        return []
+    raise BundleError(f'unknown model format "{format}"; choices: {", ".join(FORMATS)}')
 
 
 def load(
@@ -193,11 +315,24 @@ def load(
     import skops.io
 
     present = skops_types(path)
-    allowed = allowed_types() | set(trusted_types)
-    unknown = sorted(present - allowed)
+    unknown = untrusted(present, trusted_types)
     if unknown:
-        raise UntrustedModelError(
-            f"{path.name} contains types sklambda does not trust: {', '.join(unknown)}. If you "
-            "vouch for them, load with trusted_types=[...] naming them"
-        )
-    return skops.io.load(path, trusted=sorted(present))
+        raise refusal(path.name, unknown, saving=False)
+    try:
+        estimator = skops.io.load(path, trusted=sorted(present))
+        _check_fitted(estimator)
+    except Exception as exc:  # every type was vouched for: the file is at fault
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+        raise BundleError(
+            f"{path.name} is not a readable skops file ({detail}); re-save the model"
+        ) from None
+    return estimator
+
+
+def _check_fitted(estimator: Any) -> None:
+    """A file can name trusted types and still build nothing usable (an object with no state)."""
+    from sklearn.utils.validation import check_is_fitted
+
+    if not hasattr(estimator, "fit"):
+        raise TypeError(f"it holds a {type(estimator).__name__}, not a scikit-learn estimator")
+    check_is_fitted(estimator)

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import math
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,8 +21,10 @@ from sklambda.bundle.format import (
     default_name,
     library_versions,
     read_manifest,
+    seal,
+    trust_vouched_here,
 )
-from sklambda.errors import BundleError, SklambdaError
+from sklambda.errors import BundleError, SklambdaError, UntrustedModelError
 from sklambda.files import check_replaceable, replace_dir, sha256_file, staging_dir
 from sklambda.runtime.contract import plain
 
@@ -102,11 +105,15 @@ def write_bundle(
     sample_data: bool = True,
     seed: int = 0,
     training: dict[str, Any] | None = None,
+    trusted_types: tuple[str, ...] | list[str] = (),
 ) -> Manifest:
     """Write a fitted estimator and its manifest as a bundle directory, atomically.
 
     The bundle is assembled in a temporary directory beside ``out`` and moved into place only
-    when complete, so a failure leaves an existing bundle at ``out`` untouched.
+    when complete, so a failure leaves an existing bundle at ``out`` untouched. A model holding
+    types sklambda does not vouch for is refused before anything is written, unless named in
+    ``trusted_types``; those it needed are recorded (and sealed) so later loads need not repeat
+    them on this machine.
     """
     check_name(name)
     if format not in persistence.FORMATS:
@@ -121,7 +128,9 @@ def write_bundle(
     staging = staging_dir(out)
     try:
         model_file = persistence.MODEL_FILES[format]
-        persistence.dump(estimator, staging / model_file, format)
+        needed = persistence.dump(
+            estimator, staging / model_file, format, trusted_types=trusted_types
+        )
         sample = _sample(estimator, features, X_sample, task, real=sample_data, seed=seed)
         (staging / SAMPLE).write_text(json.dumps(sample, indent=1) + "\n")
         files = {p.name: sha256_file(p) for p in sorted(staging.iterdir())}
@@ -145,9 +154,11 @@ def write_bundle(
             },
             "versions": library_versions(),
             "training": training,
+            "trusted_types": needed,
             "files": files,
             "created_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         }
+        manifest = seal(manifest)
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
         replace_dir(staging, out)
     except BaseException:
@@ -156,8 +167,19 @@ def write_bundle(
     return manifest
 
 
+def recorded_trust(manifest: Mapping[str, Any]) -> list[str]:
+    """The ``trusted_types`` a (sealed) manifest records, when they were vouched for here."""
+    recorded = manifest.get("trusted_types") or []
+    if not isinstance(recorded, list) or not all(isinstance(t, str) for t in recorded):
+        raise BundleError("the manifest's trusted_types is not a list of names; re-save the model")
+    return recorded if recorded and trust_vouched_here(manifest) else []
+
+
 def load(
-    path: str | Path, *, trust_pickle: bool = False, trusted_types: tuple[str, ...] = ()
+    path: str | Path,
+    *,
+    trust_pickle: bool = False,
+    trusted_types: tuple[str, ...] | list[str] = (),
 ) -> Model:
     """Load a bundle as a :class:`~sklambda.model.Model` with ``.predict(rows)``.
 
@@ -167,18 +189,37 @@ def load(
         Needed only for bundles saved with ``format="joblib"``: unpickling runs code.
     trusted_types:
         Extra ``module.Class`` names to accept in a skops model (your own transformers).
+        Types vouched for when the bundle was saved on this machine are recorded in its sealed
+        manifest and need not be repeated.
     """
     from sklambda.bundle.model import Model
 
     path = Path(path)
     manifest = read_manifest(path)
-    model = manifest["model"]
-    estimator = persistence.load(
-        path / model["file"],
-        model["format"],
-        trust_pickle=trust_pickle,
-        trusted_types=trusted_types,
-    )
+    model = manifest.get("model")
+    if (
+        not isinstance(model, dict)
+        or model.get("format") not in persistence.FORMATS
+        or model.get("file") not in manifest["files"]
+    ):
+        raise BundleError(f"{path / MANIFEST} names no model file it checks; re-save the model")
+    honoured = recorded_trust(manifest)
+    try:
+        estimator = persistence.load(
+            path / model["file"],
+            model["format"],
+            trust_pickle=trust_pickle,
+            trusted_types=(*honoured, *trusted_types),
+        )
+    except UntrustedModelError as exc:
+        if manifest.get("trusted_types") and not honoured:
+            exc.template = exc.template.replace(
+                ". They can run code",
+                " (the manifest records them as trusted when saved, but not on this machine)"
+                ". They can run code",
+            )
+            raise UntrustedModelError(exc.template, *exc.options) from None
+        raise
     return Model(manifest, estimator, path)
 
 
@@ -192,11 +233,15 @@ def save(
     sample_data: bool = True,
     metrics: dict[str, float] | None = None,
     seed: int = 0,
+    trusted_types: tuple[str, ...] | list[str] = (),
 ) -> Manifest:
     """Save any fitted estimator as a bundle.
 
     Parameters
     ----------
+    trusted_types:
+        ``module.Class`` (or ``module.function``) names of your own code inside the model that
+        you vouch for; anything else sklambda does not trust is refused before writing.
     X_sample:
         A DataFrame of representative input rows (feature names, types, ranges and sample rows
         are taken from it), or a list of feature names (all numeric; the sample is then
@@ -262,4 +307,5 @@ def save(
         sample_data=sample_data,
         seed=seed,
         training={"estimator": "custom"},
+        trusted_types=trusted_types,
     )

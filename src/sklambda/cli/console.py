@@ -9,6 +9,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from sklambda.bundle.features import FeatureSpec
+    from sklambda.bundle.format import Manifest
+    from sklambda.dist import BuildReport
+
 
 def err_console() -> Console:
     from rich.console import Console
@@ -72,7 +76,7 @@ def metrics_table(metrics: dict[str, float], title: str = "holdout metrics") -> 
     return table
 
 
-def _features_table(specs: list[dict[str, Any]]) -> Any:
+def _features_table(specs: list[FeatureSpec]) -> Any:
     from rich.table import Table
 
     from sklambda.runtime.dates import iso
@@ -84,7 +88,7 @@ def _features_table(specs: list[dict[str, Any]]) -> Any:
         kind = spec["type"]
         lo, hi = spec.get("min"), spec.get("max")
         if spec.get("date") is not None:
-            values = "" if lo is None else f"{iso(lo)} … {iso(hi)}"
+            values = "" if lo is None or hi is None else f"{iso(lo)} … {iso(hi)}"
             kind = "date"
         elif spec["type"] == "number":
             values = "" if lo is None else f"{_fmt(lo)} … {_fmt(hi)}"
@@ -95,7 +99,7 @@ def _features_table(specs: list[dict[str, Any]]) -> Any:
     return features
 
 
-def model_card(manifest: dict[str, Any]) -> list[Any]:
+def model_card(manifest: Manifest) -> list[Any]:
     """The renderables of `sklambda info`: summary, features, metrics, versions."""
     from rich.table import Table
 
@@ -111,7 +115,7 @@ def model_card(manifest: dict[str, Any]) -> list[Any]:
     if target:
         summary.add_row("target", f"{target.get('name')} ({target.get('dtype')})")
     if manifest.get("classes") is not None:
-        summary.add_row("classes", ", ".join(map(str, manifest["classes"])))
+        summary.add_row("classes", ", ".join(map(str, manifest["classes"] or [])))
     summary.add_row("model file", f"{manifest['model']['file']} ({manifest['model']['format']})")
     sample = manifest.get("sample", {})
     summary.add_row(
@@ -131,7 +135,7 @@ def model_card(manifest: dict[str, Any]) -> list[Any]:
         versions.add_row(lib, version)
     parts: list[Any] = [summary, features]
     if manifest.get("metrics"):
-        parts.append(metrics_table(manifest["metrics"]))
+        parts.append(metrics_table(manifest["metrics"] or {}))
     parts.append(versions)
     return parts
 
@@ -143,8 +147,32 @@ def _mb(n: int) -> str:
     return f"{n / 1024:,.1f} KiB"
 
 
-def build_table(report: dict[str, Any]) -> list[Any]:
+def build_table(report: BuildReport) -> list[Any]:
     """The renderables of `sklambda build`: sizes against Lambda's limits, and the proof."""
+    parts: list[Any] = [_artifacts_table(report)]
+    slim = report.get("slim")
+    if slim:
+        parts += _slim_tables(slim)
+    v = report["verification"]
+    where = f"python{v['python']}" + (" (twin)" if v["twin"] else "")
+    proof = (
+        f"[green]verified[/green] in the local emulator on {where}: {v['rows']} rows over a "
+        f"function URL, max relative error {v['max_rel_error']:.2g}, "
+        f"{v['label_mismatches']} label mismatches, cold init {v['init_ms']} ms"
+    )
+    bytecode = report["bytecode"]
+    pyc = (
+        f"bytecode: {bytecode['files']} .pyc files (unchecked-hash)"
+        if bytecode["shipped"]
+        else f"[yellow]bytecode: none[/yellow] ({bytecode['reason']})"
+    )
+    layer = report.get("layer_packages") or {}
+    extra = [f"layer: {', '.join(f'{k} {v}' for k, v in layer.items())}"] if layer else []
+    return [*parts, proof, pyc, *extra, *(f"[yellow]note:[/yellow] {n}" for n in report["notes"])]
+
+
+def _artifacts_table(report: BuildReport) -> Any:
+    """Each artifact's sizes, and the headroom under Lambda's limits."""
     from rich.table import Table
 
     table = Table(
@@ -165,57 +193,45 @@ def build_table(report: dict[str, Any]) -> list[Any]:
     if image:
         table.add_row("image/task", "—", _mb(image["task_bytes"]), str(image["files"]))
         table.add_row("image/Dockerfile", f"FROM {image['base']}", image["platform"], "")
+        return table
     limits = report["limits"]
     largest = max((a["zipped_bytes"] for a in report["artifacts"].values()), default=0)
-    if not image:
-        upload_left = limits["direct_upload_limit_bytes"] - largest
-        unzipped_left = limits["unzipped_limit_bytes"] - limits["unzipped_total_bytes"]
-        table.add_row(
-            "headroom",
-            f"{_mb(upload_left)} of 50 MiB upload" if upload_left >= 0 else "via S3 (> 50 MiB)",
-            f"{_mb(unzipped_left)} of 250 MiB",
-            "",
-            style="dim",
+    upload_left = limits["direct_upload_limit_bytes"] - largest
+    unzipped_left = limits["unzipped_limit_bytes"] - limits["unzipped_total_bytes"]
+    table.add_row(
+        "headroom",
+        f"{_mb(upload_left)} of 50 MiB upload" if upload_left >= 0 else "via S3 (> 50 MiB)",
+        f"{_mb(unzipped_left)} of 250 MiB",
+        "",
+        style="dim",
+    )
+    return table
+
+
+def _slim_tables(slim: dict[str, Any]) -> list[Any]:
+    """The layer by package (installed, shipped, zipped) and what each slimming rule saved."""
+    from rich.table import Table
+
+    packages = Table(title="layer by package (slimmed, proven)", title_justify="left")
+    for column in ("package", "installed", "shipped", "zipped"):
+        packages.add_column(column, justify="left" if column == "package" else "right")
+    rows = sorted(slim["packages"].items(), key=lambda kv: -kv[1]["after_bytes"])
+    for name, sizes in rows:
+        if sizes["after_bytes"] < 100 * 1024 and sizes["before_bytes"] < 100 * 1024:
+            continue  # dist-info folders and tiny modules would drown the table
+        packages.add_row(
+            name,
+            _mb(sizes["before_bytes"]),
+            _mb(sizes["after_bytes"]),
+            _mb(sizes.get("zipped_bytes", 0)),
         )
-    parts: list[Any] = [table]
-    slim = report.get("slim")
-    if slim:
-        packages = Table(title="layer by package (slimmed, proven)", title_justify="left")
-        for column in ("package", "installed", "shipped", "zipped"):
-            packages.add_column(column, justify="left" if column == "package" else "right")
-        rows = sorted(slim["packages"].items(), key=lambda kv: -kv[1]["after_bytes"])
-        for name, sizes in rows:
-            if sizes["after_bytes"] < 100 * 1024 and sizes["before_bytes"] < 100 * 1024:
-                continue  # dist-info folders and tiny modules would drown the table
-            packages.add_row(
-                name,
-                _mb(sizes["before_bytes"]),
-                _mb(sizes["after_bytes"]),
-                _mb(sizes.get("zipped_bytes", 0)),
-            )
-        saved = Table(title="slimming rules", title_justify="left")
-        saved.add_column("rule")
-        saved.add_column("files", justify="right")
-        saved.add_column("saved", justify="right")
-        for rule in slim["rules"]:
-            saved.add_row(rule["description"], str(rule["files"]), _mb(rule["bytes_saved"]))
-        parts += [packages, saved]
-    v = report["verification"]
-    where = f"python{v['python']}" + (" (twin)" if v["twin"] else "")
-    proof = (
-        f"[green]verified[/green] in the local emulator on {where}: {v['rows']} rows over a "
-        f"function URL, max relative error {v['max_rel_error']:.2g}, "
-        f"{v['label_mismatches']} label mismatches, cold init {v['init_ms']} ms"
-    )
-    bytecode = report["bytecode"]
-    pyc = (
-        f"bytecode: {bytecode['files']} .pyc files (unchecked-hash)"
-        if bytecode["shipped"]
-        else f"[yellow]bytecode: none[/yellow] ({bytecode['reason']})"
-    )
-    layer = report.get("layer_packages") or {}
-    extra = [f"layer: {', '.join(f'{k} {v}' for k, v in layer.items())}"] if layer else []
-    return [*parts, proof, pyc, *extra, *(f"[yellow]note:[/yellow] {n}" for n in report["notes"])]
+    saved = Table(title="slimming rules", title_justify="left")
+    saved.add_column("rule")
+    saved.add_column("files", justify="right")
+    saved.add_column("saved", justify="right")
+    for rule in slim["rules"]:
+        saved.add_row(rule["description"], str(rule["files"]), _mb(rule["bytes_saved"]))
+    return [packages, saved]
 
 
 # -- bench, tune, cost -------------------------------------------------------------------------

@@ -46,10 +46,20 @@ def add_parsers(commands: Any) -> dict[str, Any]:
     invoke.add_argument(
         "--ephemeral-storage", type=int, default=512, help="/tmp size in MB, 512-10240"
     )
+    for sub in (serve, invoke):
+        sub.add_argument(
+            "--trust-type",
+            action="append",
+            default=[],
+            metavar="MODULE.NAME",
+            help="when given a bundle: a type of your own inside the model that you vouch for",
+        )
     return {"serve": cmd_serve, "invoke": cmd_invoke}
 
 
-def package_for(path: Path, stack: contextlib.ExitStack) -> Path:
+def package_for(
+    path: Path, stack: contextlib.ExitStack, trusted_types: tuple[str, ...] = ()
+) -> Path:
     """A package directory; a bundle is built (and verified) into a temporary one first."""
     import tempfile
 
@@ -61,7 +71,7 @@ def package_for(path: Path, stack: contextlib.ExitStack) -> Path:
         return path
     tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sklambda-serve-")))
     with progress(f"building {path} first…"):
-        return build(path, tmp / "dist").dist
+        return build(path, tmp / "dist", trusted_types=trusted_types).dist
 
 
 def _print_log(line: Any) -> None:
@@ -99,7 +109,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     _check_settings(args)
     with contextlib.ExitStack() as stack:
-        dist = package_for(args.dist, stack)
+        dist = package_for(args.dist, stack, tuple(args.trust_type))
         server = stack.enter_context(
             serve(
                 dist,
@@ -151,7 +161,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     else:
         event = post_event(request_text(args.request).encode())
     with contextlib.ExitStack() as stack:
-        dist = package_for(args.dist, stack)
+        dist = package_for(args.dist, stack, tuple(args.trust_type))
         function = stack.enter_context(
             LocalFunction(
                 dist,

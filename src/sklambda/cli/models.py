@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from sklambda.cli.parsing import csv_list, fraction
 
@@ -78,6 +78,14 @@ def add_parsers(commands: Any) -> dict[str, Handler]:
     imp.add_argument(
         "--trust-pickle", action="store_true", help="allow unpickling (it runs code from the file)"
     )
+    imp.add_argument(
+        "--trust-type",
+        action="append",
+        default=[],
+        metavar="MODULE.NAME",
+        help="a type or function of your own inside the model that you vouch for (repeatable; "
+        "recorded in the bundle for later commands on this machine)",
+    )
 
     predict = commands.add_parser("predict", help="predict with a bundle, print JSON")
     predict.add_argument("bundle", type=Path, help="bundle directory (sklambda train)")
@@ -100,6 +108,14 @@ def add_parsers(commands: Any) -> dict[str, Handler]:
     )
     predict.add_argument("--probabilities", action="store_true", help="add class probabilities")
     predict.add_argument("--trust-pickle", action="store_true", help="for joblib bundles")
+    predict.add_argument(
+        "--trust-type",
+        action="append",
+        default=[],
+        metavar="MODULE.NAME",
+        help="a type or function of your own inside the model that you vouch for (repeatable; "
+        "recorded in the bundle for later commands on this machine)",
+    )
 
     info = commands.add_parser("info", help="show a bundle's model card")
     info.add_argument("bundle", type=Path, help="bundle directory (sklambda train)")
@@ -152,6 +168,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         out=args.out,
         name=args.name,
         trust_pickle=args.trust_pickle,
+        trusted_types=args.trust_type,
     )
     names = [f["name"] for f in manifest["features"]]
     print(f"{manifest['name']}: {manifest['task']} with features {names} → {args.out}")
@@ -292,7 +309,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     text = request_text(args.request) if args.request is not None else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = load(args.bundle, trust_pickle=args.trust_pickle)
+        model = load(args.bundle, trust_pickle=args.trust_pickle, trusted_types=args.trust_type)
     for warning in caught:
         print(f"sklambda: warning: {warning.message}", file=sys.stderr)
     given: CsvInput | None = None
@@ -322,6 +339,6 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(json.dumps(manifest, indent=2))
         return 0
     console = out_console()
-    for part in model_card(cast(dict[str, Any], manifest)):
+    for part in model_card(manifest):
         console.print(part)
     return 0

@@ -32,6 +32,14 @@ def add_parsers(commands: Any) -> dict[str, Any]:
     build.add_argument("--arch", choices=ARCHES, default="x86_64", help="Lambda architecture")
     build.add_argument("--trust-pickle", action="store_true", help="for joblib bundles")
     build.add_argument(
+        "--trust-type",
+        action="append",
+        default=[],
+        metavar="MODULE.NAME",
+        help="a type or function of your own inside the model that you vouch for (repeatable; "
+        "recorded in the bundle for later commands on this machine)",
+    )
+    build.add_argument(
         "--image",
         action="store_true",
         help="write a container-image build context (DIST/image/) instead of zips",
@@ -51,6 +59,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             python=args.python,
             arch=args.arch,
             trust_pickle=args.trust_pickle,
+            trusted_types=tuple(args.trust_type),
             image=args.image,
         )
     console = out_console()

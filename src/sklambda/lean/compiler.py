@@ -147,7 +147,7 @@ class LeanModel:
         if self.arrays:
             arrays_path = directory / ARRAYS_FILE
             # np.savez writes plain .npy members; nothing in them needs pickle to load.
-            np.savez(arrays_path, **self.arrays)
+            np.savez(arrays_path, **self.arrays)  # type: ignore[arg-type]  # stubs: allow_pickle
             written.append(arrays_path)
         return written
 

@@ -6,7 +6,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sklambda.dist import BUILD_JSON, FUNCTION_ZIP, LAYER_ZIP, read_report
+from sklambda.dist import (
+    BUILD_JSON,
+    FUNCTION_ZIP,
+    LAYER_ZIP,
+    check_artifacts,
+    check_unzipped,
+    read_report,
+)
 from sklambda.local.errors import DistError
 
 __all__ = ["Dist", "load_dist"]
@@ -63,7 +70,9 @@ def load_dist(path: str | Path) -> Dist:
     Raises
     ------
     DistError
-        When a required file or ``build.json`` key is missing.
+        When a required file or ``build.json`` key is missing, an artifact ``build.json`` lists
+        does not match its sha256 (packages written by ``sklambda build``; hand-made ones list
+        none), or the zips declare more unzipped bytes than Lambda allows.
     """
     root = Path(path).resolve()
     manifest = root / BUILD_JSON
@@ -86,6 +95,9 @@ def load_dist(path: str | Path) -> Dist:
             "e.g. 'sklambda_handler.handler'"
         )
     layer_zip = root / LAYER_ZIP
+    if "artifacts" in meta:
+        check_artifacts(root, meta, DistError)
+    check_unzipped([z for z in (function_zip, layer_zip) if z.is_file()], DistError)
     name = meta.get("name")
     return Dist(
         path=root,

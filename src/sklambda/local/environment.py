@@ -168,8 +168,51 @@ class Environment:
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    def start(self) -> None:  # noqa: PLR0915 -- TODO(#9): split into phases
+    def start(self) -> None:
         """Lay out the directories and start the process (returns before init finishes)."""
+        spec = self.spec
+        task, opt, scratch = self._lay_out()
+        self._api = RuntimeAPIServer()
+        if spec.cpu_share or spec.memory_cgroup:
+            self.cgroup = Cgroup.create(
+                memory_mb=spec.memory_mb, cpu=spec.cpu_share, memory=spec.memory_cgroup
+            )
+        memory_by_cgroup = self.cgroup is not None and self.cgroup.memory_mb is not None
+        paths = self._sandbox_paths(scratch)
+        # Sticky and writable by anyone, as /tmp: the sandbox user writes here.
+        scratch.chmod(0o1777)
+        self._scratch = scratch
+        preexec = make_preexec(
+            None if memory_by_cgroup else spec.memory_mb,
+            self.cgroup.join_from_child if self.cgroup is not None else None,
+            mounts=paths.mounts,
+            file_size_mb=spec.ephemeral_storage_mb,
+        )
+        self.isolated = paths.mounts is not None
+        command = [
+            str(paths.interpreter),
+            "-I",
+            "-S",
+            "-u",
+            str(paths.runtime_dir / BOOTSTRAP_NAME),
+            str(opt),
+            spec.dist.handler,
+        ]
+        environ = self._environ(
+            task,
+            opt,
+            Path("/tmp") if paths.mounts is not None else scratch,
+            paths.lang_dir,
+            paths.interpreter.parent,
+            paths.runtime_dir,
+        )
+        self._started_at = time.perf_counter()
+        # Lambda starts the layer's extensions first, and the runtime once they registered.
+        self._start_extensions(opt, environ, preexec)
+        self._launch(command, task, environ, preexec)
+
+    def _lay_out(self) -> tuple[Path, Path, Path]:
+        """The environment's tree: task root and layer extracted read-only, scratch directory."""
         spec = self.spec
         self._workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))
         # Who owns this tree: lets a later run delete it if this process dies without cleanup.
@@ -184,60 +227,38 @@ class Environment:
         make_read_only(opt)
         # Readable by the sandbox user (mkdtemp makes it owner-only).
         self._workdir.chmod(0o755)
-        self._api = RuntimeAPIServer()
-        if spec.cpu_share or spec.memory_cgroup:
-            self.cgroup = Cgroup.create(
-                memory_mb=spec.memory_mb, cpu=spec.cpu_share, memory=spec.memory_cgroup
-            )
-        memory_by_cgroup = self.cgroup is not None and self.cgroup.memory_mb is not None
+        return task, opt, scratch
+
+    def _sandbox_paths(self, scratch: Path) -> _SandboxPaths:
+        """Where the process finds its interpreter and runtime client, and its mount plan."""
+        spec = self.spec
+        assert self._workdir is not None
         interpreter = spec.interpreter.path.resolve()
         lang_dir, runtime_dir = interpreter.parent.parent, spec.runtime_dir
-        mounts: MountPlan | None = None
-        if spec.isolate and isolation().private_tmp:
-            binds: list[tuple[Path, Path]] = []
-            # The sandbox user cannot reach a Python or runtime client under /root: bind them
-            # into the tree (in the child's own mount namespace only).
-            for name, source in (("lang", lang_dir), ("runtime", runtime_dir)):
-                if isolation().uid is not None and not reachable_by_others(source):
-                    target = self._workdir / name
-                    target.mkdir()
-                    binds.append((source, target))
-                    if name == "lang":
-                        lang_dir = target
-                        interpreter = target / interpreter.relative_to(interpreter.parent.parent)
-                    else:
-                        runtime_dir = target
-            mounts = MountPlan(self._workdir, scratch, tuple(binds), isolation().uid)
-        # Sticky and writable by anyone, as /tmp: the sandbox user writes here.
-        scratch.chmod(0o1777)
-        self._scratch = scratch
-        preexec = make_preexec(
-            None if memory_by_cgroup else spec.memory_mb,
-            self.cgroup.join_from_child if self.cgroup is not None else None,
-            mounts=mounts,
-            file_size_mb=spec.ephemeral_storage_mb,
-        )
-        self.isolated = mounts is not None
-        command = [
-            str(interpreter),
-            "-I",
-            "-S",
-            "-u",
-            str(runtime_dir / BOOTSTRAP_NAME),
-            str(opt),
-            spec.dist.handler,
-        ]
-        environ = self._environ(
-            task,
-            opt,
-            Path("/tmp") if mounts is not None else scratch,
-            lang_dir,
-            interpreter.parent,
-            runtime_dir,
-        )
-        self._started_at = time.perf_counter()
-        # Lambda starts the layer's extensions first, and the runtime once they registered.
-        self._start_extensions(opt, environ, preexec)
+        if not (spec.isolate and isolation().private_tmp):
+            return _SandboxPaths(interpreter, lang_dir, runtime_dir, None)
+        binds: list[tuple[Path, Path]] = []
+        # The sandbox user must reach the tree itself (a TMPDIR under /root would hide it).
+        uid = isolation().uid if reachable_by_others(self._workdir) else None
+        # It cannot reach a Python or runtime client under /root: bind them into the tree (in
+        # the child's own mount namespace only).
+        if uid is not None and not reachable_by_others(lang_dir):
+            target = self._workdir / "lang"
+            target.mkdir()
+            binds.append((lang_dir, target))
+            interpreter = target / interpreter.relative_to(lang_dir)
+            lang_dir = target
+        if uid is not None and not reachable_by_others(runtime_dir):
+            target = self._workdir / "runtime"
+            target.mkdir()
+            binds.append((runtime_dir, target))
+            runtime_dir = target
+        mounts = MountPlan(self._workdir, scratch, tuple(binds), uid)
+        return _SandboxPaths(interpreter, lang_dir, runtime_dir, mounts)
+
+    def _launch(
+        self, command: list[str], task: Path, environ: dict[str, str], preexec: Callable[[], None]
+    ) -> None:
         self._proc = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
@@ -468,7 +489,7 @@ class Environment:
 
     # -- invoking ------------------------------------------------------------------------------
 
-    def run(self, invocation: Invocation) -> RunResult:  # noqa: C901, PLR0915 -- TODO(#9): split
+    def run(self, invocation: Invocation) -> RunResult:
         """Run one invocation to its end: response, error, timeout or crash.
 
         On a timeout the process group is killed; the watcher then reports the exit and the
@@ -478,61 +499,16 @@ class Environment:
         cold = not self._served
         self._served = True
         self._invocation = invocation
-        started = False
-
-        def start_line(inv: Invocation) -> None:
-            nonlocal started
-            started = True
-            self._platform(f"START RequestId: {inv.request_id} Version: $LATEST", inv.request_id)
-
         # START goes out as the event is handed over (so it precedes all the handler prints),
-        # or below when it never is; an environment found dead before delivery writes nothing,
-        # so a transparent retry leaves one START/END/REPORT per request id.
-        invocation.on_deliver = start_line
-        timeout_s = invocation.timeout_s
+        # or at the end when it never is; an environment found dead before delivery writes
+        # nothing, so a transparent retry leaves one START/END/REPORT per request id.
+        start = _StartLine(self._platform)
+        invocation.on_deliver = start
         self._api.submit(invocation)
-        # A warm runtime is already waiting in /next; a cold one first imports the handler.
-        delivery_limit = max(INIT_LIMIT_S, timeout_s) if cold else timeout_s
-        delivered = invocation.wait_delivered(delivery_limit)
-        if delivered and not invocation.finished:
-            assert invocation.delivered_at is not None
-            remaining = timeout_s - (time.perf_counter() - invocation.delivered_at)
-            invocation.wait_finished(remaining)
-        if not invocation.finished:
-            message = (
-                f"RequestId: {invocation.request_id} Error: "
-                f"Task timed out after {timeout_s:.2f} seconds"
-            )
-            if invocation.finish(
-                Outcome(error_payload("Sandbox.Timedout", message), "Sandbox.Timedout", "timeout")
-            ):
-                self.kill()
+        self._wait(invocation, cold)
         outcome = invocation.outcome
         assert outcome is not None
-        assert invocation.finished_at is not None
-        rss = peak_rss_mb(self.pid) if self.pid is not None else None
-        if rss is not None:
-            self._last_rss_mb = rss
-        init_ms: float | None = None
-        if cold and self._api.ready_at is not None:
-            init_ms = (self._api.ready_at - self._started_at) * 1000
-        if outcome.status == "timeout":
-            duration_ms = timeout_s * 1000
-        elif invocation.delivered_at is not None:
-            duration_ms = (invocation.finished_at - invocation.delivered_at) * 1000
-        else:
-            # Never delivered (init failed): Lambda reports the failed init as the duration.
-            duration_ms = (invocation.finished_at - invocation.created_at) * 1000
-        report = Report.build(
-            request_id=invocation.request_id,
-            duration_ms=duration_ms,
-            memory_size_mb=self.spec.memory_mb,
-            max_memory_used_mb=self._last_rss_mb,
-            init_duration_ms=init_ms,
-            log_stream=self.log_stream,
-            status=outcome.status,
-            error_type=outcome.error_type if outcome.status else None,
-        )
+        report = self._report(invocation, outcome, cold)
         stale = (
             not cold
             and invocation.delivered_at is None
@@ -546,21 +522,97 @@ class Environment:
         # that keeps printing must not hold the caller).
         for pump in self._pumps:
             pump.wait_drained(_DRAIN_LIMIT_S)
-        if self._scratch is not None and invocation.delivered_at is not None:
-            used = tree_size_mb(self._scratch)
-            if used > self.spec.ephemeral_storage_mb:
-                self._platform(
-                    f"WARNING sklambda: /tmp holds {used:.0f} MB, over this function's "
-                    f"{self.spec.ephemeral_storage_mb} MB of ephemeral storage; on Lambda the "
-                    "writes past it fail with ENOSPC (raise --ephemeral-storage)",
-                    invocation.request_id,
-                )
+        if invocation.delivered_at is not None:
+            self._check_tmp(invocation.request_id)
         if not stale:
-            if not started:
-                start_line(invocation)
+            if not start.written:
+                start(invocation)
             self._platform(f"END RequestId: {invocation.request_id}", invocation.request_id)
             self._platform(report.line, invocation.request_id)
         return RunResult(outcome, report, stale)
+
+    def _wait(self, invocation: Invocation, cold: bool) -> None:
+        """Wait for the outcome; past the timeout, finish it as timed out and kill."""
+        timeout_s = invocation.timeout_s
+        # A warm runtime is already waiting in /next; a cold one first imports the handler.
+        delivery_limit = max(INIT_LIMIT_S, timeout_s) if cold else timeout_s
+        delivered = invocation.wait_delivered(delivery_limit)
+        if delivered and not invocation.finished:
+            assert invocation.delivered_at is not None
+            remaining = timeout_s - (time.perf_counter() - invocation.delivered_at)
+            invocation.wait_finished(remaining)
+        if invocation.finished:
+            return
+        message = (
+            f"RequestId: {invocation.request_id} Error: "
+            f"Task timed out after {timeout_s:.2f} seconds"
+        )
+        if invocation.finish(
+            Outcome(error_payload("Sandbox.Timedout", message), "Sandbox.Timedout", "timeout")
+        ):
+            self.kill()
+
+    def _report(self, invocation: Invocation, outcome: Outcome, cold: bool) -> Report:
+        assert self._api is not None
+        assert invocation.finished_at is not None
+        rss = peak_rss_mb(self.pid) if self.pid is not None else None
+        if rss is not None:
+            self._last_rss_mb = rss
+        init_ms: float | None = None
+        if cold and self._api.ready_at is not None:
+            init_ms = (self._api.ready_at - self._started_at) * 1000
+        if outcome.status == "timeout" and invocation.delivered_at is not None:
+            duration_ms = invocation.timeout_s * 1000
+        elif invocation.delivered_at is not None:
+            duration_ms = (invocation.finished_at - invocation.delivered_at) * 1000
+        else:
+            # Never delivered (init failed or timed out): Lambda reports the time the init took
+            # as the duration, not the function's timeout.
+            duration_ms = (invocation.finished_at - invocation.created_at) * 1000
+        return Report.build(
+            request_id=invocation.request_id,
+            duration_ms=duration_ms,
+            memory_size_mb=self.spec.memory_mb,
+            max_memory_used_mb=self._last_rss_mb,
+            init_duration_ms=init_ms,
+            log_stream=self.log_stream,
+            status=outcome.status,
+            error_type=outcome.error_type if outcome.status else None,
+        )
+
+    def _check_tmp(self, request_id: str) -> None:
+        """Warn when /tmp holds more than the ephemeral storage (Lambda would have said ENOSPC)."""
+        if self._scratch is None:
+            return
+        used = tree_size_mb(self._scratch)
+        if used > self.spec.ephemeral_storage_mb:
+            self._platform(
+                f"WARNING sklambda: /tmp holds {used:.0f} MB, over this function's "
+                f"{self.spec.ephemeral_storage_mb} MB of ephemeral storage; on Lambda the "
+                "writes past it fail with ENOSPC (raise --ephemeral-storage)",
+                request_id,
+            )
+
+
+class _StartLine:
+    """Writes an invocation's START line once (see :meth:`Environment.run`)."""
+
+    def __init__(self, platform: Callable[[str, str], None]) -> None:
+        self._platform = platform
+        self.written = False
+
+    def __call__(self, invocation: Invocation) -> None:
+        self.written = True
+        request_id = invocation.request_id
+        self._platform(f"START RequestId: {request_id} Version: $LATEST", request_id)
+
+
+@dataclass(frozen=True)
+class _SandboxPaths:
+    interpreter: Path
+    lang_dir: Path
+    runtime_dir: Path
+    mounts: MountPlan | None
 
 
 def sweep_orphaned_workdirs(root: Path | None = None) -> list[Path]:

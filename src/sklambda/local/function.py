@@ -315,7 +315,7 @@ class LocalFunction:
             if not result.stale:
                 break
         with self._captured_lock:
-            lines = tuple(self._captured.pop(request_id, ()))
+            lines = tuple(self._captured.pop(invocation.request_id, ()))
         with self._reports_lock:
             self._reports.append(result.report)
         if self._on_report is not None:

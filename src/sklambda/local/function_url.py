@@ -86,7 +86,7 @@ class LocalServer:
                 ) from None
             raise
         self._httpd.front = self
-        bound_host, bound_port = self._httpd.server_address[:2]
+        bound_host, bound_port = (str(part) for part in self._httpd.server_address[:2])
         shown = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
         self.url = f"http://{shown}:{bound_port}/"
         self._closed = threading.Event()

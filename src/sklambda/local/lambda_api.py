@@ -58,10 +58,10 @@ API_PREFIX = "/2015-03-31/functions/"
 DEFAULT_ALIASES = ("live",)
 ASYNC_QUEUE_SIZE = 1000
 ASYNC_RETRY_DELAYS_S = (1.0, 2.0)
+"""Before the second and third attempt of a failed asynchronous event (AWS: ~1 and ~2 min)."""
 # An Invoke payload may be any event, for any handler: deeper than a request to the model
 # service needs, but bounded before Python's parser recurses (the runtime parses it again).
 INVOKE_MAX_DEPTH = 500
-"""Before the second and third attempt of a failed asynchronous event (AWS: ~1 and ~2 min)."""
 _THROTTLE_BACKOFF_S = 0.05
 _INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
 _GET = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)(?P<config>/configuration)?$")
@@ -125,7 +125,6 @@ class LambdaAPI:
         self._queue: queue.Queue[_Event | None] = queue.Queue(maxsize=queue_size)
         self._queue_size = queue_size
         self._lock = threading.Condition()
-        self._running = 0
         self._closed = threading.Event()
         self._workers: list[threading.Thread] = []
 
@@ -349,49 +348,52 @@ class LambdaAPI:
     def _work(self) -> None:
         while True:
             event = self._queue.get()
-            if event is None or self._closed.is_set():
-                return
-            with self._lock:
-                self._running += 1
             try:
-                self._run(event)
+                if event is None:
+                    return
+                if self._closed.is_set() or not self._run(event):
+                    with self._lock:
+                        self.stats.dropped_at_close += 1
             finally:
+                self._queue.task_done()
                 with self._lock:
-                    self._running -= 1
                     self._lock.notify_all()
 
-    def _run(self, event: _Event) -> None:
+    def _run(self, event: _Event) -> bool:
+        """Run an event with Lambda's retries; False when the front closed before it ended."""
         delays = (0.0, *self.retry_delays)
         for attempt, delay in enumerate(delays):
             if delay and self._closed.wait(delay):
-                return
+                return False
             while True:
                 if self._closed.is_set():
-                    return
+                    return False
                 try:
                     result = self.function.invoke_raw(event.payload, request_id=event.request_id)
                     break
                 except TooManyRequestsError:
                     # Lambda keeps a throttled event and retries it (for up to six hours).
                     if self._closed.wait(_THROTTLE_BACKOFF_S):
-                        return
+                        return False
                 except Exception:  # closed under us: nothing to report to
-                    return
+                    return False
             if result.error is None:
                 with self._lock:
                     self.stats.succeeded += 1
-                return
+                return True
             if attempt < len(delays) - 1:
                 with self._lock:
                     self.stats.retries += 1
         with self._lock:
             self.stats.failed += 1
+        return True
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until no asynchronous event is queued or running (for tests and ``serve``)."""
         deadline = time.monotonic() + timeout
         with self._lock:
-            while not self._queue.empty() or self._running:
+            # Counted from put() to task_done(): an event a worker has taken is not idle.
+            while self._queue.unfinished_tasks:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
@@ -407,6 +409,7 @@ class LambdaAPI:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 break
+            self._queue.task_done()
             if item is not None:
                 dropped += 1
         with self._lock:

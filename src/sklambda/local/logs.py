@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import BinaryIO, Literal
+from typing import IO, Literal
 
 __all__ = ["MAX_LINE_BYTES", "LinePump", "LogLine", "LogSink"]
 
@@ -62,7 +62,7 @@ class LinePump:
 
     def __init__(
         self,
-        pipe: BinaryIO,
+        pipe: IO[bytes],
         stream: Stream,
         log_stream: str,
         current_request: Callable[[], str | None],

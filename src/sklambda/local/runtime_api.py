@@ -272,6 +272,7 @@ class RuntimeAPIServer:
             if self._closed or _peer_closed(connection):
                 return None
             invocation, self._pending = self._pending, None
+            assert invocation is not None  # the wait above ends with one pending, or closed
             self._current = invocation
             deadline_ms = int((time.time() + invocation.timeout_s) * 1000)
             for extension in self._extensions.values():
@@ -535,6 +536,11 @@ class _Handler(BaseHTTPRequestHandler):
             api._init_failed(body, error_type)
             self._reply(HTTPStatus.ACCEPTED, {"status": "OK"})
             return
+        self._invocation_post(body, too_large=too_large, error_type=error_type)
+
+    def _invocation_post(self, body: bytes, *, too_large: bool, error_type: str | None) -> None:
+        """``/invocation/<id>/response`` or ``/error``: the invocation's answer."""
+        api = self.server.api
         parts = self.path[len(_PREFIX) :].split("/") if self.path.startswith(_PREFIX) else []
         # ['', 'invocation', '<id>', 'response' | 'error']
         if len(parts) != 4 or parts[1] != "invocation" or parts[3] not in ("response", "error"):
@@ -559,25 +565,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         if too_large:
-            invocation.finish(
-                Outcome(
-                    error_payload(
-                        "Function.ResponseSizeTooLarge",
-                        "Response payload size exceeded maximum allowed payload size "
-                        f"({MAX_PAYLOAD_BYTES} bytes).",
-                    ),
-                    "Function.ResponseSizeTooLarge",
-                    status="error",
-                )
-            )
-            self._reply(
-                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                {
-                    "errorType": "RequestEntityTooLarge",
-                    "errorMessage": "Exceeded maximum allowed payload size "
-                    f"({MAX_PAYLOAD_BYTES} bytes).",
-                },
-            )
+            self._refuse_too_large(invocation)
             return
         if parts[3] == "response":
             invocation.finish(Outcome(body))
@@ -586,3 +574,25 @@ class _Handler(BaseHTTPRequestHandler):
             body_type = _error_type_of(body)
             invocation.finish(Outcome(body, error_type if body_type == "Unhandled" else body_type))
         self._reply(HTTPStatus.ACCEPTED, {"status": "OK"})
+
+    def _refuse_too_large(self, invocation: Invocation) -> None:
+        """A response over Lambda's 6 MB: the invoke fails, the runtime hears 413."""
+        invocation.finish(
+            Outcome(
+                error_payload(
+                    "Function.ResponseSizeTooLarge",
+                    "Response payload size exceeded maximum allowed payload size "
+                    f"({MAX_PAYLOAD_BYTES} bytes).",
+                ),
+                "Function.ResponseSizeTooLarge",
+                status="error",
+            )
+        )
+        self._reply(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            {
+                "errorType": "RequestEntityTooLarge",
+                "errorMessage": "Exceeded maximum allowed payload size "
+                f"({MAX_PAYLOAD_BYTES} bytes).",
+            },
+        )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Any
 
 CARD_KEYS = ("name", "version", "task", "classes", "target", "metrics", "versions", "created_at")
@@ -17,7 +18,7 @@ UNKNOWN_CATEGORY = {
 }
 
 
-def unknown_categories(manifest: dict[str, Any]) -> str | None:
+def unknown_categories(manifest: Mapping[str, Any]) -> str | None:
     """What the model does with a category it never saw (``error``/``ignore``), or None when it
     has no text features."""
     text = [f for f in manifest["features"] if f["type"] == "string"]

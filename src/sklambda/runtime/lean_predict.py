@@ -200,8 +200,9 @@ def _one_hot(node: dict[str, Any]) -> RowFn:
                 position = lookup[key]
             except (KeyError, TypeError):  # TypeError: an unhashable value is unknown too
                 if ignore_unknown:
-                    if unknown_at[column] is not None:
-                        out[offset + unknown_at[column]] = 1.0
+                    at = unknown_at[column]
+                    if at is not None:
+                        out[offset + at] = 1.0
                     continue
                 raise ValueError(
                     f"Found unknown categories [{value!r}] in column {column} during transform"
