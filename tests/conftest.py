@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -9,9 +10,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import settings
 
 from tests.support import aws as aws_support
 from tests.support import handlers
+
+# Hypothesis on a shared 2-core machine: no per-example deadline (a loaded machine is not a slow
+# function), as many examples as each test asks, new examples each run (print_blob reproduces a
+# failure). HYPOTHESIS_PROFILE=repeatable draws the same examples every run.
+settings.register_profile("sklambda", deadline=None, print_blob=True)
+settings.register_profile("repeatable", deadline=None, print_blob=True, derandomize=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "sklambda"))
 
 
 @pytest.fixture(scope="session")
@@ -146,6 +155,17 @@ def seed_dist(diabetes_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -
     from sklambda.building import build
 
     return build(diabetes_bundle, tmp_path_factory.mktemp("bench") / "seed").dist
+
+
+@pytest.fixture(scope="session")
+def seed_dist_312(diabetes_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed model as a verified lean package for python3.12, built once for every module.
+
+    Read-only: a test that changes a package copies it first (``shutil.copytree``).
+    """
+    from sklambda.building import build
+
+    return build(diabetes_bundle, tmp_path_factory.mktemp("seed312") / "dist", python="3.12").dist
 
 
 @pytest.fixture(scope="session")

@@ -74,11 +74,9 @@ def aws(endpoint: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def real_dist(diabetes_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real package of the diabetes model (lean runtime, no layer)."""
-    from sklambda.building import build
-
-    return build(diabetes_bundle, tmp_path_factory.mktemp("aws") / "dist", python="3.12").dist
+def real_dist(seed_dist_312: Path) -> Path:
+    """A real package of the diabetes model (lean runtime, no layer), built once per session."""
+    return seed_dist_312
 
 
 def _policy(aws: dict[str, Any], name: str) -> list[dict[str, Any]]:

@@ -21,10 +21,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def seed_package(diabetes_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("dist") / "diabetes"
-    build(diabetes_bundle, out, python="3.12")
-    return out
+def seed_package(seed_dist_312: Path) -> Path:
+    return seed_dist_312  # built once per session (tests/conftest.py)
 
 
 def test_seed_model_package_is_small_verified_and_compiled(seed_package: Path) -> None:

@@ -52,3 +52,31 @@ def test_serve_refuses_a_flipped_byte_before_listening(
     result = run_cli("serve", str(dist), "--port", "0")
     _one_line_error(result, "function.zip does not match the sha256 in build.json")
     assert "function URL" not in result.stdout
+
+
+@pytest.mark.parametrize("command", ["predict", "build", "invoke", "serve", "info"])
+def test_every_command_refuses_a_bundle_whose_manifest_was_edited(
+    houses_classifier: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+) -> None:
+    import shutil
+
+    bundle = Path(shutil.copytree(houses_classifier, tmp_path / "bundle"))
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    manifest["classes"].reverse()  # probabilities would be served under the wrong labels
+    (bundle / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    args = {
+        "predict": ("--json", "{}"),
+        "build": ("--out", str(tmp_path / "dist")),
+        "invoke": ("--json", "{}"),
+        "serve": ("--port", "0"),
+        "info": (),
+    }[command]
+    if command == "serve":
+        result = run_cli(command, str(bundle), *args)  # a fresh process: serve would block
+    else:
+        result = run_inprocess(capsys, command, str(bundle), *args)
+    _one_line_error(result, "manifest.json does not match its seal", "re-save")
+    assert not (tmp_path / "dist").exists()

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from sklambda.building import build
 from tests.support.cli import run_cli
 
 pytestmark = pytest.mark.slow
@@ -21,8 +20,8 @@ ROW = [59, 2, 32.1, 101, 157, 93.2, 38, 4, 4.8598, 87]
 
 
 @pytest.fixture(scope="module")
-def dist(diabetes_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build(diabetes_bundle, tmp_path_factory.mktemp("dist") / "d").dist
+def dist(seed_dist: Path) -> Path:
+    return seed_dist  # the same build (default python), once per session (tests/conftest.py)
 
 
 def test_invoke_json_goes_through_a_function_url_event(dist: Path) -> None:

@@ -217,10 +217,8 @@ def test_every_line_is_valid_emf_and_bounded(hits, status) -> None:
 
 
 @pytest.fixture(scope="module")
-def served_dist(diabetes_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return sklambda.build(
-        diabetes_bundle, tmp_path_factory.mktemp("emf") / "dist", python="3.12"
-    ).dist
+def served_dist(seed_dist_312: Path) -> Path:
+    return seed_dist_312  # built once per session (tests/conftest.py)
 
 
 def _http(url: str, method: str = "GET", body: Any = None) -> int:
