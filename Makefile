@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 
-.PHONY: setup demo test lint format bench clean
+.PHONY: setup demo test lint format bench fuzz clean
 
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -25,6 +25,10 @@ format: setup
 
 bench: setup
 	@$(UV) run --locked python benchmarks/run_all.py
+
+# Schema-driven fuzzing: >= 10,000 requests per package (lean and scikit-learn) in the emulator.
+fuzz: setup
+	@$(UV) run --locked python benchmarks/fuzz_openapi.py --cases 10000
 
 clean:
 	rm -rf .venv build dist .pytest_cache .ruff_cache demo-out

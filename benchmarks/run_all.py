@@ -12,6 +12,7 @@ from pathlib import Path
 HERE = Path(__file__).parent
 BENCHMARKS = (
     "bench_lean.py",
+    "bench_lean_families.py",
     "bench_emulator.py",
     "bench_sklearn.py",
     "bench_metrics.py",

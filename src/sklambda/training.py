@@ -27,10 +27,16 @@ ESTIMATORS = (
     "extra-trees",
     "gradient-boosting",
     "mlp",
+    "hist-gradient-boosting",
+    "svm",
+    "knn",
+    "naive-bayes",
+    "sgd",
 )
 # Estimators whose fit depends on feature scale get a StandardScaler in front.
-SCALED = {"linear", "ridge", "lasso", "elastic-net", "mlp"}
+SCALED = {"linear", "ridge", "lasso", "elastic-net", "mlp", "svm", "knn", "sgd"}
 REGRESSION_ONLY = {"lasso", "elastic-net"}
+CLASSIFICATION_ONLY = {"naive-bayes"}
 # A numeric target with at most this many distinct whole values is taken as class labels.
 MAX_AUTO_CLASSES = 20
 # A numeric target is refused as class labels when it has more distinct values than this, or
@@ -105,6 +111,11 @@ def make_estimator(name: str, task: str, seed: int = 0) -> Any:
             f'estimator "{name}" is for regression only; for classification choose one of '
             + ", ".join(e for e in ESTIMATORS if e not in REGRESSION_ONLY)
         )
+    if task == "regression" and name in CLASSIFICATION_ONLY:
+        raise TrainError(
+            f'estimator "{name}" is for classification only; for regression choose one of '
+            + ", ".join(e for e in ESTIMATORS if e not in CLASSIFICATION_ONLY)
+        )
     regression = task == "regression"
     makers: dict[str, Callable[[], Any]] = {
         "linear": (
@@ -136,8 +147,30 @@ def make_estimator(name: str, task: str, seed: int = 0) -> Any:
         "mlp": lambda: (
             neural_network.MLPRegressor if regression else neural_network.MLPClassifier
         )(hidden_layer_sizes=(64, 32), max_iter=2000, random_state=seed),
+        **_more_makers(regression, seed),
     }
     return makers[name]()
+
+
+def _more_makers(regression: bool, seed: int) -> dict[str, Callable[[], Any]]:
+    """The families the lean runtime gained: histogram boosting, SVMs, kNN, naive Bayes, SGD."""
+    from sklearn import ensemble, linear_model, naive_bayes, neighbors, svm
+
+    return {
+        "hist-gradient-boosting": lambda: (
+            ensemble.HistGradientBoostingRegressor
+            if regression
+            else ensemble.HistGradientBoostingClassifier
+        )(random_state=seed),
+        "svm": (svm.SVR if regression else lambda: svm.SVC(probability=True, random_state=seed)),
+        "knn": (neighbors.KNeighborsRegressor if regression else neighbors.KNeighborsClassifier),
+        "naive-bayes": naive_bayes.GaussianNB,
+        "sgd": (
+            (lambda: linear_model.SGDRegressor(random_state=seed))
+            if regression
+            else (lambda: linear_model.SGDClassifier(loss="log_loss", random_state=seed))
+        ),
+    }
 
 
 def build_pipeline(

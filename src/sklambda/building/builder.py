@@ -16,7 +16,7 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sklambda.building.forms import RUNTIMES, Form, choose_form
 from sklambda.building.slim import SAFE_RULES
@@ -84,6 +84,8 @@ def build(
     trusted_types: tuple[str, ...] = (),
     slim_rules: tuple[str, ...] = SAFE_SLIM,
     image: bool = False,
+    numpy: bool | None = None,
+    batch_rows: int = 1,
 ) -> BuildResult:
     """Build, verify and write a Lambda package for a bundle.
 
@@ -109,6 +111,10 @@ def build(
     image:
         Write a container-image build context (``out/image/``) instead of zips, for models whose
         dependencies exceed 250 MB; its file tree is what gets verified.
+    numpy, batch_rows:
+        Lean tree models have a stdlib form and a numpy form: ``True``/``False`` forces one;
+        None builds both and keeps the faster for requests of ``batch_rows`` rows (see
+        :mod:`sklambda.building.lean_forms`).
     """
     from sklambda.building.machines import find_machines
     from sklambda.building.probe import probe
@@ -119,7 +125,17 @@ def build(
     check_replaceable(out, BUILD_JSON, "sklambda package")
     model = _load(bundle, trust_pickle=trust_pickle, trusted_types=trusted_types)
     probed = probe(model)
-    form = choose_form(model, probed, runtime, slim_rules)
+    form = choose_form(model, probed, runtime, slim_rules, numpy)
+    if batch_rows < 1:
+        raise BuildError(f"--batch-rows must be at least 1, got {batch_rows}")
+    if form.runtime == "lean" and numpy is None and not image:
+        from sklambda.building import lean_forms
+
+        if lean_forms.has_two_forms(form.model):
+            options: dict[str, Any] = {"runtime": runtime, "python": python, "arch": arch}
+            options.update(trust_pickle=trust_pickle, trusted_types=trusted_types)
+            options.update(slim_rules=slim_rules)
+            return lean_forms.build_measured(build, bundle, out, batch_rows, **options)
     machines = find_machines(tgt)
     staging = staging_dir(out)
     try:

@@ -250,6 +250,11 @@ def build_layers(
         twin = twin_layer(
             staging, form.requirements, machines, form.slim_rules, task_root, rows, form.notes
         )
+    slim_rules, loaded = form.slim_rules, twin.loaded if twin else None
+    if form.runtime == "lean":
+        # No import trace for lean (the tracer runs the scikit-learn runtime): the rules that
+        # keep only what is imported are skipped. Slimmed only when this very layer is verified.
+        slim_rules, loaded = (form.slim_rules if not machines.twin else ()), set()
     try:
         layer = build_layer(
             staging / "layer",
@@ -257,10 +262,10 @@ def build_layers(
             tgt,
             form.requirements,
             interpreter=machines.interpreter,
-            slim_rules=form.slim_rules,
+            slim_rules=slim_rules,
             task_root=task_root,
             trace_rows=rows,
-            loaded=twin.loaded if twin else None,
+            loaded=loaded,
         )
     except SklambdaError as exc:
         if form.runtime != "sklearn":

@@ -63,6 +63,9 @@ def stage_task_root(root: Path, manifest: Manifest, form: Form, tgt: Target) -> 
     (package / "__init__.py").write_text('"""sklambda runtime package (Lambda side only)."""\n')
     for name in (*RUNTIME_MODULES, PREDICTOR_MODULES[form.runtime]):
         shutil.copy2(runtime_src / f"{name}.py", package / "runtime" / f"{name}.py")
+    if form.runtime == "lean":  # the model families (each imported only by the models that use it)
+        skip = shutil.ignore_patterns("__pycache__")
+        shutil.copytree(runtime_src / "lean", package / "runtime" / "lean", ignore=skip)
     (root / "sklambda_handler.py").write_text(HANDLER_SOURCE)
     model_dir = root / "model"
     model_dir.mkdir()

@@ -44,6 +44,19 @@ def add_parsers(commands: Any) -> dict[str, Any]:
         action="store_true",
         help="write a container-image build context (DIST/image/) instead of zips",
     )
+    build.add_argument(
+        "--numpy",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="lean trees: force the numpy form (--numpy) or the stdlib form (--no-numpy); "
+        "default: build both and keep the faster, measured",
+    )
+    build.add_argument(
+        "--batch-rows",
+        type=int,
+        default=1,
+        help="rows per request the lean form is measured with (default 1)",
+    )
     return {"build": cmd_build}
 
 
@@ -61,6 +74,8 @@ def cmd_build(args: argparse.Namespace) -> int:
             trust_pickle=args.trust_pickle,
             trusted_types=tuple(args.trust_type),
             image=args.image,
+            numpy=args.numpy,
+            batch_rows=args.batch_rows,
         )
     console = out_console()
     for part in build_table(result.report):
