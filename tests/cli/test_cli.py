@@ -268,11 +268,11 @@ def test_invoke_exit_code_follows_the_status(status: int, code: int) -> None:
                 "--target",
                 "price",
                 "--estimator",
-                "svm",
+                "bogus",
                 "--out",
                 "o",
             ],
-            ["invalid choice: 'svm'", "random-forest"],
+            ["invalid choice: 'bogus'", "random-forest"],
         ),
         (["nonsense"], ["invalid choice"]),
         (
