@@ -18,6 +18,7 @@ BENCHMARKS = (
     "bench_metrics.py",
     "bench_published.py",
     "bench_contract.py",
+    "bench_model_s3.py",
 )
 
 if __name__ == "__main__":

@@ -86,6 +86,8 @@ def build(
     image: bool = False,
     numpy: bool | None = None,
     batch_rows: int = 1,
+    model_from: str = "auto",
+    s3_bucket: str | None = None,
 ) -> BuildResult:
     """Build, verify and write a Lambda package for a bundle.
 
@@ -115,11 +117,17 @@ def build(
         Lean tree models have a stdlib form and a numpy form: ``True``/``False`` forces one;
         None builds both and keeps the faster for requests of ``batch_rows`` rows (see
         :mod:`sklambda.building.lean_forms`).
+    model_from, s3_bucket:
+        ``s3``: keep the model's files in S3 (uploaded by deploy, fetched and sha256-checked at
+        INIT); ``auto``: only when the package would pass 250 MB unzipped; ``package``: never
+        (:mod:`sklambda.building.model_s3`). ``s3_bucket`` is recorded for deploy.
     """
+    from sklambda.building import model_s3
     from sklambda.building.machines import find_machines
     from sklambda.building.probe import probe
 
     _check_options(runtime, slim_rules)
+    model_s3.check(model_from, s3_bucket, image)
     tgt = pick_target(python, arch, bundle, runtime)
     out = Path(out)
     check_replaceable(out, BUILD_JSON, "sklambda package")
@@ -139,7 +147,17 @@ def build(
     machines = find_machines(tgt)
     staging = staging_dir(out)
     try:
-        report = _build_staged(staging, Path(bundle), model, probed, form, tgt, machines, image)
+        report = _build_staged(
+            staging,
+            Path(bundle),
+            model,
+            probed,
+            form,
+            tgt,
+            machines,
+            image,
+            model_store=(model_from, s3_bucket),
+        )
         replace_dir(staging / "dist", out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -155,8 +173,12 @@ def _build_staged(
     tgt: Target,
     machines: Machines,
     image: bool,
+    model_store: tuple[str, str | None] = ("auto", None),
 ) -> BuildReport:
-    """Stage, package, report and prove under ``staging``; the proven package is its ``dist/``."""
+    """Stage, package, report and prove under ``staging``; the proven package is its ``dist/``.
+
+    ``model_store``: ``(model_from, s3_bucket)`` of :mod:`sklambda.building.model_s3`."""
+    from sklambda.building import model_s3
     from sklambda.building.image import replace_zips
     from sklambda.building.layer import build_layers
     from sklambda.building.report import bytecode_report, package_report, size_limits
@@ -175,6 +197,9 @@ def _build_staged(
     if layers.layer is not None:
         artifacts["layer"] = layers.layer.artifact
         pyc += layers.layer.pyc
+    stored = model_s3.split(
+        model_store, task_root, dist, artifacts, image, form.notes, machines.interpreter
+    )
     bytecode = bytecode_report(machines.interpreter, tgt, form, pyc)
     size = size_limits(artifacts, image=image, notes=form.notes)
     report = package_report(
@@ -188,6 +213,10 @@ def _build_staged(
         size=size,
         bytecode=bytecode,
     )
+    if model.path and probed.rows:  # a real row of the bundle's sample, for deploy's "try it"
+        report["example"] = probed.rows[0]
+    if stored is not None:
+        report["model_store"] = stored
     if image:
         version = str(model.manifest.get("version"))
         report["image"] = replace_zips(
@@ -195,18 +224,20 @@ def _build_staged(
         )
         report["artifacts"] = {}
     _write_report(dist, report)
-    verification = prove(
-        dist,
-        staging,
-        report,
-        task=model.task,
-        probe=probed,
-        tgt=tgt,
-        image=image,
-        machines=machines,
-        layers=layers,
-        notes=form.notes,
-    )
+    with model_s3.verification_env(dist, stored) as env:
+        verification = prove(
+            dist,
+            staging,
+            report,
+            task=model.task,
+            probe=probed,
+            tgt=tgt,
+            image=image,
+            machines=machines,
+            layers=layers,
+            notes=form.notes,
+            env=env,
+        )
     report["verification"] = verification.to_dict()
     report["notes"] = form.notes
     _write_report(dist, report)

@@ -24,6 +24,7 @@ EXAMPLES: dict[str, str] = {
     "deploy": "sklambda deploy dist/diabetes --name diabetes --region eu-west-1",
     "status": "sklambda status diabetes --region eu-west-1",
     "rollback": "sklambda rollback diabetes --region eu-west-1",
+    "promote": "sklambda promote diabetes --region eu-west-1",
     "destroy": "sklambda destroy diabetes --region eu-west-1",
     "export": "sklambda export sam dist/diabetes --name diabetes --out infra/",
     "export sam": "sklambda export sam dist/diabetes --name diabetes --out infra/",

@@ -65,6 +65,7 @@ def add_parsers(commands: Any) -> dict[str, Any]:
         help="request body, sent as POST / over a function URL; @FILE reads a file, - stdin",
     )
     request.add_argument("--event", type=Path, help="a Lambda event JSON file, sent as is")
+    request.add_argument("--csv", type=Path, help="rows of a CSV file (header line) as instances")
     invoke.add_argument("--memory", type=int, default=1024, help="MB, 128-10240")
     invoke.add_argument("--timeout", type=float, default=30, help="seconds")
     invoke.add_argument(
@@ -78,6 +79,9 @@ def add_parsers(commands: Any) -> dict[str, Any]:
             metavar="MODULE.NAME",
             help="when given a bundle: a type of your own inside the model that you vouch for",
         )
+    from sklambda.cli.aws import add_remote_flags
+
+    add_remote_flags(invoke)
     return {"serve": cmd_serve, "invoke": cmd_invoke}
 
 
@@ -243,7 +247,15 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     from sklambda.local.url_events import post_event, result_to_response
     from sklambda.runtime.contract import RequestError, parse_json
 
+    if args.remote:
+        from sklambda.cli.aws import cmd_invoke_remote
+
+        return cmd_invoke_remote(args)
     _check_settings(args)
+    if args.csv is not None:
+        from sklambda.aws.remote import csv_request
+
+        args.request = csv_request(args.csv).decode()
     if args.event is not None:
         if not args.event.is_file():
             raise SklambdaError(f"event file not found: {args.event}")

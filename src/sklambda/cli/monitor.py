@@ -16,6 +16,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 def _aws_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", help="AWS region (default: AWS_REGION / your profile's)")
+    parser.add_argument("--profile", help="named AWS profile (default: AWS_PROFILE / the chain)")
     parser.add_argument(
         "--endpoint-url", help="an AWS-compatible endpoint (moto, LocalStack) instead of AWS"
     )
@@ -24,7 +25,9 @@ def _aws_flags(parser: argparse.ArgumentParser) -> None:
 def _client(args: argparse.Namespace) -> Any:
     from sklambda.aws.client import AwsClient
 
-    return AwsClient(region=args.region, endpoint_url=args.endpoint_url)
+    return AwsClient(
+        region=args.region, profile=getattr(args, "profile", None), endpoint_url=args.endpoint_url
+    )
 
 
 # -- deploy / export flags ------------------------------------------------------------------------

@@ -57,6 +57,16 @@ def add_parsers(commands: Any) -> dict[str, Any]:
         default=1,
         help="rows per request the lean form is measured with (default 1)",
     )
+    build.add_argument(
+        "--model-from",
+        choices=("auto", "package", "s3"),
+        default="auto",
+        help="s3: keep the model's files in S3, fetched and sha256-checked at INIT (auto: only "
+        "when the package would pass 250 MB unzipped)",
+    )
+    build.add_argument(
+        "--s3-bucket", help="with --model-from s3: the bucket deploy uploads the model to"
+    )
     return {"build": cmd_build}
 
 
@@ -76,6 +86,8 @@ def cmd_build(args: argparse.Namespace) -> int:
             image=args.image,
             numpy=args.numpy,
             batch_rows=args.batch_rows,
+            model_from=args.model_from,
+            s3_bucket=args.s3_bucket,
         )
     console = out_console()
     for part in build_table(result.report):
