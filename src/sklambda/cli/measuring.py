@@ -186,7 +186,9 @@ def add_parsers(commands: Any) -> dict[str, Any]:
     cost.add_argument("--memory", type=int, help="MB (with --duration-ms; picks a size of --from)")
     cost.add_argument("--package", help="with --from: which package of the results")
     traffic = cost.add_mutually_exclusive_group(required=True)
-    traffic.add_argument("--requests-per-month", type=float, metavar="N")
+    traffic.add_argument(
+        "--requests-per-month", type=float, metavar="N", help="requests in a month"
+    )
     traffic.add_argument(
         "--requests-per-second", type=float, metavar="R", help="average over the month"
     )
@@ -196,7 +198,9 @@ def add_parsers(commands: Any) -> dict[str, Any]:
         metavar="W0,…,W23",
         help="relative traffic by hour of day (shapes cold starts)",
     )
-    cost.add_argument("--arch", choices=("x86_64", "arm64"))
+    cost.add_argument(
+        "--arch", choices=("x86_64", "arm64"), help="architecture (default: the measured one)"
+    )
     cost.add_argument(
         "--init-ms", type=float, help="INIT duration of a cold start (default: measured)"
     )
@@ -225,7 +229,7 @@ def add_parsers(commands: Any) -> dict[str, Any]:
         help="N parallel pings each time, held 150 ms each as deploy schedules them (default 1)",
     )
     cost.add_argument("--no-free-tier", action="store_true", help="leave Lambda's free tier out")
-    cost.add_argument("--region", default="us-east-1")
+    cost.add_argument("--region", default="us-east-1", help="prices of this region")
     cost.add_argument("--prices", type=Path, help="a price file instead of sklambda's")
     cost.add_argument(
         "--sagemaker-instance",
