@@ -174,17 +174,15 @@ def test_numpy_layer_for_amazon_linux_2(tmp_path: Path) -> None:
 
 
 def test_lean_runtime_refuses_a_model_it_cannot_serve(houses_frame: Any, tmp_path: Path) -> None:
-    from sklearn.compose import ColumnTransformer
-    from sklearn.linear_model import RidgeClassifier
+    from sklearn.gaussian_process import GaussianProcessClassifier
     from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import OneHotEncoder
+    from sklearn.preprocessing import StandardScaler
 
-    # Every `train --estimator` has a lean form: infrequent categories are what lean lacks.
-    X = houses_frame[["area", "district"]].fillna({"district": "north"})
-    encode = ColumnTransformer([("cat", OneHotEncoder(min_frequency=70), ["district"])])
-    model = Pipeline([("encode", encode), ("model", RidgeClassifier())])
-    sklambda.save(model.fit(X, houses_frame["band"]), tmp_path / "b", X_sample=X)
-    with pytest.raises(BuildError, match=r"infrequent.*runtime='sklearn'"):
+    # Every `train --estimator` has a lean form; a Gaussian process has none.
+    X = houses_frame[["area", "rooms"]].head(60)
+    model = Pipeline([("scale", StandardScaler()), ("model", GaussianProcessClassifier())])
+    sklambda.save(model.fit(X, houses_frame["band"].head(60)), tmp_path / "b", X_sample=X)
+    with pytest.raises(BuildError, match=r"GaussianProcessClassifier.*runtime='sklearn'"):
         build(tmp_path / "b", tmp_path / "dist", runtime="lean")
     assert not (tmp_path / "dist").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["b"]  # no staging left behind
