@@ -69,16 +69,23 @@ def old_env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
             "--python",
             str(python),
             *releases,
-            "pandas",
-            "skops",
-            "sqlalchemy",
-            "rich",
-            "uv",
+            *_other_dependencies(releases),
         ],
         check=True,
         timeout=600,
     )
     return OldEnv(python, releases)
+
+
+def _other_dependencies(releases: tuple[str, ...] | list[str]) -> list[str]:
+    """sklambda's own dependencies (pyproject.toml), less those the release set pins."""
+    import re
+    import tomllib
+
+    project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    pinned = {re.split(r"[<>=!~ ]", r, maxsplit=1)[0].lower() for r in releases}
+    names = [re.split(r"[<>=!~ \[;]", d, maxsplit=1)[0] for d in project["project"]["dependencies"]]
+    return [n for n in names if n.lower() not in pinned]
 
 
 @pytest.fixture(scope="module")

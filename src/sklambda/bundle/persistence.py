@@ -153,15 +153,21 @@ def is_allowed(name: str) -> bool:
     module_name, _, attr = name.rpartition(".")
     if not attr.isidentifier():
         return False
-    if module_name in _SKLEARN_INTERNAL_MODULES:
-        module = _sklearn_module(module_name)
+    # Some Cython builds name their classes' module by its last part only (scikit-learn 1.7's
+    # `_loss.CyHalfMultinomialLoss`): such a name is looked up in the internal module it is
+    # the last part of, and allowed only if that module's class says the same.
+    full_name = next(
+        (
+            m
+            for m in _SKLEARN_INTERNAL_MODULES
+            if "." not in module_name and m.endswith("." + module_name)
+        ),
+        module_name,
+    )
+    if full_name in _SKLEARN_INTERNAL_MODULES:
+        module = _sklearn_module(full_name)
         obj = getattr(module, attr, None)
-        # Some Cython builds name their classes' module by its last part only
-        # (scikit-learn 1.7's `_loss.CyHalfMultinomialLoss`).
-        return isinstance(obj, type) and obj.__module__ in (
-            module_name,
-            module_name.rsplit(".", 1)[-1],
-        )
+        return isinstance(obj, type) and obj.__module__ in (full_name, full_name.rsplit(".", 1)[-1])
     if attr.startswith("_"):
         return False
     module = _sklearn_module(module_name)
