@@ -213,7 +213,7 @@ def test_import_and_cli_parser_load_nothing_heavy() -> None:
 def test_the_lambda_runtime_imports_only_the_standard_library() -> None:
     loaded = _modules_after(
         "import sklambda.runtime.service, sklambda.runtime.lean_predict, "
-        "sklambda.runtime.sklearn_predict, sklambda.runtime.metrics, "
+        "sklambda.runtime.sklearn_predict, sklambda.runtime.metrics, sklambda.runtime.dates, "
         "sklambda.monitor.notifier.handler\n"
         "import pkgutil, importlib, sklambda.runtime.lean as families\n"
         "for m in pkgutil.iter_modules(families.__path__):\n"

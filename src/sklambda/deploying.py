@@ -107,7 +107,8 @@ def deploy(
     memory, timeout, arch, role_arn, s3_bucket, env, adopt:
         As the ``sklambda deploy`` flags of the same names.
     python, arch:
-        The Lambda Python version and architecture to build for.
+        The Lambda Python version and architecture to build for (default ``python`` ``auto``:
+        the newest Lambda Python with wheels of the versions the model was trained with).
     trust_pickle, trusted_types:
         As :func:`sklambda.load`: a joblib bundle, your own types inside the model.
     out:

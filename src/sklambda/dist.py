@@ -62,6 +62,7 @@ class TargetReport(TypedDict):
     os: str
     glibc: str
     platform: str
+    chosen: NotRequired[str]  # why --python auto picked this version
 
 
 class ModelReport(TypedDict):

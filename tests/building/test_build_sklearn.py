@@ -134,7 +134,10 @@ def test_versions_the_target_cannot_have_are_refused_before_writing(
     message = str(caught.value)
     here = library_versions()
     assert f"scikit-learn {here['sklearn']}" in message and f"numpy {here['numpy']}" in message
-    assert "python3.11" in message and "--python 3.12" in message and "retrain" in message
+    assert "python3.11" in message and "retrain" in message
+    # each caller reads the fix in its own language
+    assert "python='3.12' or python='auto'" in message and "--python" not in message
+    assert "--python 3.12 or --python auto" in caught.value.for_cli()
     assert not (tmp_path / "dist").exists()
     assert [p.name for p in tmp_path.iterdir()] == []
 

@@ -436,9 +436,39 @@ def test_unsupported_nested_transformer_names_its_path(
     assert info.value.type_name == type_name
 
 
-def test_infrequent_categories_are_unsupported(houses: tuple[pd.DataFrame, np.ndarray]) -> None:
+def _with_rare_cities(X: pd.DataFrame) -> pd.DataFrame:
+    rare = np.array(["narvik", "alta", "bodo", "oslo"], dtype=object)
+    i = np.arange(len(X))
+    return X.assign(city=np.where(i % 20 == 0, rare[(i // 20) % 4], X["city"]))  # 5 rare rows
+
+
+@pytest.mark.parametrize("handle_unknown", ["infrequent_if_exist", "ignore", "error"])
+def test_infrequent_categories_group_like_sklearn(
+    houses: tuple[pd.DataFrame, np.ndarray], handle_unknown: str
+) -> None:
     X, y = houses
-    ct = ColumnTransformer([("cat", OneHotEncoder(min_frequency=50), ["city"])])
+    X = _with_rare_cities(X)
+    encoder = OneHotEncoder(min_frequency=5, handle_unknown=handle_unknown, sparse_output=False)
+    ct = ColumnTransformer([("cat", encoder, ["city", "rooms"])], remainder="passthrough")
+    pipe = Pipeline([("ct", ct), ("model", LinearRegression())]).fit(X.fillna(0.0), y)
+    assert pipe.named_steps["ct"].named_transformers_["cat"].infrequent_categories_[0] is not None
+    lean = compile_estimator(pipe, list(X.columns))
+    query = far_rows(X.fillna(0.0))
+    cities = ["narvik", "alta", "oslo", "bergen", "rome", "tromso"] * len(query)
+    query = query.assign(city=cities[: len(query)])
+    if handle_unknown == "error":
+        query = query[query["city"] != "rome"]
+    query = query.assign(rooms=query["rooms"].round().clip(1, 7))
+    report = check_equivalence(pipe, lean, query)
+    assert report.ok, report.detail
+
+
+def test_infrequent_categories_with_drop_are_refused_naming_the_step(
+    houses: tuple[pd.DataFrame, np.ndarray],
+) -> None:
+    X, y = houses
+    X = _with_rare_cities(X)
+    ct = ColumnTransformer([("cat", OneHotEncoder(min_frequency=5, drop="first"), ["city"])])
     pipe = Pipeline([("ct", ct), ("model", LinearRegression())]).fit(X, y)
     with pytest.raises(LeanUnsupportedError, match="infrequent") as info:
         compile_estimator(pipe, list(X.columns))

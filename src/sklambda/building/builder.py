@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from sklambda.building.forms import RUNTIMES, Form, choose_form
 from sklambda.building.slim import SAFE_RULES
-from sklambda.building.targets import Target, target
+from sklambda.building.targets import Target, pick_target
 from sklambda.dist import BUILD_JSON, FUNCTION_ZIP, LAYER_ZIP, BuildReport
 from sklambda.errors import BuildError
 from sklambda.files import check_replaceable, replace_dir, staging_dir
@@ -102,8 +102,9 @@ def build(
         ``auto`` (the lean runtime when it reproduces the model, else scikit-learn), ``lean`` or
         ``sklearn``.
     python, arch:
-        The Lambda runtime to target: ``3.11``…``3.14`` (default: this machine's version when
-        Lambda has it, else 3.12) and ``x86_64`` or ``arm64``.
+        The Lambda runtime to target: ``3.11``…``3.14``, or ``auto`` (None, the default: the
+        newest that can run the model as trained, see :func:`~.targets.pick_target`), and
+        ``x86_64`` or ``arm64``.
     trusted_types:
         Your own types inside the model that you vouch for (see :func:`sklambda.save`); types
         vouched for when the bundle was saved on this machine need not be repeated.
@@ -127,7 +128,7 @@ def build(
 
     _check_options(runtime, slim_rules)
     model_s3.check(model_from, s3_bucket, image)
-    tgt = target(python, arch)
+    tgt = pick_target(python, arch, bundle, runtime)
     out = Path(out)
     check_replaceable(out, BUILD_JSON, "sklambda package")
     model = _load(bundle, trust_pickle=trust_pickle, trusted_types=trusted_types)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sklambda.building.zips import Artifact, write_zip
 from sklambda.dist import LAYER_ZIP
-from sklambda.errors import BuildError, SklambdaError
+from sklambda.errors import BuildError, Option, SklambdaError
 
 if TYPE_CHECKING:
     from sklambda.building.forms import Form
@@ -270,23 +270,27 @@ def build_layers(
     except SklambdaError as exc:
         if form.runtime != "sklearn":
             raise
-        raise BuildError(unavailable(manifest, tgt, exc)) from None
+        raise unavailable(manifest, tgt, exc) from None
     if machines.twin and form.runtime == "lean":
         pinned = [f"numpy=={layer.packages['numpy']}"]
         twin = twin_layer(staging, pinned, machines, (), task_root, rows, form.notes)
     return Layers(layer, twin)
 
 
-def unavailable(manifest: Manifest, tgt: Target, exc: Exception) -> str:
+def unavailable(manifest: Manifest, tgt: Target, exc: Exception) -> BuildError:
     """Why the trained versions cannot be installed for ``tgt``, and the two ways out."""
     versions = manifest.get("versions", {})
     trained = ", ".join(
         f"{name} {versions.get(key)}"
         for name, key in (("scikit-learn", "sklearn"), ("numpy", "numpy"), ("scipy", "scipy"))
     )
-    newer = "3.12" if tgt.python == "3.11" else "a newer Python"
-    return (
+    newer = [Option("python", "3.12")] if tgt.python == "3.11" else []
+    return BuildError(
         f"the model was trained with {trained}, which {tgt.runtime} ({tgt.os}, glibc "
-        f"{tgt.glibc}) cannot install ({exc}). Two ways out: build for --python {newer}, or "
-        f"retrain in an environment with versions {tgt.runtime} has; nothing was written"
+        f"{tgt.glibc}) cannot install ({exc}). Two ways out: build for "
+        + ("{0} or " if newer else "")
+        + f"{{{len(newer)}}} (the newest Lambda Python with those wheels), or retrain in an "
+        f"environment with versions {tgt.runtime} has; nothing was written",
+        *newer,
+        Option("python", "auto"),
     )

@@ -18,7 +18,17 @@ if TYPE_CHECKING:
 
 HANDLER = "sklambda_handler.handler"
 # The runtime modules a package ships: standard library code only (plus the model's runtime).
-RUNTIME_MODULES = ("__init__", "contract", "events", "card", "service", "handler", "metrics")
+# dates: ISO dates for date features, imported by contract only when a date arrives
+RUNTIME_MODULES = (
+    "__init__",
+    "contract",
+    "dates",
+    "events",
+    "card",
+    "service",
+    "handler",
+    "metrics",
+)
 PREDICTOR_MODULES = {"lean": "lean_predict", "sklearn": "sklearn_predict"}
 HANDLER_SOURCE = '''"""Lambda entry point written by sklambda build; the model loads at INIT."""
 

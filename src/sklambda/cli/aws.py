@@ -224,27 +224,27 @@ def add_parsers(subparsers: Any, parser_class: type[argparse.ArgumentParser]) ->
     add_deploy_flags(deploy)
 
     status = subparsers.add_parser("status", help="show a deployed function")
-    status.add_argument("name")
+    status.add_argument("name", help="the function name given to deploy")
     _aws_flags(status)
     status.add_argument("--json", action="store_true", help="print JSON")
 
     rollback = subparsers.add_parser(
         "rollback", help="point alias live at an earlier version (or end a canary)"
     )
-    rollback.add_argument("name")
+    rollback.add_argument("name", help="the function name given to deploy")
     rollback.add_argument("--to", metavar="VERSION", help="default: the version before live's")
     _aws_flags(rollback)
 
     promote = subparsers.add_parser(
         "promote", help="end a canary: all of alias live to the canary's version"
     )
-    promote.add_argument("name")
+    promote.add_argument("name", help="the function name given to deploy")
     _aws_flags(promote)
 
     destroy = subparsers.add_parser(
         "destroy", help="remove a deployed function and what sklambda created for it"
     )
-    destroy.add_argument("name")
+    destroy.add_argument("name", help="the function name given to deploy")
     destroy.add_argument(
         "--yes", action="store_true", help="do not ask (required when not on a terminal)"
     )

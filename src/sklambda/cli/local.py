@@ -22,8 +22,10 @@ def add_parsers(commands: Any) -> dict[str, Any]:
         action="store_true",
         help="accept a non-loopback IP address for --host (never a DNS name)",
     )
-    serve.add_argument("--port", type=int, default=9000)
-    serve.add_argument("--concurrency", type=int, default=4)
+    serve.add_argument("--port", type=int, default=9000, help="port of the function URL (0: any)")
+    serve.add_argument(
+        "--concurrency", type=int, default=4, help="execution environments at most (like Lambda's)"
+    )
     serve.add_argument("--memory", type=int, default=1024, help="MB, 128-10240")
     serve.add_argument("--timeout", type=float, default=30, help="seconds per invoke")
     serve.add_argument(

@@ -200,7 +200,9 @@ def _add_cost_parser(commands: Any) -> None:
     cost.add_argument("--memory", type=int, help="MB (with --duration-ms; picks a size of --from)")
     cost.add_argument("--package", help="with --from: which package of the results")
     traffic = cost.add_mutually_exclusive_group(required=True)
-    traffic.add_argument("--requests-per-month", type=float, metavar="N")
+    traffic.add_argument(
+        "--requests-per-month", type=float, metavar="N", help="requests in a month"
+    )
     traffic.add_argument(
         "--requests-per-second", type=float, metavar="R", help="average over the month"
     )
@@ -219,7 +221,9 @@ def _cold_start_flags(cost: argparse.ArgumentParser) -> None:
         metavar="W0,…,W23",
         help="relative traffic by hour of day (shapes cold starts)",
     )
-    cost.add_argument("--arch", choices=("x86_64", "arm64"))
+    cost.add_argument(
+        "--arch", choices=("x86_64", "arm64"), help="architecture (default: the measured one)"
+    )
     cost.add_argument(
         "--init-ms", type=float, help="INIT duration of a cold start (default: measured)"
     )
@@ -251,7 +255,7 @@ def _cold_start_flags(cost: argparse.ArgumentParser) -> None:
 
 def _price_flags(cost: argparse.ArgumentParser) -> None:
     """``cost``'s prices and the alternatives priced beside Lambda (SageMaker, API Gateway)."""
-    cost.add_argument("--region", default="us-east-1")
+    cost.add_argument("--region", default="us-east-1", help="prices of this region")
     cost.add_argument("--prices", type=Path, help="a price file instead of sklambda's")
     cost.add_argument(
         "--sagemaker-instance",

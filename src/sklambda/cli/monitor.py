@@ -122,7 +122,9 @@ def add_parsers(commands: Any, parser_class: type[argparse.ArgumentParser]) -> d
     package = kinds.add_parser("package", help="write the notifier's package, proven locally")
     package.add_argument("--out", type=Path, required=True, help="the package directory")
     package.add_argument("--python", default="3.12", help="Lambda Python (default 3.12)")
-    package.add_argument("--arch", choices=("x86_64", "arm64"), default="arm64")
+    package.add_argument(
+        "--arch", choices=("x86_64", "arm64"), default="arm64", help="Lambda architecture"
+    )
 
     for verb, what in (("test", "send a test message"), ("remove", "remove the notifier")):
         sub = kinds.add_parser(verb, help=what)

@@ -10,14 +10,26 @@ from typing import Any
 def add_parsers(commands: Any) -> dict[str, Any]:
     """Add ``build`` to ``commands`` (argparse subparsers); returns its handler."""
     from sklambda.building.builder import RUNTIMES
-    from sklambda.building.targets import ARCHES, PYTHONS
+    from sklambda.building.targets import ARCHES, PYTHON_CHOICES
 
     build = commands.add_parser("build", help="build and verify a Lambda package for a bundle")
-    build.add_argument("bundle", type=Path)
+    build.add_argument("bundle", type=Path, help="bundle directory (sklambda train / save)")
     build.add_argument("--out", required=True, type=Path, help="package directory to write")
-    build.add_argument("--runtime", choices=RUNTIMES, default="auto")
-    build.add_argument("--python", choices=PYTHONS, default=None, help="Lambda Python version")
-    build.add_argument("--arch", choices=ARCHES, default="x86_64")
+    build.add_argument(
+        "--runtime",
+        choices=RUNTIMES,
+        default="auto",
+        help="lean: pure Python/numpy, small and fast to start; sklearn: a scikit-learn layer; "
+        "auto: lean when it reproduces the model",
+    )
+    build.add_argument(
+        "--python",
+        choices=PYTHON_CHOICES,
+        default="auto",
+        help="Lambda Python version; auto: the newest with wheels of the versions the model "
+        "was trained with (preferring one this machine can run, to ship bytecode)",
+    )
+    build.add_argument("--arch", choices=ARCHES, default="x86_64", help="Lambda architecture")
     build.add_argument("--trust-pickle", action="store_true", help="for joblib bundles")
     build.add_argument(
         "--trust-type",
@@ -80,5 +92,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     console = out_console()
     for part in build_table(result.report):
         console.print(part)
+    chosen = result.report.get("target", {}).get("chosen")
+    if chosen:
+        console.print(f"--python auto: {chosen}", markup=False, highlight=False)
     console.print(f"package: {result.dist}")
     return 0

@@ -369,15 +369,29 @@ def _simple_imputer(est: Any, path: str) -> dict[str, Any]:
 
 
 def _one_hot(est: Any, path: str) -> dict[str, Any]:
-    if getattr(est, "_infrequent_enabled", False):
-        raise _unsupported(
-            est, path, "infrequent categories (min_frequency/max_categories) are not"
-        )
     drop_idx = est.drop_idx_
+    grouped = getattr(est, "_infrequent_enabled", False) and any(
+        c is not None for c in est.infrequent_categories_
+    )
+    if grouped and drop_idx is not None:
+        raise _unsupported(
+            est, path, "it groups infrequent categories and drops one; the scikit-learn runtime can"
+        )
     features = []
     for i, categories in enumerate(est.categories_):
         drop = None if drop_idx is None or drop_idx[i] is None else int(drop_idx[i])
-        features.append({"categories": [_plain(c) for c in categories.tolist()], "drop": drop})
+        feature: dict[str, Any] = {
+            "categories": [_plain(c) for c in categories.tolist()],
+            "drop": drop,
+        }
+        mapping = est._default_to_infrequent_mappings[i] if grouped else None
+        if mapping is not None:
+            # Rare categories share the block's last column, where unknown ones go too
+            # (handle_unknown="infrequent_if_exist").
+            feature["positions"] = [int(p) for p in mapping.tolist()]
+            feature["width"] = int(est._n_features_outs[i])
+            feature["infrequent"] = feature["width"] - 1
+        features.append(feature)
     # 'infrequent_if_exist' without infrequent categories treats unknowns as 'ignore' does.
     return {"op": "one_hot", "features": features, "handle_unknown": est.handle_unknown}
 

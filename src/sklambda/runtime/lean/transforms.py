@@ -105,22 +105,30 @@ def _one_hot(node: dict[str, Any]) -> RowFn:
     # Per input feature: category -> output position inside the block, or None when the
     # category is the dropped one (all zeros). Missing values share one key, like scikit-learn
     # which reads both None and NaN as NaN.
+    # With infrequent grouping, "positions" gives each category's column (rare ones share the
+    # "infrequent" column, which unknown categories take too with "infrequent_if_exist").
     lookups: list[dict[Any, int | None]] = []
     widths: list[int] = []
+    unknown_at: list[int | None] = []
+    ignore_unknown = node["handle_unknown"] != "error"
+    into_infrequent = node["handle_unknown"] == "infrequent_if_exist"
     for feature in node["features"]:
         lookup: dict[Any, int | None] = {}
         position = 0
         drop = feature["drop"]
+        positions = feature.get("positions")
         for index, raw in enumerate(feature["categories"]):
             key = category_key(decode_number(raw))
-            if index == drop:
+            if positions is not None:
+                lookup[key] = positions[index]
+            elif index == drop:
                 lookup[key] = None
             else:
                 lookup[key] = position
                 position += 1
         lookups.append(lookup)
-        widths.append(position)
-    ignore_unknown = node["handle_unknown"] != "error"
+        widths.append(feature["width"] if positions is not None else position)
+        unknown_at.append(feature.get("infrequent") if into_infrequent else None)
     total = sum(widths)
     offsets = []
     start = 0
@@ -136,6 +144,9 @@ def _one_hot(node: dict[str, Any]) -> RowFn:
                 position = lookup[key]
             except (KeyError, TypeError):  # TypeError: an unhashable value is unknown too
                 if ignore_unknown:
+                    at = unknown_at[column]
+                    if at is not None:
+                        out[offset + at] = 1.0
                     continue
                 raise ValueError(
                     f"Found unknown categories [{value!r}] in column {column} during transform"
