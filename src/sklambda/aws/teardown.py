@@ -46,20 +46,38 @@ def destroy(client: AwsClient, name: str) -> DestroyResult:
     """
     check_name(name)
     actions: list[str] = []
-    found = client.get_function(name)
-    tags: dict[str, str] = {}
-    if found is not None:
-        tags = dict(found.get("Tags") or {})
-        if not is_managed(tags):
-            raise NotManagedError(
-                f"function {name} was not created by sklambda (no {MANAGED_TAG} tag); "
-                "sklambda destroy leaves it alone"
-            )
+    tags = _managed_tags(client, name)
+    if tags is not None:
         actions.extend(_remove_function(client, name, tags))
     else:  # an interrupted destroy: the schedule may have outlived the function
+        tags = {}
         actions.extend(remove_keep_warm(client, name))
     actions.extend(_remove_monitoring(client, name))
+    actions.extend(_remove_layers(client, name))
+    # The role goes only when sklambda made it for this very function; a role given with
+    # --role-arn is recorded as "external" on the function and never looked at.
+    if tags.get(ROLE_TAG, "created") == "created":
+        actions.extend(_remove_role(client, name))
+    return DestroyResult(name, tuple(actions))
 
+
+def _managed_tags(client: AwsClient, name: str) -> dict[str, str] | None:
+    """The tags of function ``name``, ``None`` if it is gone; refuses one sklambda did not make."""
+    found = client.get_function(name)
+    if found is None:
+        return None
+    tags = dict(found.get("Tags") or {})
+    if not is_managed(tags):
+        raise NotManagedError(
+            f"function {name} was not created by sklambda (no {MANAGED_TAG} tag); "
+            "sklambda destroy leaves it alone"
+        )
+    return tags
+
+
+def _remove_layers(client: AwsClient, name: str) -> list[str]:
+    """The versions of the function's layer that sklambda published (marked so)."""
+    actions: list[str] = []
     layer_name = layer_name_for(name)
     for version in client.layer_versions(layer_name):
         if str(version.get("Description", "")).startswith(LAYER_MARK):
@@ -70,30 +88,27 @@ def destroy(client: AwsClient, name: str) -> DestroyResult:
                 VersionNumber=version["Version"],
             )
             actions.append(f"deleted layer {layer_name} version {version['Version']}")
+    return actions
 
-    # The role goes only when sklambda made it for this very function; a role given with
-    # --role-arn is recorded as "external" on the function and never looked at.
-    if tags.get(ROLE_TAG, "created") == "created":
-        role_name = role_name_for(name)
-        role = client.get_role(role_name)
-        if (
-            role is not None
-            and role["TagMap"].get(MANAGED_TAG) == "true"
-            and role["TagMap"].get(FUNCTION_TAG) == name
-        ):
-            for policy in client.pages(
-                "iam", "ListRolePolicies", "PolicyNames", RoleName=role_name
-            ):
-                client.maybe("iam", "DeleteRolePolicy", RoleName=role_name, PolicyName=policy)
-            for attached in client.pages(
-                "iam", "ListAttachedRolePolicies", "AttachedPolicies", RoleName=role_name
-            ):
-                client.maybe(
-                    "iam", "DetachRolePolicy", RoleName=role_name, PolicyArn=attached["PolicyArn"]
-                )
-            client.maybe("iam", "DeleteRole", RoleName=role_name)
-            actions.append(f"deleted role {role_name}")
-    return DestroyResult(name, tuple(actions))
+
+def _remove_role(client: AwsClient, name: str) -> list[str]:
+    """The execution role sklambda made for ``name`` (its tags say so), with its policies."""
+    role_name = role_name_for(name)
+    role = client.get_role(role_name)
+    if (
+        role is None
+        or role["TagMap"].get(MANAGED_TAG) != "true"
+        or role["TagMap"].get(FUNCTION_TAG) != name
+    ):
+        return []
+    for policy in client.pages("iam", "ListRolePolicies", "PolicyNames", RoleName=role_name):
+        client.maybe("iam", "DeleteRolePolicy", RoleName=role_name, PolicyName=policy)
+    for attached in client.pages(
+        "iam", "ListAttachedRolePolicies", "AttachedPolicies", RoleName=role_name
+    ):
+        client.maybe("iam", "DetachRolePolicy", RoleName=role_name, PolicyArn=attached["PolicyArn"])
+    client.maybe("iam", "DeleteRole", RoleName=role_name)
+    return [f"deleted role {role_name}"]
 
 
 def _remove_function(client: AwsClient, name: str, tags: dict[str, str]) -> list[str]:

@@ -118,6 +118,14 @@ def _run_flags(parser: argparse.ArgumentParser, cold: int, warm: int) -> None:
 
 def add_parsers(commands: Any) -> dict[str, Any]:
     """Add ``bench``, ``tune`` and ``cost`` to ``commands`` (argparse subparsers)."""
+    _add_bench_parser(commands)
+    _add_tune_parser(commands)
+    _add_cost_parser(commands)
+    return {"bench": cmd_bench, "tune": cmd_tune, "cost": cmd_cost}
+
+
+def _add_bench_parser(commands: Any) -> None:
+    """``bench``: cold and warm latency of packages, locally or of a deployed function."""
     bench = commands.add_parser("bench", help="cold and warm latency of packages, by memory size")
     bench.add_argument(
         "dist", type=Path, nargs="+", help="package directories or bundles (built first)"
@@ -138,6 +146,9 @@ def add_parsers(commands: Any) -> dict[str, Any]:
         "--out", type=Path, metavar="RESULTS.json", help="write the results file (read by cost)"
     )
 
+
+def _add_tune_parser(commands: Any) -> None:
+    """``tune``: benchmark memory sizes, recommend one and optionally apply it."""
     tune = commands.add_parser("tune", help="benchmark memory sizes and recommend one")
     tune.add_argument("dist", type=Path, help="package directory or bundle (built first)")
     tune.add_argument(
@@ -169,6 +180,9 @@ def add_parsers(commands: Any) -> dict[str, Any]:
         help="write the choice to DIST/tuning.json, where `sklambda deploy` reads it",
     )
 
+
+def _add_cost_parser(commands: Any) -> None:
+    """``cost``: what the request comes from, the traffic, and what to compare and print."""
     cost = commands.add_parser(
         "cost", help="monthly cost on Lambda against SageMaker, and break-evens"
     )
@@ -192,6 +206,15 @@ def add_parsers(commands: Any) -> dict[str, Any]:
     traffic.add_argument(
         "--requests-per-second", type=float, metavar="R", help="average over the month"
     )
+    _cold_start_flags(cost)
+    cost.add_argument("--no-free-tier", action="store_true", help="leave Lambda's free tier out")
+    _price_flags(cost)
+    cost.add_argument("--json", action="store_true", help="print the estimate as one JSON document")
+    cost.add_argument("--chart", type=Path, metavar="FILE.png", help="write a PNG chart")
+
+
+def _cold_start_flags(cost: argparse.ArgumentParser) -> None:
+    """``cost``'s flags that shape cold starts: traffic by hour, INIT, keep-warm, provisioned."""
     cost.add_argument(
         "--daily-profile",
         type=_profile,
@@ -228,7 +251,10 @@ def add_parsers(commands: Any) -> dict[str, Any]:
         metavar="N",
         help="N parallel pings each time, held 150 ms each as deploy schedules them (default 1)",
     )
-    cost.add_argument("--no-free-tier", action="store_true", help="leave Lambda's free tier out")
+
+
+def _price_flags(cost: argparse.ArgumentParser) -> None:
+    """``cost``'s prices and the alternatives priced beside Lambda (SageMaker, API Gateway)."""
     cost.add_argument("--region", default="us-east-1", help="prices of this region")
     cost.add_argument("--prices", type=Path, help="a price file instead of sklambda's")
     cost.add_argument(
@@ -246,9 +272,6 @@ def add_parsers(commands: Any) -> dict[str, Any]:
     cost.add_argument(
         "--api-gateway", choices=("http", "rest"), help="also price Lambda behind API Gateway"
     )
-    cost.add_argument("--json", action="store_true", help="print the estimate as one JSON document")
-    cost.add_argument("--chart", type=Path, metavar="FILE.png", help="write a PNG chart")
-    return {"bench": cmd_bench, "tune": cmd_tune, "cost": cmd_cost}
 
 
 def _usage_error(message: str) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -261,51 +262,55 @@ def _class_name(est: Any) -> str:
 
 
 def _compile_transform(est: Any, path: str) -> list[dict[str, Any]]:
+    """The lean nodes of transform ``est``: a pipeline's steps in order, else one node."""
     name = _class_name(est)
     if name == "Pipeline":
-        nodes: list[dict[str, Any]] = []
-        for step_name, step in est.steps:
-            if step is None or step == "passthrough":
-                continue
-            nodes.extend(_compile_transform(step, _join(path, step_name)))
-        return nodes
-    if name == "ColumnTransformer":
-        return [_column_transformer(est, path)]
-    if name == "StandardScaler":
-        return [
-            {
-                "op": "standard_scaler",
-                "mean": _floats(est.mean_, path, "mean_") if est.with_mean else None,
-                "scale": _floats(est.scale_, path, "scale_") if est.scale_ is not None else None,
-            }
-        ]
-    if name == "MinMaxScaler":
-        return [
-            {
-                "op": "minmax_scaler",
-                "scale": _floats(est.scale_, path, "scale_"),
-                "min": _floats(est.min_, path, "min_"),
-                "clip": [float(v) for v in est.feature_range] if est.clip else None,
-            }
-        ]
-    if name == "RobustScaler":
-        return [
-            {
-                "op": "robust_scaler",
-                "center": _floats(est.center_, path, "center_") if est.with_centering else None,
-                "scale": _floats(est.scale_, path, "scale_") if est.with_scaling else None,
-            }
-        ]
-    if name == "MaxAbsScaler":
-        return [{"op": "maxabs_scaler", "scale": _floats(est.scale_, path, "scale_")}]
-    if name == "SimpleImputer":
-        return [_simple_imputer(est, path)]
-    if name == "OneHotEncoder":
-        return [_one_hot(est, path)]
+        return _pipeline(est, path)
+    compile_one = _TRANSFORMS.get(name)
+    if compile_one is not None:
+        return [compile_one(est, path)]
     more = families.compile_transform(est, path) if name else None
     if more is None:
         raise _unsupported(est, path)
     return more
+
+
+def _pipeline(est: Any, path: str) -> list[dict[str, Any]]:
+    nodes: list[dict[str, Any]] = []
+    for step_name, step in est.steps:
+        if step is None or step == "passthrough":
+            continue
+        nodes.extend(_compile_transform(step, _join(path, step_name)))
+    return nodes
+
+
+def _standard_scaler(est: Any, path: str) -> dict[str, Any]:
+    return {
+        "op": "standard_scaler",
+        "mean": _floats(est.mean_, path, "mean_") if est.with_mean else None,
+        "scale": _floats(est.scale_, path, "scale_") if est.scale_ is not None else None,
+    }
+
+
+def _minmax_scaler(est: Any, path: str) -> dict[str, Any]:
+    return {
+        "op": "minmax_scaler",
+        "scale": _floats(est.scale_, path, "scale_"),
+        "min": _floats(est.min_, path, "min_"),
+        "clip": [float(v) for v in est.feature_range] if est.clip else None,
+    }
+
+
+def _robust_scaler(est: Any, path: str) -> dict[str, Any]:
+    return {
+        "op": "robust_scaler",
+        "center": _floats(est.center_, path, "center_") if est.with_centering else None,
+        "scale": _floats(est.scale_, path, "scale_") if est.with_scaling else None,
+    }
+
+
+def _maxabs_scaler(est: Any, path: str) -> dict[str, Any]:
+    return {"op": "maxabs_scaler", "scale": _floats(est.scale_, path, "scale_")}
 
 
 def _column_transformer(ct: Any, path: str) -> dict[str, Any]:
@@ -389,6 +394,18 @@ def _one_hot(est: Any, path: str) -> dict[str, Any]:
         features.append(feature)
     # 'infrequent_if_exist' without infrequent categories treats unknowns as 'ignore' does.
     return {"op": "one_hot", "features": features, "handle_unknown": est.handle_unknown}
+
+
+# The transforms compiled here, each to one node (the rarer ones: sklambda.lean.families).
+_TRANSFORMS: dict[str, Callable[[Any, str], dict[str, Any]]] = {
+    "ColumnTransformer": _column_transformer,
+    "StandardScaler": _standard_scaler,
+    "MinMaxScaler": _minmax_scaler,
+    "RobustScaler": _robust_scaler,
+    "MaxAbsScaler": _maxabs_scaler,
+    "SimpleImputer": _simple_imputer,
+    "OneHotEncoder": _one_hot,
+}
 
 
 # ---------------------------------------------------------------- final models
