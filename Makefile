@@ -2,11 +2,11 @@
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 
-.PHONY: setup demo test lint format bench clean
+.PHONY: setup demo test lint format bench fuzz clean
 
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	@$(UV) sync --locked --all-extras --quiet
+	@$(UV) sync --locked --all-extras --quiet --compile-bytecode
 
 demo: setup
 	@$(UV) run --locked python -m sklambda.cli.demo
@@ -29,6 +29,10 @@ format: setup
 
 bench: setup
 	@$(UV) run --locked python benchmarks/run_all.py
+
+# Schema-driven fuzzing: >= 10,000 requests per package (lean and scikit-learn) in the emulator.
+fuzz: setup
+	@$(UV) run --locked python benchmarks/fuzz_openapi.py --cases 10000
 
 clean:
 	rm -rf .venv build dist .pytest_cache .ruff_cache demo-out

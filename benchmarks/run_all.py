@@ -12,11 +12,13 @@ from pathlib import Path
 HERE = Path(__file__).parent
 BENCHMARKS = (
     "bench_lean.py",
+    "bench_lean_families.py",
     "bench_emulator.py",
     "bench_sklearn.py",
     "bench_metrics.py",
     "bench_published.py",
     "bench_contract.py",
+    "bench_model_s3.py",
 )
 
 if __name__ == "__main__":

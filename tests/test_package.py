@@ -213,8 +213,11 @@ def test_import_and_cli_parser_load_nothing_heavy() -> None:
 def test_the_lambda_runtime_imports_only_the_standard_library() -> None:
     loaded = _modules_after(
         "import sklambda.runtime.service, sklambda.runtime.lean_predict, "
-        "sklambda.runtime.sklearn_predict, sklambda.runtime.metrics, "
-        "sklambda.monitor.notifier.handler"
+        "sklambda.runtime.sklearn_predict, sklambda.runtime.metrics, sklambda.runtime.dates, "
+        "sklambda.monitor.notifier.handler\n"
+        "import pkgutil, importlib, sklambda.runtime.lean as families\n"
+        "for m in pkgutil.iter_modules(families.__path__):\n"
+        "    importlib.import_module('sklambda.runtime.lean.' + m.name)"
     )
     foreign = {m for m in loaded if m not in sys.stdlib_module_names} - {"sklambda", "__main__"}
     assert foreign == set()

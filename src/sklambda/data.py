@@ -30,22 +30,62 @@ class Source:
         return out
 
 
+# The driver each dialect needs, for a URL whose driver is not installed.
+DRIVERS = {
+    "postgresql": "psycopg: `uv pip install 'psycopg[binary]'`, URL postgresql+psycopg://...",
+    "mysql": "PyMySQL: `uv pip install pymysql`, URL mysql+pymysql://... (or mysqlclient)",
+    "mariadb": "PyMySQL: `uv pip install pymysql`, URL mariadb+pymysql://... (or mysqlclient)",
+    "mssql": "pyodbc: `uv pip install pyodbc`, URL mssql+pyodbc://... (plus Microsoft's ODBC "
+    "driver)",
+    "oracle": "python-oracledb: `uv pip install oracledb`, URL oracle+oracledb://...",
+    "snowflake": "snowflake-sqlalchemy: `uv pip install snowflake-sqlalchemy`",
+    "duckdb": "duckdb-engine: `uv pip install duckdb-engine`",
+    "redshift": "sqlalchemy-redshift: `uv pip install sqlalchemy-redshift redshift_connector`",
+    "bigquery": "sqlalchemy-bigquery: `uv pip install sqlalchemy-bigquery`",
+}
+
+
 def _is_url(db: str) -> bool:
     return "://" in db
 
 
+def sqlite_path(db: str) -> Path | None:
+    """The file a SQLite path or ``sqlite:///`` URL names; None for other databases and for
+    in-memory SQLite."""
+    if not _is_url(db):
+        return Path(db).expanduser()
+    scheme, _, rest = db.partition("://")
+    if scheme.split("+", 1)[0].lower() != "sqlite":
+        return None
+    path = rest.split("?", 1)[0]
+    # sqlite:///relative.db and sqlite:////absolute.db: the path starts after the third slash
+    path = path[1:] if path.startswith("/") else path
+    if path in ("", ":memory:") or path.startswith("file:"):
+        return None
+    return Path(path).expanduser()
+
+
+def check_database(db: str) -> None:
+    """What can be checked without importing anything heavy: a SQLite file must exist (and is
+    never created: SQLite would make an empty one for a mistyped name)."""
+    path = sqlite_path(db)
+    if path is not None and not path.is_file():
+        shown = db if _is_url(db) else str(path)
+        raise DataError(
+            f"database file not found: {shown}"
+            + (" (it is a directory)" if path.is_dir() else "")
+            + "; pass a SQLite file path or a SQLAlchemy URL such as postgresql://user@host/db"
+        )
+
+
 def _engine(db: str) -> Any:
-    """An engine for a SQLite path (opened read-only: training never writes) or a URL."""
+    """An engine for a SQLite file (opened read-only: training never writes) or a URL."""
     from sqlalchemy import create_engine
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-    if not _is_url(db):
-        path = Path(db).expanduser()
-        if not path.is_file():
-            raise DataError(
-                f"database file not found: {db}; pass a SQLite file path or a SQLAlchemy URL "
-                "such as postgresql://user@host/db"
-            )
+    check_database(db)
+    path = sqlite_path(db)
+    if path is not None:
         uri = f"file:{path.resolve()}?mode=ro"
 
         def connect() -> sqlite3.Connection:
@@ -57,9 +97,10 @@ def _engine(db: str) -> Any:
     except (ArgumentError, NoSuchModuleError) as exc:
         raise DataError(f"cannot use database URL {mask_url(db)}: {exc}") from None
     except ModuleNotFoundError as exc:
+        dialect = db.split("://", 1)[0].split("+", 1)[0].lower()
+        hint = DRIVERS.get(dialect, f"the {dialect} driver SQLAlchemy names for this URL")
         raise DataError(
-            f"the driver for {mask_url(db)} is not installed ({exc.name}); install it, "
-            "e.g. `uv pip install psycopg` for PostgreSQL"
+            f"the driver for {mask_url(db)} is not installed (no module {exc.name}); install {hint}"
         ) from None
 
 
@@ -96,12 +137,13 @@ def load_frame(db: str, *, table: str | None = None, query: str | None = None) -
     DataError
         The database, table or query cannot be read, or it returns no rows.
     """
+    if (table is None) == (query is None):
+        raise DataError("pass exactly one of --table and --query")
+    check_database(db)  # before pandas and SQLAlchemy are imported: a typo is answered at once
     import pandas as pd
     from sqlalchemy import inspect, text
     from sqlalchemy.exc import SQLAlchemyError
 
-    if (table is None) == (query is None):
-        raise DataError("pass exactly one of --table and --query")
     engine = _engine(db)
     try:
         with engine.connect() as conn:

@@ -80,6 +80,13 @@ def deploy(
     client: AwsClient | None = None,
     on_progress: Callable[[str], None] | None = None,
     monitoring: MonitorOptions | None = None,
+    profile: str | None = None,
+    keep_warm: str | None = None,
+    keep_warm_concurrency: int = 1,
+    provisioned: int | None = None,
+    max_concurrency: int | None = None,
+    snapstart: bool | None = None,
+    cors_origins: tuple[str, ...] | None = None,
 ) -> Deployment:
     """Save (if needed), build with the automatic runtime, and deploy behind a function URL.
 
@@ -100,7 +107,8 @@ def deploy(
     memory, timeout, arch, role_arn, s3_bucket, env, adopt:
         As the ``sklambda deploy`` flags of the same names.
     python, arch:
-        The Lambda Python version and architecture to build for.
+        The Lambda Python version and architecture to build for (default ``python`` ``auto``:
+        the newest Lambda Python with wheels of the versions the model was trained with).
     trust_pickle, trusted_types:
         As :func:`sklambda.load`: a joblib bundle, your own types inside the model.
     out:
@@ -111,6 +119,11 @@ def deploy(
     monitoring:
         Alarms and log retention (:class:`sklambda.monitor.options.MonitorOptions`; default:
         30 days of logs, the alarms a previous deploy made).
+    profile:
+        A named AWS profile (``--profile``).
+    keep_warm, keep_warm_concurrency, provisioned, max_concurrency, snapstart, cors_origins:
+        As the ``sklambda deploy`` flags (:class:`sklambda.aws.DeployOptions`); None leaves
+        what is deployed as it is.
 
     Returns
     -------
@@ -141,11 +154,19 @@ def deploy(
         s3_bucket=s3_bucket,
         env=dict(env or {}),
         adopt=adopt,
+        keep_warm=keep_warm,
+        keep_warm_concurrency=keep_warm_concurrency,
+        provisioned=provisioned,
+        max_concurrency=max_concurrency,
+        snapstart=snapstart,
+        cors_origins=cors_origins,
     )
     if monitoring is not None:
         options = dataclasses.replace(options, monitoring=monitoring)
     if client is None:
-        client = AwsClient(session=session, region=region, endpoint_url=endpoint_url)
+        client = AwsClient(
+            session=session, region=region, profile=profile, endpoint_url=endpoint_url
+        )
     with contextlib.ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sklambda-deploy-")))
         source = estimator_or_bundle_path

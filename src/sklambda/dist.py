@@ -62,6 +62,7 @@ class TargetReport(TypedDict):
     os: str
     glibc: str
     platform: str
+    chosen: NotRequired[str]  # why --python auto picked this version
 
 
 class ModelReport(TypedDict):
@@ -97,6 +98,8 @@ class BuildReport(TypedDict):
     created_at: str
     image: NotRequired[dict[str, Any]]
     verification: NotRequired[dict[str, Any]]
+    example: NotRequired[dict[str, Any]]  # a real sample row, for deploy's "try it" line
+    model_store: NotRequired[dict[str, Any]]  # --model-from s3 (sklambda.building.model_s3)
 
 
 def read_report(

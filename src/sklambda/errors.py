@@ -29,6 +29,7 @@ exceptions and keep their traceback. Every error a user can fix is in this one t
     │   ├── PermissionDeniedError     the identity lacks a permission (named)
     │   ├── PackageTooLargeError      an artifact over one of Lambda's size limits
     │   ├── NotManagedError           a resource of that name that sklambda did not create
+    │   ├── NotConfirmedError         destroy without --yes (not confirmed, or no terminal)
     │   └── DeployError               the deployment could not complete
     └── MonitorError                  alarms, logs or alerts that cannot be set up as asked
                                       (sklambda.monitor.errors)

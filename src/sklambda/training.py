@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +13,8 @@ from sklambda.errors import Option, TrainError
 if TYPE_CHECKING:
     import pandas as pd
     from sklearn.pipeline import Pipeline
+
+    from sklambda.bundle.columns import Decision
 
 TASKS = ("auto", "regression", "classification")
 ESTIMATORS = (
@@ -25,12 +27,28 @@ ESTIMATORS = (
     "extra-trees",
     "gradient-boosting",
     "mlp",
+    "hist-gradient-boosting",
+    "svm",
+    "knn",
+    "naive-bayes",
+    "sgd",
 )
 # Estimators whose fit depends on feature scale get a StandardScaler in front.
-SCALED = {"linear", "ridge", "lasso", "elastic-net", "mlp"}
+SCALED = {"linear", "ridge", "lasso", "elastic-net", "mlp", "svm", "knn", "sgd"}
 REGRESSION_ONLY = {"lasso", "elastic-net"}
+CLASSIFICATION_ONLY = {"naive-bayes"}
 # A numeric target with at most this many distinct whole values is taken as class labels.
 MAX_AUTO_CLASSES = 20
+# A numeric target is refused as class labels when it has more distinct values than this, or
+# than this share of the rows: it is a quantity, and each class would have a few rows at most.
+MAX_CLASSES = 50
+MAX_CLASS_SHARE = 0.1
+# What a one-hot encoder does with a category it never saw (``--unknown-category``):
+# ``error`` refuses the request (400 unknown_category); ``ignore`` encodes it as the group of
+# infrequent categories (seen in fewer than MIN_CATEGORY_ROWS training rows), or as all zeros
+# when no category was infrequent.
+UNKNOWN_CATEGORY = ("error", "ignore")
+MIN_CATEGORY_ROWS = 5
 
 
 @dataclass(frozen=True)
@@ -41,19 +59,45 @@ class TrainResult:
     manifest: dict[str, Any]
     metrics: dict[str, float]
     notes: tuple[str, ...] = ()
+    decisions: tuple[str, ...] = ()
+
+
+def choose_task(target: pd.Series) -> tuple[str, str]:
+    """The task ``--task auto`` picks for a target, and why, in words."""
+    import pandas as pd
+
+    name = target.name
+    values = target.dropna()
+    distinct = int(values.nunique())
+    if pd.api.types.is_bool_dtype(target):
+        return "classification", f'"{name}" is true/false'
+    if not pd.api.types.is_numeric_dtype(target):
+        return "classification", f'"{name}" is text with {distinct} distinct values (the classes)'
+    whole = bool((values == values.round()).all())
+    if not whole:
+        return "regression", f'"{name}" holds numbers with fractions'
+    if distinct <= MAX_AUTO_CLASSES and distinct > MAX_CLASS_SHARE * len(values):
+        return (
+            "regression",
+            f'"{name}" holds {distinct} distinct whole numbers in {len(values)} rows (more than '
+            f"{MAX_CLASS_SHARE:.0%} of the rows, too many to be classes): read as a quantity",
+        )
+    if distinct <= MAX_AUTO_CLASSES:
+        return (
+            "classification",
+            f'"{name}" holds {distinct} distinct whole numbers (at most {MAX_AUTO_CLASSES} are '
+            "read as classes); pass --task regression to predict them as quantities",
+        )
+    return (
+        "regression",
+        f'"{name}" holds {distinct} distinct whole numbers (more than {MAX_AUTO_CLASSES} '
+        "classes): read as a quantity",
+    )
 
 
 def infer_task(target: pd.Series) -> str:
     """``regression`` for a numeric target with many distinct or fractional values."""
-    import pandas as pd
-
-    if not pd.api.types.is_numeric_dtype(target) or pd.api.types.is_bool_dtype(target):
-        return "classification"
-    values = target.dropna()
-    whole = bool((values == values.round()).all())
-    if whole and values.nunique() <= MAX_AUTO_CLASSES:
-        return "classification"
-    return "regression"
+    return choose_task(target)[0]
 
 
 def make_estimator(name: str, task: str, seed: int = 0) -> Any:
@@ -66,6 +110,11 @@ def make_estimator(name: str, task: str, seed: int = 0) -> Any:
         raise TrainError(
             f'estimator "{name}" is for regression only; for classification choose one of '
             + ", ".join(e for e in ESTIMATORS if e not in REGRESSION_ONLY)
+        )
+    if task == "regression" and name in CLASSIFICATION_ONLY:
+        raise TrainError(
+            f'estimator "{name}" is for classification only; for regression choose one of '
+            + ", ".join(e for e in ESTIMATORS if e not in CLASSIFICATION_ONLY)
         )
     regression = task == "regression"
     makers: dict[str, Callable[[], Any]] = {
@@ -98,18 +147,46 @@ def make_estimator(name: str, task: str, seed: int = 0) -> Any:
         "mlp": lambda: (
             neural_network.MLPRegressor if regression else neural_network.MLPClassifier
         )(hidden_layer_sizes=(64, 32), max_iter=2000, random_state=seed),
+        **_more_makers(regression, seed),
     }
     return makers[name]()
 
 
+def _more_makers(regression: bool, seed: int) -> dict[str, Callable[[], Any]]:
+    """The families the lean runtime gained: histogram boosting, SVMs, kNN, naive Bayes, SGD."""
+    from sklearn import ensemble, linear_model, naive_bayes, neighbors, svm
+
+    return {
+        "hist-gradient-boosting": lambda: (
+            ensemble.HistGradientBoostingRegressor
+            if regression
+            else ensemble.HistGradientBoostingClassifier
+        )(random_state=seed),
+        "svm": (svm.SVR if regression else lambda: svm.SVC(probability=True, random_state=seed)),
+        "knn": (neighbors.KNeighborsRegressor if regression else neighbors.KNeighborsClassifier),
+        "naive-bayes": naive_bayes.GaussianNB,
+        "sgd": (
+            (lambda: linear_model.SGDRegressor(random_state=seed))
+            if regression
+            else (lambda: linear_model.SGDClassifier(loss="log_loss", random_state=seed))
+        ),
+    }
+
+
 def build_pipeline(
-    features: list[dict[str, Any]], task: str, estimator: str = "linear", seed: int = 0
+    features: list[dict[str, Any]],
+    task: str,
+    estimator: str = "linear",
+    seed: int = 0,
+    unknown_category: str = "error",
 ) -> Pipeline:
     """The unfitted Pipeline sklambda trains for these features, task and estimator.
 
     All-numeric data without missing values gets the classic flat pipeline
     (``StandardScaler`` + model); text columns are one-hot encoded and columns with missing
-    values imputed, inside a ``ColumnTransformer``.
+    values imputed, inside a ``ColumnTransformer``. ``unknown_category="ignore"`` groups rare
+    categories as infrequent and encodes unseen ones as that group (see
+    :data:`UNKNOWN_CATEGORY`); with ``error`` the request contract refuses unseen ones.
     """
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
@@ -140,7 +217,17 @@ def build_pipeline(
         cat_steps: list[tuple[str, Any]] = []
         if any(f["nullable"] for f in text):
             cat_steps.append(("imputer", SimpleImputer(strategy="most_frequent")))
-        cat_steps.append(("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False)))
+        if unknown_category == "ignore":
+            onehot = OneHotEncoder(
+                handle_unknown="infrequent_if_exist",
+                min_frequency=MIN_CATEGORY_ROWS,
+                sparse_output=False,
+            )
+        else:
+            # Unseen categories never reach the model (the contract answers 400), but a
+            # category only in the holdout split must not fail the evaluation.
+            onehot = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
+        cat_steps.append(("onehot", onehot))
         parts.append(("cat", Pipeline(cat_steps), [f["name"] for f in text]))
     return Pipeline([("preprocess", ColumnTransformer(parts)), ("model", model)])
 
@@ -178,15 +265,84 @@ def evaluate(pipeline: Any, X_test: pd.DataFrame, y_test: pd.Series, task: str) 
     }
 
 
-def prepare(
-    frame: pd.DataFrame, target: str, features: Sequence[str] | None, task: str
-) -> tuple[pd.DataFrame, pd.Series, str, list[dict[str, Any]]]:
-    """Check the table and target, and return ``(X, y, task, feature specs)``."""
-    import pandas as pd
+@dataclass
+class Prepared:
+    """A table made ready for fitting: features, target, task and every decision taken."""
 
+    X: pd.DataFrame
+    y: pd.Series
+    task: str
+    specs: list[dict[str, Any]]
+    decisions: list[Decision] = field(default_factory=list)
+    task_reason: str = ""
+    target_dtype: str = ""
+
+
+def _drop_missing_hint(target: str, table: str | None, blanks: bool) -> Option:
+    # length(trim(x)) > 0 leaves out NULL and empty text alike, and needs no quotes in a shell
+    condition = f"length(trim({target})) > 0" if blanks else f"{target} IS NOT NULL"
+    if table is not None:
+        return Option("query", f"SELECT * FROM {table} WHERE {condition}")
+    return Option("query", f"SELECT ... WHERE {condition}")
+
+
+def prepare_table(
+    frame: pd.DataFrame,
+    target: str,
+    features: Sequence[str] | None,
+    task: str,
+    *,
+    table: str | None = None,
+    unknown_category: str = "error",
+) -> Prepared:
+    """Read the table's columns (see :mod:`sklambda.bundle.columns`), check the target and
+    choose the task."""
+
+    from sklambda.bundle.columns import read_columns
     from sklambda.bundle.features import coerce_frame, describe
 
     columns = [str(c) for c in frame.columns]
+    _check_options(columns, target, features, task, unknown_category)
+    read, names, dates, decisions = read_columns(frame, target=target, features=features or None)
+    if not names:
+        said = "; ".join(str(d) for d in decisions)
+        raise TrainError(
+            f'the table has no usable columns besides the target "{target}"'
+            + (f" ({said}); name the ones to use with {{0}}" if said else ""),
+            *([Option("features", ",".join(c for c in columns if c != target))] if said else []),
+        )
+    y = read[target]
+    target_dtype = str(y.dtype)
+    missing = int(y.isna().sum())
+    if missing:
+        raw = frame[target]
+        blanks = bool(raw.map(lambda v: isinstance(v, str) and not v.strip()).any())
+        raise TrainError(
+            f'target column "{target}" has {missing} missing value(s); drop those rows, e.g. {{0}}',
+            _drop_missing_hint(target, table, blanks),
+        )
+    reason = f"--task {task}"
+    if task == "auto":
+        task, reason = choose_task(y)
+    y = _checked_target(y, target, task)
+    if len(frame) < 10:
+        raise TrainError(f"the data has {len(frame)} rows; training needs at least 10")
+    specs = describe(read[names], dates=dates)
+    if unknown_category == "ignore":
+        for spec in specs:
+            if spec["type"] == "string":
+                spec["unknown"] = "ignore"
+    X = coerce_frame(read[names], specs)
+    return Prepared(X, y, task, specs, decisions, reason, target_dtype)
+
+
+def _check_options(
+    columns: list[str],
+    target: str,
+    features: Sequence[str] | None,
+    task: str,
+    unknown_category: str,
+) -> None:
     if target not in columns:
         raise TrainError(f'target column "{target}" not found; columns: {", ".join(columns)}')
     if features:
@@ -197,38 +353,96 @@ def prepare(
             )
         if target in features:
             raise TrainError(f'"{target}" is the target; it cannot also be a feature')
-        names = list(features)
-    else:
-        names = [c for c in columns if c != target]
-    if not names:
-        raise TrainError(f'the table has no columns besides the target "{target}"')
-    y = frame[target]
-    missing = int(y.isna().sum())
-    if missing:
-        raise TrainError(
-            f'target column "{target}" has {missing} missing value(s); drop those rows, e.g. {{0}}',
-            Option("query", f"SELECT * FROM <table> WHERE {target} IS NOT NULL"),
-        )
     if task not in TASKS:
         raise TrainError(f'unknown task "{task}"; choices: {", ".join(TASKS)}')
-    if task == "auto":
-        task = infer_task(y)
+    if unknown_category not in UNKNOWN_CATEGORY:
+        raise TrainError(
+            f"unknown_category must be one of {', '.join(UNKNOWN_CATEGORY)}, "
+            f'got "{unknown_category}"'
+        )
+
+
+def _checked_target(y: pd.Series, target: str, task: str) -> pd.Series:
+    """The target as the task needs it, or the error that says why it cannot be."""
+    import pandas as pd
+
+    numeric = pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
     if task == "regression":
-        if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
+        if not numeric:
             raise TrainError(
                 f'target column "{target}" is not numeric (dtype {y.dtype}); regression needs '
                 "numbers: use {0} for labels",
                 Option("task", "classification"),
             )
-        y = y.astype("float64")
-    elif y.nunique() < 2:
+        return y.astype("float64")
+    distinct = int(y.nunique())
+    if distinct < 2:
         raise TrainError(
             f'target column "{target}" has a single value; classification needs two or more'
         )
-    if len(frame) < 10:
-        raise TrainError(f"the data has {len(frame)} rows; training needs at least 10")
-    specs = describe(frame[names])
-    return coerce_frame(frame[names], specs), y, task, specs
+    if numeric and (distinct > MAX_CLASSES or distinct > MAX_CLASS_SHARE * len(y)):
+        raise TrainError(
+            f'target column "{target}" holds {distinct} distinct numbers in {len(y)} rows: '
+            f"too many classes (more than {MAX_CLASSES}, or than "
+            f"{MAX_CLASS_SHARE:.0%} of the rows) for a classification; predict it as a "
+            "quantity with {0}",
+            Option("task", "regression"),
+        )
+    return y
+
+
+def prepare(
+    frame: pd.DataFrame, target: str, features: Sequence[str] | None, task: str
+) -> tuple[pd.DataFrame, pd.Series, str, list[dict[str, Any]]]:
+    """Check the table and target, and return ``(X, y, task, feature specs)``."""
+    ready = prepare_table(frame, target, features, task)
+    return ready.X, ready.y, ready.task, ready.specs
+
+
+@dataclass
+class Fitted:
+    """A fitted pipeline, its holdout metrics and what went into it."""
+
+    pipeline: Pipeline
+    metrics: dict[str, float]
+    prepared: Prepared
+    notes: list[str]
+
+
+def fit_table(
+    frame: pd.DataFrame,
+    *,
+    target: str,
+    features: Sequence[str] | None = None,
+    task: str = "auto",
+    estimator: str = "linear",
+    seed: int = 0,
+    test_size: float = 0.2,
+    table: str | None = None,
+    unknown_category: str = "error",
+) -> Fitted:
+    """Fit on a holdout split of a table."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    if not 0 < test_size < 1:
+        raise TrainError(f"test_size must be between 0 and 1 (exclusive), got {test_size}")
+    if task in ("regression", "classification"):
+        make_estimator(estimator, task, seed)  # an estimator that cannot do the task: say so first
+    ready = prepare_table(
+        frame, target, features, task, table=table, unknown_category=unknown_category
+    )
+    X, y, task = ready.X, ready.y, ready.task
+    pipeline = build_pipeline(ready.specs, task, estimator, seed, unknown_category)
+    X_train, X_test, y_train, y_test = split(X, y, task, test_size, seed)
+    notes: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        pipeline.fit(X_train, y_train)
+    if any(issubclass(w.category, ConvergenceWarning) for w in caught):
+        notes.append(f'"{estimator}" did not fully converge; metrics may be below its best')
+    metrics = evaluate(pipeline, X_test, y_test, task)
+    metrics.update({"n_train": float(len(X_train)), "n_test": float(len(X_test))})
+    return Fitted(pipeline, metrics, ready, notes)
 
 
 def fit(
@@ -242,22 +456,17 @@ def fit(
     test_size: float = 0.2,
 ) -> tuple[Pipeline, dict[str, float], pd.DataFrame, str, list[dict[str, Any]], list[str]]:
     """Fit on a holdout split: ``(pipeline, metrics, X, task, feature specs, notes)``."""
-    from sklearn.exceptions import ConvergenceWarning
-
-    if not 0 < test_size < 1:
-        raise TrainError(f"test_size must be between 0 and 1 (exclusive), got {test_size}")
-    X, y, task, specs = prepare(frame, target, features, task)
-    pipeline = build_pipeline(specs, task, estimator, seed)
-    X_train, X_test, y_train, y_test = split(X, y, task, test_size, seed)
-    notes: list[str] = []
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        pipeline.fit(X_train, y_train)
-    if any(issubclass(w.category, ConvergenceWarning) for w in caught):
-        notes.append(f'"{estimator}" did not fully converge; metrics may be below its best')
-    metrics = evaluate(pipeline, X_test, y_test, task)
-    metrics.update({"n_train": float(len(X_train)), "n_test": float(len(X_test))})
-    return pipeline, metrics, X, task, specs, notes
+    done = fit_table(
+        frame,
+        target=target,
+        features=features,
+        task=task,
+        estimator=estimator,
+        seed=seed,
+        test_size=test_size,
+    )
+    ready = done.prepared
+    return done.pipeline, done.metrics, ready.X, ready.task, ready.specs, done.notes
 
 
 def train(
@@ -276,6 +485,7 @@ def train(
     test_size: float = 0.2,
     format: str = "skops",
     sample_data: bool = True,
+    unknown_category: str = "error",
 ) -> TrainResult:
     """Train a model from a SQL table (or a DataFrame) and write it as a bundle.
 
@@ -288,10 +498,15 @@ def train(
     out:
         The bundle directory to write (replaced atomically if it exists).
     features:
-        The columns to train on; default: every column but the target.
+        The columns to train on; default: every column but the target, less those with
+        nothing to learn from and those that look like identifiers (each choice is in
+        ``TrainResult.decisions`` and the manifest; see :mod:`sklambda.bundle.columns`).
     task:
-        ``auto`` (numeric target with many distinct values → regression), ``regression`` or
-        ``classification``.
+        ``auto`` (numeric target with fractions or many distinct values → regression; its
+        reason is the first decision), ``regression`` or ``classification``.
+    unknown_category:
+        ``error`` (a request with a category training never saw is a 400) or ``ignore``
+        (rare categories are grouped as infrequent, and unseen ones encoded as that group).
     estimator:
         One of :data:`ESTIMATORS`; ``linear`` is StandardScaler + LinearRegression (or
         LogisticRegression).
@@ -303,17 +518,21 @@ def train(
         Store real rows in ``sample.json`` for verification; False stores synthetic rows drawn
         from the recorded ranges instead (for private data).
     """
-    from sklambda.bundle.store import write_bundle
-    from sklambda.data import load_frame, source_of
+    from sklambda.data import check_database, load_frame, source_of
 
     if frame is None:
         if db is None:
             raise TrainError("pass a database (db=...) with a table or query, or frame=...")
+        check_database(db)  # before anything heavy is imported
+    from sklambda.bundle.store import write_bundle
+
+    if frame is None:
+        assert db is not None
         frame = load_frame(db, table=table, query=query)
         source = source_of(db, table=table, query=query).to_dict()
     else:
         source = {"frame": True}
-    pipeline, metrics, X, task, specs, notes = fit(
+    done = fit_table(
         frame,
         target=target,
         features=features,
@@ -321,7 +540,12 @@ def train(
         estimator=estimator,
         seed=seed,
         test_size=test_size,
+        table=table,
+        unknown_category=unknown_category,
     )
+    ready = done.prepared
+    pipeline, metrics, task, specs = done.pipeline, done.metrics, ready.task, ready.specs
+    decisions = [f"task: {task} ({ready.task_reason})", *(str(d) for d in ready.decisions)]
     bundle_name = name or (table if table else Path(str(out)).name)
     manifest = write_bundle(
         pipeline,
@@ -329,8 +553,8 @@ def train(
         name=bundle_name,
         task=task,
         features=specs,
-        X_sample=X,
-        target={"name": target, "dtype": str(frame[target].dtype)},
+        X_sample=ready.X,
+        target={"name": target, "dtype": ready.target_dtype},
         metrics=metrics,
         format=format,
         sample_data=sample_data,
@@ -340,6 +564,9 @@ def train(
             "seed": seed,
             "test_size": test_size,
             "source": source,
+            "task_reason": ready.task_reason,
+            "columns": [d.to_dict() for d in ready.decisions],
+            "unknown_category": unknown_category,
         },
     )
-    return TrainResult(Path(out), manifest, metrics, tuple(notes))
+    return TrainResult(Path(out), manifest, metrics, tuple(done.notes), tuple(decisions))

@@ -133,7 +133,11 @@ def _by_hand(aws: dict[str, Any], name: str, role: str) -> dict[str, Any]:
 
 
 def test_first_deploy_of_a_real_package(
-    client: AwsClient, aws: dict[str, Any], real_dist: Path, sleeps: list[float]
+    client: AwsClient,
+    aws: dict[str, Any],
+    real_dist: Path,
+    sleeps: list[float],
+    diabetes_bundle: Path,
 ) -> None:
     result = deploy(client, real_dist, "diabetes")
     report = json.loads((real_dist / "build.json").read_text())
@@ -186,8 +190,14 @@ def test_first_deploy_of_a_real_package(
     assert aws["iam"].list_attached_role_policies(RoleName=role_name)["AttachedPolicies"] == []
 
     command = result.example_command()
-    assert command.startswith("awscurl --service lambda --region us-east-1 -X POST")
-    assert '"age": 49.0' in command and command.endswith(result.url)
+    assert command.startswith("sklambda invoke diabetes --remote --json ")
+    assert command.endswith(" --region us-east-1")
+    # The row is a real one of the bundle's sample, recorded by the build.
+    from sklambda.bundle.format import read_sample
+
+    sample_row = read_sample(diabetes_bundle)["rows"][0]
+    assert report["example"] == sample_row
+    assert json.dumps({"instances": [sample_row]}) in command
 
 
 def test_redeploy_unchanged_converges(

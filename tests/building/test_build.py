@@ -173,16 +173,18 @@ def test_numpy_layer_for_amazon_linux_2(tmp_path: Path) -> None:
     assert report["verification"]["ok"] and report["verification"]["python"] == "3.11"
 
 
-def test_lean_runtime_refuses_a_model_it_cannot_serve(houses_db: Path, tmp_path: Path) -> None:
-    sklambda.train(
-        str(houses_db),
-        table="houses",
-        target="band",
-        estimator="ridge",
-        features=["rooms", "area"],
-        out=tmp_path / "b",
-    )
-    with pytest.raises(BuildError, match=r"RidgeClassifier.*runtime='sklearn'"):
+def test_lean_runtime_refuses_a_model_it_cannot_serve(houses_frame: Any, tmp_path: Path) -> None:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import RidgeClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    # Every `train --estimator` has a lean form: infrequent categories are what lean lacks.
+    X = houses_frame[["area", "district"]].fillna({"district": "north"})
+    encode = ColumnTransformer([("cat", OneHotEncoder(min_frequency=70), ["district"])])
+    model = Pipeline([("encode", encode), ("model", RidgeClassifier())])
+    sklambda.save(model.fit(X, houses_frame["band"]), tmp_path / "b", X_sample=X)
+    with pytest.raises(BuildError, match=r"infrequent.*runtime='sklearn'"):
         build(tmp_path / "b", tmp_path / "dist", runtime="lean")
     assert not (tmp_path / "dist").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["b"]  # no staging left behind
@@ -200,8 +202,8 @@ def test_a_package_that_fails_verification_is_not_written(
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     real_lean = forms._lean
 
-    def sabotaged(model: Any, rows: Any) -> Any:
-        lean, why = real_lean(model, rows)
+    def sabotaged(model: Any, rows: Any, numpy: bool | None = None) -> Any:
+        lean, why = real_lean(model, rows, numpy)
         return type(lean)(spec=_shift_intercept(lean.spec), arrays=lean.arrays), why
 
     monkeypatch.setattr(forms, "_lean", sabotaged)

@@ -41,11 +41,11 @@ def run(cli: tuple[argparse.ArgumentParser, dict[str, Any]], *argv: str) -> int:
     return int(handlers[args.command](args))
 
 
-def test_add_parsers_returns_the_five_commands(
+def test_add_parsers_returns_the_deploy_commands(
     cli: tuple[argparse.ArgumentParser, dict[str, Any]],
 ) -> None:
     parser, handlers = cli
-    assert sorted(handlers) == ["deploy", "destroy", "export", "rollback", "status"]
+    assert sorted(handlers) == ["deploy", "destroy", "export", "promote", "rollback", "status"]
     args = parser.parse_args(
         [
             "deploy",
@@ -123,7 +123,10 @@ def test_cli_deploy_status_rollback_destroy(
     assert run(cli, "deploy", str(dist_b), "--name", "clifn", "--env", "K=V", *aws) == 0
     out = capsys.readouterr().out
     assert "version 2 is live" in out
-    assert "awscurl --service lambda --region us-east-1" in out
+    assert (
+        'sklambda invoke clifn --remote --json \'{"instances": [{"x": 5.0}]}\' --region us-east-1'
+        in out
+    )
 
     assert run(cli, "status", "clifn", "--json", *aws) == 0
     info = json.loads(capsys.readouterr().out)
@@ -139,12 +142,12 @@ def test_cli_deploy_status_rollback_destroy(
     assert run(cli, "rollback", "clifn", *aws) == 0
     assert "live moved from version 2 to 1" in capsys.readouterr().out
 
-    assert run(cli, "destroy", "clifn", *aws) == 0
+    assert run(cli, "destroy", "clifn", "--yes", *aws) == 0
     out = capsys.readouterr().out
     assert "deleted function clifn and its versions" in out
     lam = boto3.client("lambda", region_name=REGION, endpoint_url=endpoint)
     assert "clifn" not in {f["FunctionName"] for f in lam.list_functions()["Functions"]}
-    assert run(cli, "destroy", "clifn", *aws) == 0
+    assert run(cli, "destroy", "clifn", "--yes", *aws) == 0
     assert "nothing of sklambda's to remove" in capsys.readouterr().out
 
 

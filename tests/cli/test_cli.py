@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -267,11 +268,11 @@ def test_invoke_exit_code_follows_the_status(status: int, code: int) -> None:
                 "--target",
                 "price",
                 "--estimator",
-                "svm",
+                "bogus",
                 "--out",
                 "o",
             ],
-            ["invalid choice: 'svm'", "random-forest"],
+            ["invalid choice: 'bogus'", "random-forest"],
         ),
         (["nonsense"], ["invalid choice"]),
         (
@@ -377,6 +378,98 @@ def test_help_lists_commands() -> None:
     assert result.returncode == 0
     for command in ("train", "import", "predict", "info"):
         assert command in result.stdout
+
+
+def _all_parsers() -> list[tuple[str, Any]]:
+    import argparse
+
+    from sklambda.cli import build_parser
+
+    found: list[tuple[str, Any]] = []
+
+    def walk(parser: argparse.ArgumentParser, path: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    found.append((f"{path} {name}".strip(), sub))
+                    walk(sub, f"{path} {name}")
+
+    walk(build_parser()[0], "")
+    return found
+
+
+def test_every_option_has_help_and_shows_its_default() -> None:
+    import argparse
+
+    parsers = _all_parsers()
+    assert len(parsers) >= 20
+    for command, parser in parsers:
+        formatter = parser._get_formatter()
+        for action in parser._actions:
+            if isinstance(action, argparse._HelpAction | argparse._SubParsersAction):
+                continue
+            name = "/".join(action.option_strings) or action.dest
+            assert action.help, f"sklambda {command} {name} has no help text"
+            default = action.default
+            if default not in (None, False) and not isinstance(default, list):
+                shown = formatter._get_help_string(action) or ""
+                assert "default" in shown, f"sklambda {command} {name}: default {default!r} unsaid"
+
+
+def test_every_command_help_ends_with_an_example() -> None:
+    for command, parser in _all_parsers():
+        tail = parser.format_help().rstrip().splitlines()[-1].strip()
+        assert tail.startswith(("sklambda ", 'echo "$BOT_TOKEN" | sklambda ')), (command, tail)
+        assert f"sklambda {command.split()[0]}" in tail, (command, tail)
+
+
+def test_train_says_what_it_decided(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "t.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE t (id TEXT, x TEXT, empty TEXT, y TEXT)")
+        conn.executemany(
+            "INSERT INTO t VALUES (?, ?, ?, ?)",
+            [(f"row-{i}", str(i % 7), "", f"{i * 1.5 + (i % 7)}") for i in range(40)],
+        )
+    result = run_cli(
+        "train", "--db", str(db), "--table", "t", "--target", "y", "--out", str(tmp_path / "m")
+    )
+    assert result.returncode == 0, result.stderr
+    for said in (
+        'task: regression ("y" holds numbers with fractions)',
+        "x: read as numbers",
+        "empty: dropped (every row is NULL or empty)",
+        "id: left out (looks like an ID or a name",
+    ):
+        assert said in result.stdout, result.stdout
+    info = run_cli("info", str(tmp_path / "m"))
+    assert info.returncode == 0 and "x" in info.stdout
+
+
+def test_unknown_category_mode_is_on_the_card(houses_db: Path, tmp_path: Path) -> None:
+    args = ["--db", str(houses_db), "--table", "houses", "--target", "price"]
+    common = [*args, "--features", "rooms,district", "--unknown-category", "ignore"]
+    assert run_cli("train", *common, "--out", str(tmp_path / "m")).returncode == 0
+    info = run_cli("info", str(tmp_path / "m"))
+    assert "unknown categories" in info.stdout and "ignore" in info.stdout
+    predicted = run_cli("predict", str(tmp_path / "m"), "--json", '{"rooms": 3, "district": "x"}')
+    assert predicted.returncode == 0, predicted.stderr
+
+
+def test_csv_dates_reach_the_contract_as_written(tmp_path: Path) -> None:
+    from sklambda.cli.models import read_csv
+
+    manifest = {
+        "features": [
+            {"name": "sold", "type": "number", "date": "epoch_days"},
+            {"name": "km", "type": "number"},
+        ]
+    }
+    (tmp_path / "rows.csv").write_text("sold,km\n1982-01-01,5\n4383,6\n")
+    request = read_csv(tmp_path / "rows.csv", manifest, probabilities=False).request
+    assert request["instances"] == [{"sold": "1982-01-01", "km": 5.0}, {"sold": 4383.0, "km": 6.0}]
 
 
 def test_invoke_event_nested_deep_is_one_line(

@@ -96,7 +96,7 @@ def test_deploy_alarms_status_and_logs(aws, logs, tmp_path: Path, capsys) -> Non
     assert "neither a duration" in capsys.readouterr().err
     assert main(["logs", "never-deployed", *aws]) == 2
     assert "no log group /aws/lambda/never-deployed" in capsys.readouterr().err
-    assert main(["destroy", "clim", *aws]) == 0
+    assert main(["destroy", "clim", "--yes", *aws]) == 0
     assert "deleted alarms errors, latency" in capsys.readouterr().out
 
 
@@ -152,7 +152,7 @@ def test_alerts_telegram_reads_the_token_from_stdin_and_never_prints_it(
     )  # fmt: skip
     assert bad.returncode == 2 and "not a Telegram bot token" in bad.stderr
     assert TOKEN[:12] not in bad.stderr
-    main(["destroy", "clialert", *aws])
+    main(["destroy", "clialert", "--yes", *aws])
 
 
 def test_alerts_package_writes_a_proven_package(tmp_path: Path, capsys) -> None:

@@ -131,6 +131,22 @@ def test_keep_warm_pings_are_invocations_of_their_own() -> None:
     assert free.total_usd == 0.0
 
 
+def test_parallel_keep_warm_pings_are_each_billed() -> None:
+    # 3 pings every 5 minutes, held 150 ms (deploy --keep-warm-concurrency 3): 26,280 pings of
+    # 150 ms at 1 GB = 3,942 GB-s.
+    usage = LambdaUsage(
+        0,
+        billed_ms=50,
+        memory_mb=1024,
+        keep_warm_every_min=5,
+        keep_warm_ms=150,
+        keep_warm_concurrency=3,
+        free_tier=False,
+    )
+    bill = lambda_bill(usage, BOOK)
+    assert bill.keep_warm_usd == pytest.approx(26_280 * 0.20 / 1e6 + 3_942 * 0.0000166667)
+
+
 @pytest.mark.parametrize(
     "usage",
     [

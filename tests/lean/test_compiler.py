@@ -21,19 +21,19 @@ from sklearn.ensemble import (
     RandomForestClassifier,
     RandomForestRegressor,
 )
+from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
-from sklearn.neighbors import KNeighborsRegressor
+from sklearn.neighbors import RadiusNeighborsRegressor
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (
     FunctionTransformer,
     MinMaxScaler,
     OneHotEncoder,
-    PolynomialFeatures,
+    SplineTransformer,
     StandardScaler,
 )
-from sklearn.svm import SVR
 from sklearn.tree import DecisionTreeClassifier
 
 import sklambda.runtime.lean_predict as lean_predict
@@ -143,7 +143,7 @@ def test_numpy_model_writes_npz_without_pickles(
             ("model", RandomForestRegressor(n_estimators=5, random_state=0)),
         ]
     ).fit(X, y)
-    lean = compile_estimator(pipe, list(X.columns))
+    lean = compile_estimator(pipe, list(X.columns), numpy=True)
     assert lean.needs_numpy is True
     written = lean.write(tmp_path)
     assert sorted(p.name for p in written) == ["lean.json", "lean.npz"]
@@ -311,11 +311,14 @@ def test_mlp_and_gradient_boosting_binary_labels(houses: tuple[pd.DataFrame, np.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             pipe.fit(X, labels)
-        lean = compile_estimator(pipe, list(X.columns))
-        assert lean.needs_numpy
-        report = check_equivalence(pipe, lean, far_rows(X))
-        assert report.ok, (type(model).__name__, report.detail)
-        assert report.label_mismatches == 0
+        # Networks need numpy; trees also have the stdlib form, which must agree as well.
+        forms = [True] if isinstance(model, MLPClassifier) else [True, False]
+        for numpy in forms:
+            lean = compile_estimator(pipe, list(X.columns), numpy=numpy)
+            assert lean.needs_numpy is numpy
+            report = check_equivalence(pipe, lean, far_rows(X))
+            assert report.ok, (type(model).__name__, numpy, report.detail)
+            assert report.label_mismatches == 0
 
 
 def test_tree_ensembles_are_bit_exact(houses: tuple[pd.DataFrame, np.ndarray]) -> None:
@@ -384,8 +387,16 @@ def test_check_equivalence_reports_runtime_failure(
 @pytest.mark.parametrize(
     ("step", "path", "type_name"),
     [
-        (SVR(), "model", "sklearn.svm.SVR"),
-        (KNeighborsRegressor(n_neighbors=2), "model", "sklearn.neighbors.KNeighborsRegressor"),
+        (
+            GaussianProcessRegressor(),
+            "model",
+            "sklearn.gaussian_process.GaussianProcessRegressor",
+        ),
+        (
+            RadiusNeighborsRegressor(radius=50.0),
+            "model",
+            "sklearn.neighbors.RadiusNeighborsRegressor",
+        ),
     ],
 )
 def test_unsupported_model_names_step_and_type(
@@ -404,8 +415,8 @@ def test_unsupported_model_names_step_and_type(
 @pytest.mark.parametrize(
     ("transformer", "type_name"),
     [
-        (PolynomialFeatures(), "sklearn.preprocessing.PolynomialFeatures"),
-        (FunctionTransformer(np.log1p), "sklearn.preprocessing.FunctionTransformer"),
+        (SplineTransformer(), "sklearn.preprocessing.SplineTransformer"),
+        (FunctionTransformer(np.sinh), "sklearn.preprocessing.FunctionTransformer"),
     ],
 )
 def test_unsupported_nested_transformer_names_its_path(
@@ -425,9 +436,39 @@ def test_unsupported_nested_transformer_names_its_path(
     assert info.value.type_name == type_name
 
 
-def test_infrequent_categories_are_unsupported(houses: tuple[pd.DataFrame, np.ndarray]) -> None:
+def _with_rare_cities(X: pd.DataFrame) -> pd.DataFrame:
+    rare = np.array(["narvik", "alta", "bodo", "oslo"], dtype=object)
+    i = np.arange(len(X))
+    return X.assign(city=np.where(i % 20 == 0, rare[(i // 20) % 4], X["city"]))  # 5 rare rows
+
+
+@pytest.mark.parametrize("handle_unknown", ["infrequent_if_exist", "ignore", "error"])
+def test_infrequent_categories_group_like_sklearn(
+    houses: tuple[pd.DataFrame, np.ndarray], handle_unknown: str
+) -> None:
     X, y = houses
-    ct = ColumnTransformer([("cat", OneHotEncoder(min_frequency=50), ["city"])])
+    X = _with_rare_cities(X)
+    encoder = OneHotEncoder(min_frequency=5, handle_unknown=handle_unknown, sparse_output=False)
+    ct = ColumnTransformer([("cat", encoder, ["city", "rooms"])], remainder="passthrough")
+    pipe = Pipeline([("ct", ct), ("model", LinearRegression())]).fit(X.fillna(0.0), y)
+    assert pipe.named_steps["ct"].named_transformers_["cat"].infrequent_categories_[0] is not None
+    lean = compile_estimator(pipe, list(X.columns))
+    query = far_rows(X.fillna(0.0))
+    cities = ["narvik", "alta", "oslo", "bergen", "rome", "tromso"] * len(query)
+    query = query.assign(city=cities[: len(query)])
+    if handle_unknown == "error":
+        query = query[query["city"] != "rome"]
+    query = query.assign(rooms=query["rooms"].round().clip(1, 7))
+    report = check_equivalence(pipe, lean, query)
+    assert report.ok, report.detail
+
+
+def test_infrequent_categories_with_drop_are_refused_naming_the_step(
+    houses: tuple[pd.DataFrame, np.ndarray],
+) -> None:
+    X, y = houses
+    X = _with_rare_cities(X)
+    ct = ColumnTransformer([("cat", OneHotEncoder(min_frequency=5, drop="first"), ["city"])])
     pipe = Pipeline([("ct", ct), ("model", LinearRegression())]).fit(X, y)
     with pytest.raises(LeanUnsupportedError, match="infrequent") as info:
         compile_estimator(pipe, list(X.columns))
@@ -443,10 +484,10 @@ def test_bare_estimator_and_feature_name_checks(houses: tuple[pd.DataFrame, np.n
     with pytest.raises(ValueError, match="differ from the names"):
         compile_estimator(model, ["area", "rooms"])
     with pytest.raises(LeanUnsupportedError) as info:
-        compile_estimator(SVR().fit(numeric, y), ["rooms", "area"])
+        compile_estimator(GaussianProcessRegressor().fit(numeric, y), ["rooms", "area"])
     assert info.value.step == "estimator"
-    assert info.value.type_name == "sklearn.svm.SVR"
-    assert "SVR" not in SUPPORTED
+    assert info.value.type_name == "sklearn.gaussian_process.GaussianProcessRegressor"
+    assert "GaussianProcessRegressor" not in SUPPORTED
 
 
 # ---------------------------------------------------------------- runtime contract
@@ -512,7 +553,7 @@ def test_tree_runtime_standalone_imports_numpy_only(
             ("model", RandomForestRegressor(n_estimators=4, random_state=0)),
         ]
     ).fit(X, y)
-    compile_estimator(pipe, list(X.columns)).write(tmp_path / "model")
+    compile_estimator(pipe, list(X.columns), numpy=True).write(tmp_path / "model")
     shutil.copytree(RUNTIME_DIR, tmp_path / "pkg" / "runtime")
     rows = [[3.0, None, 120.0, "oslo"]]
     out = _run_isolated(tmp_path / "pkg", tmp_path / "model", rows, "-I")

@@ -99,6 +99,18 @@ def test_keep_warm_events_are_answered_without_predicting(regression, event) -> 
     assert warm.handle(event) == {"warm": True, "model": service.model_ref}
 
 
+def test_parallel_keep_warm_pings_hold_their_environment(regression) -> None:
+    """The pings ``deploy --keep-warm-concurrency N`` schedules: held so N of them overlap."""
+    from sklambda.aws.warming import HOLD_MS, ping
+
+    service, _ = regression
+    answer = service.handle(ping(2, 3))
+    assert answer == {"warm": True, "model": service.model_ref, "held_ms": float(HOLD_MS)}
+    # One ping alone need not overlap anything: no hold; a negative hold holds nothing.
+    assert "held_ms" not in service.handle(ping(0, 1))
+    assert service.handle({"warmup": True, "concurrency": 2, "hold_ms": -5})["held_ms"] == 0.0
+
+
 def test_model_card_and_openapi(classification) -> None:
     service, _ = classification
     card = body_of(service.handle(url_event(method="GET")))

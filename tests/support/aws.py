@@ -81,3 +81,52 @@ def make_dist(
     }
     (path / "build.json").write_text(json.dumps(report))
     return path
+
+
+def resource_listing(endpoint: str) -> dict[str, Any]:
+    """Everything a deploy could create or change, as plain data."""
+    import boto3
+
+    c = {
+        s: boto3.client(s, region_name=REGION, endpoint_url=endpoint)
+        for s in ("lambda", "iam", "s3", "events", "cloudwatch", "logs")
+    }
+    lam = c["lambda"]
+    functions = {}
+    for fn in lam.list_functions()["Functions"]:
+        name = fn["FunctionName"]
+        fn.pop("LastModified", None)
+        aliases = lam.list_aliases(FunctionName=name)["Aliases"]
+        try:  # moto has no ListFunctionUrlConfigs
+            urls = lam.get_function_url_config(FunctionName=name, Qualifier="live")
+            urls.pop("ResponseMetadata", None)
+        except lam.exceptions.ResourceNotFoundException:
+            urls = None
+        try:
+            policy = lam.get_policy(FunctionName=name)["Policy"]
+        except lam.exceptions.ResourceNotFoundException:
+            policy = None
+        versions = lam.list_versions_by_function(FunctionName=name)["Versions"]
+        functions[name] = {
+            "config": fn,
+            "aliases": aliases,
+            "urls": urls,
+            "policy": policy,
+            "versions": [v["Version"] for v in versions],
+            "concurrency": lam.get_function_concurrency(FunctionName=name).get(
+                "ReservedConcurrentExecutions"
+            ),
+        }
+    roles = {
+        r["RoleName"]: c["iam"].list_role_policies(RoleName=r["RoleName"])["PolicyNames"]
+        for r in c["iam"].list_roles()["Roles"]
+    }
+    return {
+        "functions": functions,
+        "roles": roles,
+        "layers": lam.list_layers()["Layers"],
+        "buckets": [b["Name"] for b in c["s3"].list_buckets()["Buckets"]],
+        "rules": c["events"].list_rules()["Rules"],
+        "alarms": [a["AlarmName"] for a in c["cloudwatch"].describe_alarms()["MetricAlarms"]],
+        "log_groups": [g["logGroupName"] for g in c["logs"].describe_log_groups()["logGroups"]],
+    }

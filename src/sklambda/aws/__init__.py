@@ -3,8 +3,9 @@
 boto3 is imported only inside the functions that call AWS, so importing this package is cheap.
 
 - :class:`AwsClient` — the one client over boto3 (session, region, endpoint, clock injectable);
-- :func:`deploy`, :func:`plan_deploy`, :class:`DeployOptions`, :class:`DeployResult`;
-- :func:`status`, :func:`rollback`, :func:`destroy`;
+- :func:`deploy`, :func:`plan_deploy`, :func:`dry_run`, :class:`DeployOptions`,
+  :class:`DeployResult`;
+- :func:`status`, :func:`rollback`, :func:`promote` (ends a canary), :func:`destroy`;
 - :func:`export` — SAM ``template.yaml`` or ``serverless.yml``;
 - errors in :mod:`sklambda.aws.errors`.
 """
@@ -12,11 +13,12 @@ boto3 is imported only inside the functions that call AWS, so importing this pac
 from __future__ import annotations
 
 from sklambda.aws.client import AwsClient
-from sklambda.aws.deployer import DeployOptions, DeployResult, deploy, plan_deploy
+from sklambda.aws.deployer import DeployOptions, DeployResult, deploy, dry_run, plan_deploy
 from sklambda.aws.errors import (
     AwsError,
     CredentialsError,
     DeployError,
+    NotConfirmedError,
     NotManagedError,
     PackageTooLargeError,
     PermissionDeniedError,
@@ -24,7 +26,7 @@ from sklambda.aws.errors import (
 )
 from sklambda.aws.teardown import DestroyResult, destroy
 from sklambda.aws.templates import export
-from sklambda.aws.versions import RollbackResult, Status, rollback, status
+from sklambda.aws.versions import RollbackResult, Status, promote, rollback, status
 
 __all__ = [
     "AwsClient",
@@ -34,6 +36,7 @@ __all__ = [
     "DeployOptions",
     "DeployResult",
     "DestroyResult",
+    "NotConfirmedError",
     "NotManagedError",
     "PackageTooLargeError",
     "PermissionDeniedError",
@@ -42,8 +45,10 @@ __all__ = [
     "Status",
     "deploy",
     "destroy",
+    "dry_run",
     "export",
     "plan_deploy",
+    "promote",
     "rollback",
     "status",
 ]

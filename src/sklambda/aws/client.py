@@ -28,7 +28,15 @@ if TYPE_CHECKING:
 
 DIRECT_UPLOAD_LIMIT = limits.DIRECT_UPLOAD_BYTES
 WAIT_TIMEOUT = 300.0  # seconds to wait for a function to become Active / Successful
-_NOT_FOUND = {"ResourceNotFoundException", "NoSuchEntity", "NoSuchBucket", "NotFound", "404"}
+_NOT_FOUND = {
+    "ResourceNotFoundException",
+    "NoSuchEntity",
+    "NoSuchBucket",
+    "NotFound",
+    "404",
+    "RepositoryNotFoundException",
+    "ImageNotFoundException",
+}
 
 
 def known_lambda_regions(session: Any) -> set[str]:
@@ -37,6 +45,26 @@ def known_lambda_regions(session: Any) -> set[str]:
     for partition in session.get_available_partitions():
         regions.update(session.get_available_regions("lambda", partition_name=partition))
     return regions
+
+
+def _session(profile: str | None) -> Any:
+    """A boto3 session for ``profile`` (None: the usual chain), a missing profile named."""
+    import boto3
+    from botocore.exceptions import ProfileNotFound
+
+    try:
+        return boto3.session.Session(profile_name=profile)
+    except ProfileNotFound:
+        import botocore.session
+
+        known = botocore.session.Session().available_profiles
+        close = difflib.get_close_matches(profile or "", known, n=2)
+        hint = f"; did you mean {' or '.join(close)}?" if close else ""
+        raise CredentialsError(
+            f'no AWS profile named "{profile}" in your AWS config files{hint} '
+            "(`aws configure --profile NAME` creates one; profiles: "
+            f"{', '.join(known) or 'none'})"
+        ) from None
 
 
 class AwsClient:
@@ -49,6 +77,9 @@ class AwsClient:
         AWS chain: environment, profile, SSO, instance role).
     region:
         Overrides the session's region.
+    profile:
+        A named profile of the AWS config files (``--profile``); ignored when ``session`` is
+        given.
     endpoint_url:
         An AWS-compatible endpoint for every service (moto, LocalStack).
     clock, sleep:
@@ -63,14 +94,16 @@ class AwsClient:
         *,
         session: boto3.session.Session | None = None,
         region: str | None = None,
+        profile: str | None = None,
         endpoint_url: str | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         direct_upload_limit: int = DIRECT_UPLOAD_LIMIT,
     ) -> None:
-        import boto3
-
-        self.session = session if session is not None else boto3.session.Session()
+        if session is None:
+            session = _session(profile)
+        self.session = session
+        self.profile = profile
         self.region: str = region or self.session.region_name or ""
         if not self.region:
             raise RegionError(no_region_message())

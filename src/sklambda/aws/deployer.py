@@ -12,6 +12,7 @@ versions a description starting with ``sklambda layer``, permissions the stateme
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -84,6 +85,22 @@ class DeployOptions:
         Deploy a container image the user pushed (for packages built as an image context).
     monitoring:
         Log retention and alarms (:class:`sklambda.monitor.options.MonitorOptions`).
+    keep_warm, keep_warm_concurrency:
+        ``"5m"``/``"1h"``/minutes: ping ``live`` on that schedule with N parallel pings
+        (:mod:`sklambda.aws.warming`); ``"off"`` removes the schedule; None leaves it as it is.
+    provisioned, max_concurrency:
+        Provisioned concurrency on ``live`` and reserved concurrency
+        (:mod:`sklambda.aws.concurrency`); 0 removes, None leaves as is.
+    snapstart:
+        SnapStart on published versions (python3.12+ zip); False turns it off, None leaves it.
+    cors_origins:
+        Origins allowed to call the URL from a browser (:mod:`sklambda.aws.cors`); ``()``
+        removes CORS, None leaves it as it is.
+    canary:
+        Percent (1-99) of ``live``'s traffic for the new version, the rest staying on the
+        current one (alias routing); ``promote`` or ``rollback`` ends it.
+    create_repository:
+        With ``image_uri``: create its ECR repository when missing (:mod:`sklambda.aws.registry`).
     """
 
     memory: int = 1024
@@ -96,8 +113,50 @@ class DeployOptions:
     adopt: bool = False
     image_uri: str | None = None
     monitoring: MonitorOptions = field(default_factory=MonitorOptions)
+    keep_warm: str | int | None = None
+    keep_warm_concurrency: int = 1
+    provisioned: int | None = None
+    max_concurrency: int | None = None
+    snapstart: bool | None = None
+    cors_origins: tuple[str, ...] | None = None
+    canary: float | None = None
+    create_repository: bool = False
+
+    @property
+    def cors(self) -> dict[str, Any] | None:
+        from sklambda.aws.cors import cors_config
+
+        return cors_config(tuple(self.cors_origins or ()), self.public)
+
+    @property
+    def keep_warm_minutes(self) -> int | None:
+        from sklambda.aws.warming import parse_keep_warm
+
+        if self.keep_warm is None:
+            return None
+        if isinstance(self.keep_warm, int):
+            return parse_keep_warm(f"{self.keep_warm}m" if self.keep_warm else "off")
+        return parse_keep_warm(self.keep_warm)
 
     def __post_init__(self) -> None:
+        from sklambda.aws.concurrency import check_combination
+        from sklambda.aws.warming import check_concurrency
+
+        _ = self.keep_warm_minutes, self.cors  # refused before anything is read
+        check_concurrency(self.keep_warm_concurrency)
+        if self.keep_warm is None and self.keep_warm_concurrency != 1:
+            raise DeployError(
+                "--keep-warm-concurrency goes with --keep-warm PERIOD (e.g. --keep-warm 5m)"
+            )
+        check_combination(self.snapstart, self.provisioned)
+        if self.create_repository and self.image_uri is None:
+            raise DeployError("--create-repository goes with --image-uri (an ECR image)")
+        if self.canary is not None and not 0 < self.canary < 100:
+            raise DeployError(f"--canary is a percent between 1 and 99, got {self.canary:g}")
+        if self.max_concurrency is not None and self.max_concurrency < 0:
+            raise DeployError(
+                f"--max-concurrency must be 0 (remove) or more, got {self.max_concurrency}"
+            )
         limits.check_memory(self.memory, DeployError)
         limits.check_timeout(self.timeout, DeployError, whole=True)
         if self.arch not in (None, "x86_64", "arm64"):
@@ -143,16 +202,22 @@ class DeployResult:
     role_arn: str
     actions: tuple[str, ...]
     example: dict[str, Any] = field(default_factory=dict)
+    canary: float | None = None
+    """The percent of ``live`` the new ``version`` gets while a canary runs (None: all of it)."""
 
     def example_command(self) -> str:
-        """A ready-to-run request: curl for a public URL, awscurl (SigV4) for ``AWS_IAM``."""
+        """A ready-to-run request: curl for a public URL, ``sklambda invoke --remote`` (signed
+        with SigV4 from the caller's credentials) for ``AWS_IAM``."""
         body = shlex.quote(json.dumps({"instances": [self.example]}))
         if self.auth_type == "NONE":
             return f"curl -s {self.url} -H 'content-type: application/json' -d {body}"
-        return (
-            f"awscurl --service lambda --region {self.region} -X POST "
-            f"-H 'content-type: application/json' -d {body} {self.url}"
-        )
+        return f"sklambda invoke {self.name} --remote --json {body} --region {self.region}"
+
+
+def canary_weights(alias: dict[str, Any]) -> dict[str, float]:
+    """The versions alias ``live`` sends a share of its traffic to (a canary), by version."""
+    routing = alias.get("RoutingConfig") or {}
+    return {str(k): float(v) for k, v in (routing.get("AdditionalVersionWeights") or {}).items()}
 
 
 def check_name(name: str) -> str:
@@ -198,10 +263,15 @@ def is_managed(tags: dict[str, str] | None) -> bool:
 
 @dataclass
 class Step:
-    """One thing the executor will do; ``run`` returns what happened (``""``: nothing to say)."""
+    """One thing the executor will do; ``run`` returns what happened (``""``: nothing to say).
+
+    ``preview`` (reads only) says what ``run`` would do: a line starting with ``create``,
+    ``update``, ``remove`` or ``leave`` (``deploy --dry-run`` prints them).
+    """
 
     description: str
     run: Callable[[], str]
+    preview: Callable[[], str] | None = None
 
 
 @dataclass
@@ -214,6 +284,13 @@ class Plan:
 
     def describe(self) -> list[str]:
         return [step.description for step in self.steps]
+
+    def preview(self) -> list[str]:
+        """What each step would do, read from what exists; nothing is changed."""
+        return [
+            step.preview() if step.preview is not None else f"converge {step.description}"
+            for step in self.steps
+        ]
 
 
 class _Deployment:
@@ -230,6 +307,9 @@ class _Deployment:
         self.image = options.image_uri is not None
         self.plan = Plan(self.name)
         self.bucket: str | None = None
+        from sklambda.aws.model_objects import model_store
+
+        self.store = model_store(package)  # the model's files kept in S3 (build --model-from s3)
 
     # -- planning (reads only) --------------------------------------------------------------------
 
@@ -262,22 +342,89 @@ class _Deployment:
                     f"it to {'Image' if self.image else 'Zip'}: `sklambda destroy {self.name}` "
                     "first or choose another --name"
                 )
+        self.plan.values["function_exists"] = found is not None
+        self._check_snapstart(found)
         steps = self.plan.steps
+        if options.create_repository:
+            steps.append(Step("ECR repository", self.ensure_repository, self.preview_repository))
         if options.role_arn:
             self.plan.values["role_arn"] = options.role_arn
         else:
-            steps.append(Step(f"execution role {role_name_for(self.name)}", self.ensure_role))
+            steps.append(
+                Step(
+                    f"execution role {role_name_for(self.name)}",
+                    self.ensure_role,
+                    self.preview_role,
+                )
+            )
         if pkg.layer_zip is not None and not self.image:
-            steps.append(Step(f"layer {layer_name_for(self.name)}", self.ensure_layer))
+            steps.append(
+                Step(f"layer {layer_name_for(self.name)}", self.ensure_layer, self.preview_layer)
+            )
+        if self.store is not None:
+            self.bucket = (
+                options.s3_bucket
+                or self.store.get("bucket")
+                or f"sklambda-{self.client.account_id}-{self.client.region}"
+            )
+            steps.append(Step("model files in S3", self.upload_model, self.preview_model))
         if found is None:
-            steps.append(Step(f"function {self.name}", self.create_function))
+            steps.append(Step(f"function {self.name}", self.create_function, self.preview_function))
         else:
-            steps.append(Step(f"function {self.name}", self.update_function))
-        steps.append(Step(f"version and alias {LIVE}", self.publish))
-        steps.append(Step("function URL", self.ensure_url))
-        steps.append(Step("URL permissions", self.ensure_permissions))
+            steps.append(Step(f"function {self.name}", self.update_function, self.preview_function))
+        steps.append(Step(f"version and alias {LIVE}", self.publish, self.preview_publish))
+        steps.append(Step("function URL", self.ensure_url, self.preview_url))
+        steps.append(Step("URL permissions", self.ensure_permissions, self.preview_permissions))
+        steps.extend(self._operating_steps())
         steps.extend(self._monitoring_steps())
         return self.plan
+
+    def _check_snapstart(self, found: dict[str, Any] | None) -> None:
+        """SnapStart only where Lambda offers it, and never next to provisioned concurrency."""
+        from sklambda.aws.concurrency import COMBINATION, check_snapstart, provisioned
+
+        options = self.options
+        if options.snapstart:
+            check_snapstart(self.package.runtime, self.image)
+            if (
+                found is not None
+                and options.provisioned is None
+                and provisioned(self.client, self.name)
+            ):
+                raise DeployError(
+                    f"{COMBINATION}; {self.name}:{LIVE} has provisioned concurrency: pass "
+                    "--provisioned 0 with --snapstart to switch"
+                )
+        if options.provisioned and found is not None and options.snapstart is None:
+            applied = (found["Configuration"].get("SnapStart") or {}).get("ApplyOn", "None")
+            if applied == "PublishedVersions":
+                raise DeployError(
+                    f"{COMBINATION}; {self.name} has SnapStart on: pass --no-snapstart with "
+                    "--provisioned to switch"
+                )
+
+    def _operating_steps(self) -> list[Step]:
+        """Reserved and provisioned concurrency, then the keep-warm schedule (issue #14)."""
+        from sklambda.aws.concurrency import concurrency_steps
+        from sklambda.aws.warming import keep_warm_steps
+
+        options = self.options
+        return [
+            *concurrency_steps(
+                self.client,
+                self.name,
+                max_concurrency=options.max_concurrency,
+                provisioned_count=options.provisioned,
+                exists=self.existing is not None,
+            ),
+            *keep_warm_steps(
+                self.client,
+                self.name,
+                options.keep_warm_minutes,
+                options.keep_warm_concurrency,
+                self.plan.values,
+            ),
+        ]
 
     def _monitoring_steps(self) -> list[Step]:
         """Log retention and alarms (sklambda.monitor, issue #13)."""
@@ -293,6 +440,170 @@ class _Deployment:
             values=self.plan.values,
             model_version=self.package.model_version,
         )
+
+    # -- previews (reads only: what each step would do) -------------------------------------------
+
+    def preview_repository(self) -> str:
+        from sklambda.aws.registry import parse_image_uri
+
+        assert self.options.image_uri is not None
+        repository = parse_image_uri(self.options.image_uri)[2]
+        if self.client.maybe("ecr", "DescribeRepositories", repositoryNames=[repository]):
+            return f"leave ECR repository {repository}"
+        return f"create ECR repository {repository} (then push the image before deploying)"
+
+    def ensure_repository(self) -> str:
+        from sklambda.aws.registry import ensure_repository
+
+        assert self.options.image_uri is not None
+        return "; ".join(ensure_repository(self.client, self.options.image_uri, self.name))
+
+    def preview_model(self) -> str:
+        from sklambda.aws.model_objects import object_keys, prefix
+
+        assert self.store is not None
+        assert self.bucket is not None
+        if self.client.maybe("s3", "HeadBucket", Bucket=self.bucket) is None:
+            return f"create bucket {self.bucket} and upload {len(self.store['files'])} model files"
+        missing = [
+            key
+            for _, key in object_keys(self.name, self.store)
+            if self.client.maybe("s3", "HeadObject", Bucket=self.bucket, Key=key) is None
+        ]
+        if missing:
+            return f"create {len(missing)} model files in s3://{self.bucket}/{prefix(self.name)}"
+        return f"leave model files in s3://{self.bucket}/{prefix(self.name)}"
+
+    def upload_model(self) -> str:
+        from sklambda.aws.model_objects import upload
+
+        assert self.store is not None
+        assert self.bucket is not None
+        if self.client.ensure_bucket(self.bucket):
+            self.plan.values.setdefault("notes", []).append(f"created S3 bucket {self.bucket}")
+        said = upload(self.client, self.package, self.name, self.bucket, self.store)
+        if self.options.role_arn:
+            said += (
+                f"; the role given with --role-arn needs s3:GetObject on "
+                f"arn:aws:s3:::{self.bucket}/sklambda/{self.name}/model/*"
+            )
+        return said
+
+    def preview_role(self) -> str:
+        role_name = role_name_for(self.name)
+        role = self.client.get_role(role_name)
+        if role is None:
+            return f"create execution role {role_name} (logs only)"
+        if role["TagMap"].get(MANAGED_TAG) != "true" and not self.options.adopt:
+            return f"refuse role {role_name}: it exists and sklambda did not create it"
+        self.plan.values.setdefault("preview_role_arn", role["Arn"])
+        return f"leave execution role {role_name} (its policy is rewritten as it is)"
+
+    def _matching_layer(self) -> dict[str, Any] | None:
+        pkg = self.package
+        description = layer_description(pkg)
+        for version in self.client.layer_versions(layer_name_for(self.name)):
+            if (
+                version.get("Description") == description
+                and self.arch in (version.get("CompatibleArchitectures") or [self.arch])
+                and pkg.runtime in (version.get("CompatibleRuntimes") or [pkg.runtime])
+            ):
+                return version
+        return None
+
+    def preview_layer(self) -> str:
+        found = self._matching_layer()
+        if found is None:
+            return f"create layer version of {layer_name_for(self.name)}"
+        self.plan.values.setdefault("preview_layer_arn", found["LayerVersionArn"])
+        return f"leave layer {layer_name_for(self.name)} version {found['Version']} (same sha256)"
+
+    def _changes(self) -> list[str]:
+        """What an update of the existing function would change (code, configuration)."""
+        assert self.existing is not None
+        current = self.existing["Configuration"]
+        changes = []
+        if self.image:
+            code_same = self.existing.get("Code", {}).get("ImageUri") == self.options.image_uri
+        else:
+            code_same = current.get("CodeSha256") == self.package.lambda_code_sha256()
+        if not code_same or current.get("Architectures", ["x86_64"]) != [self.arch]:
+            changes.append("code")
+        values = self.plan.values
+        saved = {key: values.get(key) for key in ("role_arn", "layer_arn")}
+        values.setdefault("role_arn", values.get("preview_role_arn") or "(new role)")
+        if self.package.layer_zip is not None and not self.image:
+            values.setdefault("layer_arn", values.get("preview_layer_arn") or "(new layer)")
+        try:
+            if self._config_differs(current, self._configuration()):
+                changes.append("configuration")
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    values.pop(key, None)
+                else:
+                    values[key] = value
+        return changes
+
+    def preview_function(self) -> str:
+        if self.existing is None:
+            return f"create function {self.name} ({self.package.runtime}, {self.arch})"
+        changes = self._changes()
+        if changes:
+            return f"update function {self.name}: {' and '.join(changes)}"
+        return f"leave function {self.name} (code and configuration as they are)"
+
+    def preview_publish(self) -> str:
+        if self.existing is None:
+            return f"create version 1 and alias {LIVE}"
+        alias = self.client.maybe("lambda", "GetAlias", FunctionName=self.name, Name=LIVE)
+        if alias is None:
+            return f"create a version and alias {LIVE}"
+        if self._changes():
+            if self.options.canary is not None:
+                return (
+                    f"update alias {LIVE}: a new version gets {self.options.canary:g}% (canary), "
+                    f"version {alias['FunctionVersion']} the rest"
+                )
+            return f"update alias {LIVE}: a new version, moved from {alias['FunctionVersion']}"
+        return f"leave alias {LIVE} at version {alias['FunctionVersion']}"
+
+    def preview_url(self) -> str:
+        auth = "NONE" if self.options.public else "AWS_IAM"
+        found = None
+        if self.existing is not None:
+            found = self.client.maybe(
+                "lambda", "GetFunctionUrlConfig", FunctionName=self.name, Qualifier=LIVE
+            )
+        cors = self.options.cors
+        if found is None:
+            return f"create function URL (auth {auth}{', CORS' if cors else ''})"
+        changes = []
+        if found.get("AuthType") != auth:
+            changes.append(f"auth {found.get('AuthType')} → {auth}")
+        if self.options.cors_origins is not None and not self._same_cors(found):
+            changes.append(
+                f"CORS origins {', '.join((cors or {}).get('AllowOrigins', [])) or 'none'}"
+            )
+        if changes:
+            return f"update function URL: {'; '.join(changes)}"
+        return f"leave function URL {found['FunctionUrl']} (auth {auth})"
+
+    def preview_permissions(self) -> str:
+        present = (
+            {s.get("Sid") for s in self.client.policy_statements(self.name, LIVE)}
+            if self.existing is not None
+            else set()
+        )
+        if self.options.public:
+            missing = [sid for sid in (PUBLIC_URL_SID, PUBLIC_INVOKE_SID) if sid not in present]
+            if missing:
+                return f"create public permissions {', '.join(missing)}"
+            return "leave public permissions"
+        there = [sid for sid in (PUBLIC_URL_SID, PUBLIC_INVOKE_SID) if sid in present]
+        if there:
+            return f"remove public permissions {', '.join(there)}"
+        return "leave permissions (no public grants)"
 
     # -- steps ------------------------------------------------------------------------------------
 
@@ -346,9 +657,27 @@ class _Deployment:
             PolicyName="sklambda-logs",
             PolicyDocument=json.dumps(policy),
         )
+        self._model_policy(role_name, partition)
         self.plan.values["role_arn"] = arn
         self.plan.values["role_managed"] = True
         return said
+
+    def _model_policy(self, role_name: str, partition: str) -> None:
+        """s3:GetObject on exactly the model's objects; none when the model is in the package."""
+        from sklambda.aws.model_objects import POLICY_NAME, read_policy
+
+        if self.store is None:
+            self.client.maybe("iam", "DeleteRolePolicy", RoleName=role_name, PolicyName=POLICY_NAME)
+            return
+        assert self.bucket is not None
+        document = read_policy(partition, self.bucket, self.name, self.store)
+        self.client.call(
+            "iam",
+            "PutRolePolicy",
+            RoleName=role_name,
+            PolicyName=POLICY_NAME,
+            PolicyDocument=json.dumps(document),
+        )
 
     def _code(self, kind: str, path: Path) -> dict[str, Any]:
         """``Code``/``Content`` for an artifact: inline, or through S3 when it is too big."""
@@ -368,14 +697,10 @@ class _Deployment:
         pkg, client = self.package, self.client
         layer_name = layer_name_for(self.name)
         description = layer_description(pkg)
-        for version in client.layer_versions(layer_name):
-            if (
-                version.get("Description") == description
-                and self.arch in (version.get("CompatibleArchitectures") or [self.arch])
-                and pkg.runtime in (version.get("CompatibleRuntimes") or [pkg.runtime])
-            ):
-                self.plan.values["layer_arn"] = version["LayerVersionArn"]
-                return f"reused layer {layer_name} version {version['Version']}"
+        version = self._matching_layer()
+        if version is not None:
+            self.plan.values["layer_arn"] = version["LayerVersionArn"]
+            return f"reused layer {layer_name} version {version['Version']}"
         assert pkg.layer_zip is not None
         published = client.call(
             "lambda",
@@ -411,17 +736,26 @@ class _Deployment:
 
     def _configuration(self) -> dict[str, Any]:
         values, pkg, options = self.plan.values, self.package, self.options
+        variables = dict(options.env)
         config: dict[str, Any] = {
             "Role": values["role_arn"],
             "MemorySize": options.memory,
             "Timeout": options.timeout,
             "Description": f"sklambda: model {pkg.model_name} {pkg.model_version}".strip(),
-            "Environment": {"Variables": dict(options.env)},
+            "Environment": {"Variables": variables},
         }
+        if self.store is not None:
+            from sklambda.aws.model_objects import environment, ephemeral_storage_mb
+
+            assert self.bucket is not None
+            variables.update(environment(self.name, self.bucket))
+            config["EphemeralStorage"] = {"Size": ephemeral_storage_mb(self.store)}
         if not self.image:
             config["Handler"] = pkg.handler
             config["Runtime"] = pkg.runtime
             config["Layers"] = [values["layer_arn"]] if values.get("layer_arn") else []
+        if options.snapstart is not None:
+            config["SnapStart"] = {"ApplyOn": "PublishedVersions" if options.snapstart else "None"}
         return config
 
     def _function_code(self) -> dict[str, Any]:
@@ -506,6 +840,8 @@ class _Deployment:
             "Handler": current.get("Handler"),
             "Runtime": current.get("Runtime"),
             "Layers": [layer["Arn"] for layer in current.get("Layers") or []],
+            "SnapStart": {"ApplyOn": (current.get("SnapStart") or {}).get("ApplyOn", "None")},
+            "EphemeralStorage": {"Size": (current.get("EphemeralStorage") or {}).get("Size", 512)},
         }
         return any(seen[key] != value for key, value in wanted.items())
 
@@ -528,11 +864,39 @@ class _Deployment:
                 "lambda", "CreateAlias", FunctionName=self.name, Name=LIVE, FunctionVersion=version
             )
             return f"published version {version}, alias {LIVE} created"
-        if alias["FunctionVersion"] != version:
+        stable = str(alias["FunctionVersion"])
+        weights = canary_weights(alias)
+        percent = self.options.canary
+        if percent is not None and stable != version:
+            wanted = {version: round(percent / 100, 4)}
+            values["canary"] = percent
+            if weights == wanted:
+                return f"canary: version {version} already gets {percent:g}% of {LIVE}"
             client.call(
-                "lambda", "UpdateAlias", FunctionName=self.name, Name=LIVE, FunctionVersion=version
+                "lambda",
+                "UpdateAlias",
+                FunctionName=self.name,
+                Name=LIVE,
+                FunctionVersion=stable,
+                RoutingConfig={"AdditionalVersionWeights": wanted},
             )
-            return f"version {version}, alias {LIVE} moved from {alias['FunctionVersion']}"
+            return (
+                f"canary: version {version} gets {percent:g}% of {LIVE}, version {stable} the "
+                f"rest (`sklambda promote {self.name}` or `sklambda rollback {self.name}` ends it)"
+            )
+        if stable != version or weights:
+            client.call(
+                "lambda",
+                "UpdateAlias",
+                FunctionName=self.name,
+                Name=LIVE,
+                FunctionVersion=version,
+                RoutingConfig={"AdditionalVersionWeights": {}},
+            )
+            ended = f" (canary of version {', '.join(weights)} ended)" if weights else ""
+            if stable == version:
+                return f"version {version} already {LIVE}{ended}"
+            return f"version {version}, alias {LIVE} moved from {stable}{ended}"
         return f"version {version} already {LIVE}"
 
     def ensure_url(self) -> str:
@@ -542,27 +906,47 @@ class _Deployment:
         found = client.maybe(
             "lambda", "GetFunctionUrlConfig", FunctionName=self.name, Qualifier=LIVE
         )
+        cors = self.options.cors
         if found is None:
+            extra = {"Cors": cors} if cors else {}
             made = client.call(
                 "lambda",
                 "CreateFunctionUrlConfig",
                 FunctionName=self.name,
                 Qualifier=LIVE,
                 AuthType=auth,
+                **extra,
             )
             values["url"] = made["FunctionUrl"]
-            return f"created function URL ({auth})"
+            values["cors"] = cors
+            return f"created function URL ({auth}{', CORS' if cors else ''})"
         values["url"] = found["FunctionUrl"]
+        values["cors"] = found.get("Cors") or None
+        said = []
+        update: dict[str, Any] = {}
         if found.get("AuthType") != auth:
+            update["AuthType"] = auth
+            said.append(f"function URL auth {found.get('AuthType')} → {auth}")
+        if self.options.cors_origins is not None and not self._same_cors(found):
+            update["Cors"] = cors or {}
+            values["cors"] = cors
+            origins = ", ".join(cors["AllowOrigins"]) if cors else "none"
+            said.append(f"function URL CORS origins: {origins}")
+        if update:
+            update.setdefault("AuthType", auth)
             client.call(
                 "lambda",
                 "UpdateFunctionUrlConfig",
                 FunctionName=self.name,
                 Qualifier=LIVE,
-                AuthType=auth,
+                **update,
             )
-            return f"function URL auth {found.get('AuthType')} → {auth}"
-        return ""
+        return "; ".join(said)
+
+    def _same_cors(self, found: dict[str, Any]) -> bool:
+        from sklambda.aws.cors import same_cors
+
+        return same_cors(found.get("Cors"), self.options.cors)
 
     def ensure_permissions(self) -> str:
         if self.options.public:
@@ -689,6 +1073,15 @@ def plan_deploy(
     return plan, lambda: _execute(deployment, None)
 
 
+def dry_run(
+    client: AwsClient, dist: str | Path | Package, name: str, options: DeployOptions | None = None
+) -> list[str]:
+    """What ``deploy`` would do, one line per step (``create``/``update``/``remove``/``leave``
+    …); only reads, so nothing in the account changes."""
+    plan, _ = plan_deploy(client, dist, name, options)
+    return plan.preview()
+
+
 def _execute(
     deployment: _Deployment,
     on_action: Callable[[str], None] | None,
@@ -709,6 +1102,7 @@ def _execute(
             if on_action:
                 on_action(said)
     values = plan.values
+    _record(deployment)
     return DeployResult(
         name=plan.name,
         region=deployment.client.region,
@@ -721,7 +1115,24 @@ def _execute(
         role_arn=values["role_arn"],
         actions=tuple(actions),
         example=deployment.package.example_instance(),
+        canary=values.get("canary"),
     )
+
+
+def _record(deployment: _Deployment) -> None:
+    """``DIST/deploy.json``: the URL and its CORS, for ``serve`` of the same package."""
+    from sklambda.aws.cors import record
+
+    values = deployment.plan.values
+    # A read-only package directory: the deploy itself is done, only the record is missing.
+    with contextlib.suppress(OSError):
+        record(
+            deployment.package.dist,
+            values.get("cors"),
+            name=deployment.name,
+            url=values["url"],
+            auth=values["auth_type"],
+        )
 
 
 def deploy(

@@ -64,6 +64,10 @@ class NotManagedError(AwsError):
     """A function or role of that name exists but was not created by sklambda."""
 
 
+class NotConfirmedError(AwsError):
+    """A destructive command was not confirmed (``--yes``, or the answer on a terminal)."""
+
+
 class DeployError(AwsError):
     """The deployment could not complete (a failed update, a missing resource...)."""
 

@@ -62,7 +62,11 @@ class Package:
         return base64.b64encode(bytes.fromhex(self.sha256("function"))).decode()
 
     def example_instance(self) -> dict[str, Any]:
-        """One plausible request row, from the packaged manifest's feature ranges."""
+        """A real row of the bundle's sample when the build recorded one, else a plausible row
+        from the packaged manifest's feature ranges."""
+        recorded = self.report.get("example")
+        if isinstance(recorded, dict) and recorded:
+            return dict(recorded)
         if self.function_zip is None:
             return {}
         try:

@@ -27,6 +27,7 @@ from sklambda.aws.deployer import (
     role_name_for,
 )
 from sklambda.aws.errors import NotManagedError
+from sklambda.aws.warming import remove_keep_warm
 
 
 @dataclass(frozen=True)
@@ -54,22 +55,9 @@ def destroy(client: AwsClient, name: str) -> DestroyResult:
                 f"function {name} was not created by sklambda (no {MANAGED_TAG} tag); "
                 "sklambda destroy leaves it alone"
             )
-        bucket = tags.get(BUCKET_TAG)
-        if bucket:
-            deleted = client.delete_prefix(bucket, f"sklambda/{name}/")
-            if deleted:
-                actions.append(f"deleted {deleted} S3 objects in {bucket}")
-        if client.maybe("lambda", "GetAlias", FunctionName=name, Name=LIVE) is not None:
-            removed = remove_public_permissions(client, name)
-            if removed:
-                actions.append(f"removed permissions {', '.join(removed)}")
-            if client.maybe("lambda", "GetFunctionUrlConfig", FunctionName=name, Qualifier=LIVE):
-                client.maybe("lambda", "DeleteFunctionUrlConfig", FunctionName=name, Qualifier=LIVE)
-                actions.append("deleted function URL")
-            client.maybe("lambda", "DeleteAlias", FunctionName=name, Name=LIVE)
-            actions.append(f"deleted alias {LIVE}")
-        client.maybe("lambda", "DeleteFunction", FunctionName=name)
-        actions.append(f"deleted function {name} and its versions")
+        actions.extend(_remove_function(client, name, tags))
+    else:  # an interrupted destroy: the schedule may have outlived the function
+        actions.extend(remove_keep_warm(client, name))
     actions.extend(_remove_monitoring(client, name))
 
     layer_name = layer_name_for(name)
@@ -106,6 +94,29 @@ def destroy(client: AwsClient, name: str) -> DestroyResult:
             client.maybe("iam", "DeleteRole", RoleName=role_name)
             actions.append(f"deleted role {role_name}")
     return DestroyResult(name, tuple(actions))
+
+
+def _remove_function(client: AwsClient, name: str, tags: dict[str, str]) -> list[str]:
+    """The S3 objects, keep-warm schedule, URL, alias ``live`` and the function itself."""
+    actions: list[str] = []
+    bucket = tags.get(BUCKET_TAG)
+    if bucket:
+        deleted = client.delete_prefix(bucket, f"sklambda/{name}/")
+        if deleted:
+            actions.append(f"deleted {deleted} S3 objects in {bucket}")
+    actions.extend(remove_keep_warm(client, name))
+    if client.maybe("lambda", "GetAlias", FunctionName=name, Name=LIVE) is not None:
+        removed = remove_public_permissions(client, name)
+        if removed:
+            actions.append(f"removed permissions {', '.join(removed)}")
+        if client.maybe("lambda", "GetFunctionUrlConfig", FunctionName=name, Qualifier=LIVE):
+            client.maybe("lambda", "DeleteFunctionUrlConfig", FunctionName=name, Qualifier=LIVE)
+            actions.append("deleted function URL")
+        client.maybe("lambda", "DeleteAlias", FunctionName=name, Name=LIVE)
+        actions.append(f"deleted alias {LIVE}")
+    client.maybe("lambda", "DeleteFunction", FunctionName=name)
+    actions.append(f"deleted function {name} and its versions")
+    return actions
 
 
 def _remove_monitoring(client: AwsClient, name: str) -> list[str]:

@@ -101,6 +101,18 @@ def _monitoring(name: str, options: DeployOptions, **kwargs: Any) -> dict[str, A
     )
 
 
+def _pings(options: DeployOptions) -> list[tuple[str, str]]:
+    """(schedule, constant input) of each keep-warm ping (:mod:`sklambda.aws.warming`)."""
+    from sklambda.aws.warming import ping, schedule_expression
+
+    minutes = options.keep_warm_minutes
+    if not minutes:
+        return []
+    count = options.keep_warm_concurrency
+    expression = schedule_expression(minutes)
+    return [(expression, json.dumps(ping(i, count), separators=(",", ":"))) for i in range(count)]
+
+
 def sam_template(package: Package, name: str, options: DeployOptions, files: dict[str, str]) -> str:
     """A SAM template: the function with ``AutoPublishAlias: live`` and a URL on that alias."""
     auth = "NONE" if options.public else "AWS_IAM"
@@ -119,6 +131,26 @@ def sam_template(package: Package, name: str, options: DeployOptions, files: dic
     }
     if options.env:
         function["Environment"] = {"Variables": dict(options.env)}
+    cors = options.cors
+    if cors:
+        function["FunctionUrlConfig"]["Cors"] = cors
+    if options.max_concurrency:
+        function["ReservedConcurrentExecutions"] = options.max_concurrency
+    if options.provisioned:
+        function["ProvisionedConcurrencyConfig"] = {
+            "ProvisionedConcurrentExecutions": options.provisioned
+        }
+    if options.snapstart:
+        function["SnapStart"] = {"ApplyOn": "PublishedVersions"}
+    events = {
+        f"KeepWarm{i}": {
+            "Type": "Schedule",
+            "Properties": {"Schedule": schedule, "Input": ping_input},
+        }
+        for i, (schedule, ping_input) in enumerate(_pings(options))
+    }
+    if events:
+        function["Events"] = events
     resources: dict[str, Any] = {}
     if "layer" in files:
         resources["ModelLayer"] = {
@@ -182,6 +214,27 @@ def serverless_config(
     }
     if options.env:
         function["environment"] = dict(options.env)
+    cors = options.cors
+    if cors:
+        url: dict[str, Any] = {} if options.public else {"authorizer": "aws_iam"}
+        url["cors"] = {
+            "allowedOrigins": cors["AllowOrigins"],
+            "allowedMethods": cors["AllowMethods"],
+            "allowedHeaders": cors["AllowHeaders"],
+            "maxAge": cors["MaxAge"],
+        }
+        function["url"] = url
+    if options.max_concurrency:
+        function["reservedConcurrency"] = options.max_concurrency
+    if options.provisioned:
+        function["provisionedConcurrency"] = options.provisioned
+    if options.snapstart:
+        function["snapStart"] = True
+    pings = [
+        {"schedule": {"rate": [rate], "input": json.loads(text)}} for rate, text in _pings(options)
+    ]
+    if pings:
+        function["events"] = pings
     config: dict[str, Any] = {
         "service": name,
         "frameworkVersion": ">=3",

@@ -6,7 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sklambda.aws.client import AwsClient
-from sklambda.aws.deployer import LIVE, PUBLIC_INVOKE_SID, PUBLIC_URL_SID, is_managed
+from sklambda.aws.deployer import (
+    LIVE,
+    PUBLIC_INVOKE_SID,
+    PUBLIC_URL_SID,
+    canary_weights,
+    is_managed,
+)
 from sklambda.aws.errors import DeployError, NotManagedError
 
 
@@ -51,6 +57,10 @@ class Status:
     state: str
     layers: tuple[str, ...]
     tags: dict[str, str]
+    canary: dict[str, float] | None = None
+    """Versions ``live`` sends a share to (weights 0-1) while a canary runs."""
+    operating: dict[str, Any] | None = None
+    """Keep-warm, reserved and provisioned concurrency, SnapStart, CORS (what deploy set)."""
 
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict
@@ -94,6 +104,7 @@ def status(client: AwsClient, name: str) -> Status:
         function_arn=config["FunctionArn"],
         managed=is_managed(found.get("Tags")),
         live_version=alias["FunctionVersion"] if alias else None,
+        canary=canary_weights(alias) if alias else {},
         versions=versions,
         url=url["FunctionUrl"] if url else None,
         auth_type=url.get("AuthType") if url else None,
@@ -108,7 +119,56 @@ def status(client: AwsClient, name: str) -> Status:
         state=str(config.get("State", "Active")),
         layers=tuple(layer["Arn"] for layer in config.get("Layers") or []),
         tags=dict(found.get("Tags") or {}),
+        operating=_operating(client, name, config, url, alias is not None),
     )
+
+
+def _operating(
+    client: AwsClient,
+    name: str,
+    config: dict[str, Any],
+    url: dict[str, Any] | None,
+    has_alias: bool,
+) -> dict[str, Any]:
+    """What issue #14's options left on the function; a part the identity may not read is
+    reported as such, the rest still shown."""
+    from sklambda.aws import concurrency, warming
+    from sklambda.aws.errors import AwsError
+
+    def read(call: Any) -> Any:
+        try:
+            return call()
+        except AwsError as exc:
+            return f"unreadable: {exc}"
+
+    def keep_warm() -> dict[str, Any] | None:
+        rules = warming.existing_rules(client, name)
+        if not rules:
+            return None
+        targets = sum(
+            len(client.call("events", "ListTargetsByRule", Rule=r["Name"]).get("Targets", []))
+            for r in rules.values()
+        )
+        schedules = sorted({str(r.get("ScheduleExpression")) for r in rules.values()})
+        return {"schedule": ", ".join(schedules), "pings": targets}
+
+    def provisioned() -> dict[str, Any] | None:
+        found = concurrency.provisioned(client, name) if has_alias else None
+        if not found:
+            return None
+        return {
+            "requested": found.get("RequestedProvisionedConcurrentExecutions"),
+            "status": found.get("Status"),
+        }
+
+    return {
+        "keep_warm": read(keep_warm),
+        "reserved_concurrency": read(lambda: concurrency.reserved(client, name)),
+        "provisioned": read(provisioned),
+        "snapstart": (config.get("SnapStart") or {}).get("ApplyOn", "None"),
+        "cors": (url or {}).get("Cors"),
+        "ephemeral_storage_mb": (config.get("EphemeralStorage") or {}).get("Size", 512),
+    }
 
 
 @dataclass(frozen=True)
@@ -131,6 +191,10 @@ def rollback(client: AwsClient, name: str, to: str | None = None) -> RollbackRes
     if alias is None:
         raise DeployError(f"function {name} has no alias {LIVE}; deploy it again first")
     current = str(alias["FunctionVersion"])
+    weights = canary_weights(alias)
+    if weights and to is None:  # a canary runs: ending it is the rollback
+        _route(client, name, current)
+        return RollbackResult(name, ", ".join(weights), current)
     versions = [str(v["Version"]) for v in client.versions(name)]
     if to is None:
         older = [v for v in versions if int(v) < int(current)] if current.isdigit() else []
@@ -145,7 +209,40 @@ def rollback(client: AwsClient, name: str, to: str | None = None) -> RollbackRes
             raise DeployError(
                 f"function {name} has no version {target}; it has {', '.join(versions) or 'none'}"
             )
-    if target != current:
+    if target != current or weights:
         client.wait_ready(name, target)
-        client.call("lambda", "UpdateAlias", FunctionName=name, Name=LIVE, FunctionVersion=target)
+        _route(client, name, target)
     return RollbackResult(name, current, target)
+
+
+def _route(client: AwsClient, name: str, version: str) -> None:
+    """All of ``live`` to ``version``, no canary."""
+    client.call(
+        "lambda",
+        "UpdateAlias",
+        FunctionName=name,
+        Name=LIVE,
+        FunctionVersion=version,
+        RoutingConfig={"AdditionalVersionWeights": {}},
+    )
+
+
+def promote(client: AwsClient, name: str) -> RollbackResult:
+    """End a canary by sending all of ``live`` to the canary's version."""
+    found = _require(client, name)
+    if not is_managed(found.get("Tags")):
+        raise NotManagedError(f"function {name} was not deployed by sklambda; not touching it")
+    alias = client.maybe("lambda", "GetAlias", FunctionName=name, Name=LIVE)
+    if alias is None:
+        raise DeployError(f"function {name} has no alias {LIVE}; deploy it again first")
+    weights = canary_weights(alias)
+    current = str(alias["FunctionVersion"])
+    if not weights:
+        raise DeployError(
+            f"no canary runs on {name}:{LIVE} (all of it goes to version {current}); "
+            f"`sklambda deploy DIST --name {name} --canary 10` starts one"
+        )
+    (version,) = list(weights)
+    client.wait_ready(name, version)
+    _route(client, name, version)
+    return RollbackResult(name, current, version)

@@ -52,6 +52,7 @@ class Deployed:
     name: str
     region: str | None = None
     endpoint_url: str | None = None
+    profile: str | None = None
 
 
 class _Ticker:
@@ -260,7 +261,9 @@ def _deployed_sizes(
     from sklambda.benchmarking.deployed import ColdStarts, DeployedFunction
     from sklambda.local.url_events import post_event
 
-    client = AwsClient(region=target.region, endpoint_url=target.endpoint_url)
+    client = AwsClient(
+        region=target.region, profile=target.profile, endpoint_url=target.endpoint_url
+    )
     function = DeployedFunction(client, target.name)
     control = ColdStarts(client, target.name)
     out: list[SizeResult] = []

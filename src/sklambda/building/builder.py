@@ -16,11 +16,11 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sklambda.building.forms import RUNTIMES, Form, choose_form
 from sklambda.building.slim import SAFE_RULES
-from sklambda.building.targets import Target, target
+from sklambda.building.targets import Target, pick_target
 from sklambda.dist import BUILD_JSON, FUNCTION_ZIP, LAYER_ZIP, BuildReport
 from sklambda.errors import BuildError
 from sklambda.files import check_replaceable, replace_dir, staging_dir
@@ -84,6 +84,10 @@ def build(
     trusted_types: tuple[str, ...] = (),
     slim_rules: tuple[str, ...] = SAFE_SLIM,
     image: bool = False,
+    numpy: bool | None = None,
+    batch_rows: int = 1,
+    model_from: str = "auto",
+    s3_bucket: str | None = None,
 ) -> BuildResult:
     """Build, verify and write a Lambda package for a bundle.
 
@@ -98,8 +102,9 @@ def build(
         ``auto`` (the lean runtime when it reproduces the model, else scikit-learn), ``lean`` or
         ``sklearn``.
     python, arch:
-        The Lambda runtime to target: ``3.11``…``3.14`` (default: this machine's version when
-        Lambda has it, else 3.12) and ``x86_64`` or ``arm64``.
+        The Lambda runtime to target: ``3.11``…``3.14``, or ``auto`` (None, the default: the
+        newest that can run the model as trained, see :func:`~.targets.pick_target`), and
+        ``x86_64`` or ``arm64``.
     trusted_types:
         Your own types inside the model that you vouch for (see :func:`sklambda.save`); types
         vouched for when the bundle was saved on this machine need not be repeated.
@@ -108,21 +113,51 @@ def build(
     image:
         Write a container-image build context (``out/image/``) instead of zips, for models whose
         dependencies exceed 250 MB; its file tree is what gets verified.
+    numpy, batch_rows:
+        Lean tree models have a stdlib form and a numpy form: ``True``/``False`` forces one;
+        None builds both and keeps the faster for requests of ``batch_rows`` rows (see
+        :mod:`sklambda.building.lean_forms`).
+    model_from, s3_bucket:
+        ``s3``: keep the model's files in S3 (uploaded by deploy, fetched and sha256-checked at
+        INIT); ``auto``: only when the package would pass 250 MB unzipped; ``package``: never
+        (:mod:`sklambda.building.model_s3`). ``s3_bucket`` is recorded for deploy.
     """
+    from sklambda.building import model_s3
     from sklambda.building.machines import find_machines
     from sklambda.building.probe import probe
 
     _check_options(runtime, slim_rules)
-    tgt = target(python, arch)
+    model_s3.check(model_from, s3_bucket, image)
+    tgt = pick_target(python, arch, bundle, runtime)
     out = Path(out)
     check_replaceable(out, BUILD_JSON, "sklambda package")
     model = _load(bundle, trust_pickle=trust_pickle, trusted_types=trusted_types)
     probed = probe(model)
-    form = choose_form(model, probed, runtime, slim_rules)
+    form = choose_form(model, probed, runtime, slim_rules, numpy)
+    if batch_rows < 1:
+        raise BuildError(f"--batch-rows must be at least 1, got {batch_rows}")
+    if form.runtime == "lean" and numpy is None and not image:
+        from sklambda.building import lean_forms
+
+        if lean_forms.has_two_forms(form.model):
+            options: dict[str, Any] = {"runtime": runtime, "python": python, "arch": arch}
+            options.update(trust_pickle=trust_pickle, trusted_types=trusted_types)
+            options.update(slim_rules=slim_rules)
+            return lean_forms.build_measured(build, bundle, out, batch_rows, **options)
     machines = find_machines(tgt)
     staging = staging_dir(out)
     try:
-        report = _build_staged(staging, Path(bundle), model, probed, form, tgt, machines, image)
+        report = _build_staged(
+            staging,
+            Path(bundle),
+            model,
+            probed,
+            form,
+            tgt,
+            machines,
+            image,
+            model_store=(model_from, s3_bucket),
+        )
         replace_dir(staging / "dist", out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -138,8 +173,12 @@ def _build_staged(
     tgt: Target,
     machines: Machines,
     image: bool,
+    model_store: tuple[str, str | None] = ("auto", None),
 ) -> BuildReport:
-    """Stage, package, report and prove under ``staging``; the proven package is its ``dist/``."""
+    """Stage, package, report and prove under ``staging``; the proven package is its ``dist/``.
+
+    ``model_store``: ``(model_from, s3_bucket)`` of :mod:`sklambda.building.model_s3`."""
+    from sklambda.building import model_s3
     from sklambda.building.image import replace_zips
     from sklambda.building.layer import build_layers
     from sklambda.building.report import bytecode_report, package_report, size_limits
@@ -158,6 +197,9 @@ def _build_staged(
     if layers.layer is not None:
         artifacts["layer"] = layers.layer.artifact
         pyc += layers.layer.pyc
+    stored = model_s3.split(
+        model_store, task_root, dist, artifacts, image, form.notes, machines.interpreter
+    )
     bytecode = bytecode_report(machines.interpreter, tgt, form, pyc)
     size = size_limits(artifacts, image=image, notes=form.notes)
     report = package_report(
@@ -171,6 +213,10 @@ def _build_staged(
         size=size,
         bytecode=bytecode,
     )
+    if model.path and probed.rows:  # a real row of the bundle's sample, for deploy's "try it"
+        report["example"] = probed.rows[0]
+    if stored is not None:
+        report["model_store"] = stored
     if image:
         version = str(model.manifest.get("version"))
         report["image"] = replace_zips(
@@ -178,18 +224,20 @@ def _build_staged(
         )
         report["artifacts"] = {}
     _write_report(dist, report)
-    verification = prove(
-        dist,
-        staging,
-        report,
-        task=model.task,
-        probe=probed,
-        tgt=tgt,
-        image=image,
-        machines=machines,
-        layers=layers,
-        notes=form.notes,
-    )
+    with model_s3.verification_env(dist, stored) as env:
+        verification = prove(
+            dist,
+            staging,
+            report,
+            task=model.task,
+            probe=probed,
+            tgt=tgt,
+            image=image,
+            machines=machines,
+            layers=layers,
+            notes=form.notes,
+            env=env,
+        )
     report["verification"] = verification.to_dict()
     report["notes"] = form.notes
     _write_report(dist, report)

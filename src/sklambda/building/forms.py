@@ -74,14 +74,14 @@ class Form:
     notes: list[str] = field(default_factory=list)
 
 
-def _lean(model: Model, rows: list[dict[str, Any]]) -> tuple[Any, str]:
+def _lean(model: Model, rows: list[dict[str, Any]], numpy: bool | None = None) -> tuple[Any, str]:
     """``(lean model, "")`` when the lean form reproduces scikit-learn, else ``(None, why)``."""
     from sklambda.bundle.features import frame_from_rows
     from sklambda.lean.compiler import LeanUnsupportedError, check_equivalence, compile_estimator
 
     names = [f["name"] for f in model.features]
     try:
-        lean = compile_estimator(model.estimator, names)
+        lean = compile_estimator(model.estimator, names, numpy=numpy)
     except LeanUnsupportedError as exc:
         return None, str(exc)
     frame = frame_from_rows([[r[n] for n in names] for r in rows], model.features)
@@ -121,13 +121,25 @@ def pinned(manifest: Manifest) -> list[str]:
     ]
 
 
-def choose_form(model: Model, probe: Probe, runtime: str, slim_rules: tuple[str, ...]) -> Form:
+def choose_form(
+    model: Model,
+    probe: Probe,
+    runtime: str,
+    slim_rules: tuple[str, ...],
+    numpy: bool | None = None,
+) -> Form:
     """The lean form when asked for (or ``auto``) and it reproduces the model, else sklearn's."""
     notes: list[str] = []
     if runtime in ("auto", "lean"):
-        lean, why_not = _lean(model, probe.rows)
+        lean, why_not = _lean(model, probe.rows, numpy)
         if lean is not None:
-            return Form("lean", lean, ["numpy"] if lean.needs_numpy else [])
+            lean_notes = list(lean.spec.get("notes", []))  # e.g. a large stored kNN set
+            # The numpy layer, slimmed: installer files, C sources and headers, debug symbols,
+            # numpy's own tests (prediction never imports them); .py sources stay.
+            numpy_slim = (*(r for r in slim_rules if r != "sourceless"), "tests-all")
+            if not lean.needs_numpy:
+                return Form("lean", lean, [], (), lean_notes)
+            return Form("lean", lean, ["numpy"], numpy_slim if slim_rules else (), lean_notes)
         if runtime == "lean":
             raise BuildError(
                 f"{why_not}; build it with {{0}} (or auto); nothing was written",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sklambda.building.zips import Artifact, write_zip
 from sklambda.dist import LAYER_ZIP
-from sklambda.errors import BuildError, SklambdaError
+from sklambda.errors import BuildError, Option, SklambdaError
 
 if TYPE_CHECKING:
     from sklambda.building.forms import Form
@@ -250,6 +250,11 @@ def build_layers(
         twin = twin_layer(
             staging, form.requirements, machines, form.slim_rules, task_root, rows, form.notes
         )
+    slim_rules, loaded = form.slim_rules, twin.loaded if twin else None
+    if form.runtime == "lean":
+        # No import trace for lean (the tracer runs the scikit-learn runtime): the rules that
+        # keep only what is imported are skipped. Slimmed only when this very layer is verified.
+        slim_rules, loaded = (form.slim_rules if not machines.twin else ()), set()
     try:
         layer = build_layer(
             staging / "layer",
@@ -257,31 +262,35 @@ def build_layers(
             tgt,
             form.requirements,
             interpreter=machines.interpreter,
-            slim_rules=form.slim_rules,
+            slim_rules=slim_rules,
             task_root=task_root,
             trace_rows=rows,
-            loaded=twin.loaded if twin else None,
+            loaded=loaded,
         )
     except SklambdaError as exc:
         if form.runtime != "sklearn":
             raise
-        raise BuildError(unavailable(manifest, tgt, exc)) from None
+        raise unavailable(manifest, tgt, exc) from None
     if machines.twin and form.runtime == "lean":
         pinned = [f"numpy=={layer.packages['numpy']}"]
         twin = twin_layer(staging, pinned, machines, (), task_root, rows, form.notes)
     return Layers(layer, twin)
 
 
-def unavailable(manifest: Manifest, tgt: Target, exc: Exception) -> str:
+def unavailable(manifest: Manifest, tgt: Target, exc: Exception) -> BuildError:
     """Why the trained versions cannot be installed for ``tgt``, and the two ways out."""
     versions = manifest.get("versions", {})
     trained = ", ".join(
         f"{name} {versions.get(key)}"
         for name, key in (("scikit-learn", "sklearn"), ("numpy", "numpy"), ("scipy", "scipy"))
     )
-    newer = "3.12" if tgt.python == "3.11" else "a newer Python"
-    return (
+    newer = [Option("python", "3.12")] if tgt.python == "3.11" else []
+    return BuildError(
         f"the model was trained with {trained}, which {tgt.runtime} ({tgt.os}, glibc "
-        f"{tgt.glibc}) cannot install ({exc}). Two ways out: build for --python {newer}, or "
-        f"retrain in an environment with versions {tgt.runtime} has; nothing was written"
+        f"{tgt.glibc}) cannot install ({exc}). Two ways out: build for "
+        + ("{0} or " if newer else "")
+        + f"{{{len(newer)}}} (the newest Lambda Python with those wheels), or retrain in an "
+        f"environment with versions {tgt.runtime} has; nothing was written",
+        *newer,
+        Option("python", "auto"),
     )

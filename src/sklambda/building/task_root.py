@@ -18,7 +18,17 @@ if TYPE_CHECKING:
 
 HANDLER = "sklambda_handler.handler"
 # The runtime modules a package ships: standard library code only (plus the model's runtime).
-RUNTIME_MODULES = ("__init__", "contract", "events", "card", "service", "handler", "metrics")
+# dates: ISO dates for date features, imported by contract only when a date arrives
+RUNTIME_MODULES = (
+    "__init__",
+    "contract",
+    "dates",
+    "events",
+    "card",
+    "service",
+    "handler",
+    "metrics",
+)
 PREDICTOR_MODULES = {"lean": "lean_predict", "sklearn": "sklearn_predict"}
 HANDLER_SOURCE = '''"""Lambda entry point written by sklambda build; the model loads at INIT."""
 
@@ -41,6 +51,59 @@ def packaged_manifest(manifest: Manifest, runtime: str, tgt: Target) -> dict[str
     return packaged
 
 
+def lean_modules(spec: dict[str, Any], lean_src: Path) -> set[str]:
+    """The modules of ``runtime/lean/`` a compiled model can import.
+
+    ``lean_predict`` imports ``binary`` and ``transforms`` itself and one family module per model
+    op (``FAMILIES``; a tree model in its stdlib form walks in ``tree_walk``; a transform beyond
+    ``transforms.CORE`` lives in ``transforms_more``); each of those
+    imports its siblings with ``from .x import``. The closure over those imports is what the
+    package needs: shipping every family would triple the seed model's zip.
+    """
+    import ast
+
+    from sklambda.runtime.lean.transforms import CORE
+    from sklambda.runtime.lean_predict import FAMILIES
+
+    wanted = {"__init__", "binary", "transforms"}
+    for node in _model_nodes(spec.get("graph", {})):
+        family = FAMILIES.get(node["op"])
+        if family == "trees" and node.get("form") == "python":
+            family = "tree_walk"
+        wanted.add(
+            family
+            if family is not None
+            else "transforms"
+            if node["op"] in CORE
+            else "transforms_more"
+        )
+    todo, seen = list(wanted), set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        tree = ast.parse((lean_src / f"{name}.py").read_text())
+        for stmt in ast.walk(tree):
+            if isinstance(stmt, ast.ImportFrom) and stmt.level == 1 and stmt.module:
+                todo.append(stmt.module)
+    return seen
+
+
+def _model_nodes(node: Any) -> list[dict[str, Any]]:
+    """Every dict with an ``op`` in a compiled graph (meta models hold models)."""
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        if "op" in node:
+            found.append(node)
+        for value in node.values():
+            found.extend(_model_nodes(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(_model_nodes(value))
+    return found
+
+
 def stage_task_root(root: Path, manifest: Manifest, form: Form, tgt: Target) -> None:
     """Write the function's files under ``root``: handler, runtime modules, the model."""
     import pickle
@@ -53,6 +116,10 @@ def stage_task_root(root: Path, manifest: Manifest, form: Form, tgt: Target) -> 
     (package / "__init__.py").write_text('"""sklambda runtime package (Lambda side only)."""\n')
     for name in (*RUNTIME_MODULES, PREDICTOR_MODULES[form.runtime]):
         shutil.copy2(runtime_src / f"{name}.py", package / "runtime" / f"{name}.py")
+    if form.runtime == "lean":  # only the model families this model imports, and theirs
+        (package / "runtime" / "lean").mkdir()
+        for name in sorted(lean_modules(form.model.spec, runtime_src / "lean")):
+            shutil.copy2(runtime_src / "lean" / f"{name}.py", package / "runtime" / "lean")
     (root / "sklambda_handler.py").write_text(HANDLER_SOURCE)
     model_dir = root / "model"
     model_dir.mkdir()
@@ -72,7 +139,7 @@ def zip_task_root(
 
     Returns the ``function.zip`` artifact and the number of ``.pyc`` files compiled.
     """
-    from sklambda.building.bytecode import compile_tree
+    from sklambda.building.bytecode import compile_without_docstrings
 
-    pyc = compile_tree(root, interpreter.path, "/var/task") if interpreter else 0
+    pyc = compile_without_docstrings(root, interpreter.path, "/var/task") if interpreter else 0
     return write_zip(root, destination), pyc

@@ -126,8 +126,10 @@ def verify_dist(
     python: Path | None,
     twin: bool,
     memory: int = 1024,
+    env: dict[str, str] | None = None,
 ) -> Verification:
-    """Serve ``dist`` in the emulator and check its answers against scikit-learn's."""
+    """Serve ``dist`` in the emulator and check its answers against scikit-learn's (``env``:
+    the function's environment variables)."""
     from sklambda.local import LocalFunction, LogLine, serve
 
     log: list[str] = []
@@ -137,7 +139,7 @@ def verify_dist(
             log.append(line.text.replace("\r", "\n"))
 
     with LocalFunction(
-        dist, memory=memory, concurrency=1, python=python, timeout=120, on_log=keep
+        dist, memory=memory, concurrency=1, python=python, timeout=120, on_log=keep, env=env
     ) as function:
         result = Verification(
             ok=False,
@@ -209,8 +211,11 @@ def prove(
     machines: Machines,
     layers: Layers,
     notes: list[str],
+    env: dict[str, str] | None = None,
 ) -> Verification:
-    """Verify the staged package (or what stands for it here); a BuildError when it fails."""
+    """Verify the staged package (or what stands for it here); a BuildError when it fails.
+
+    ``env``: the function's environment (a model kept in S3 is read from the staged files)."""
     from sklambda.errors import BuildError
 
     verify_at = _what_to_run(dist, staging, report, image=image, machines=machines, layers=layers)
@@ -228,6 +233,7 @@ def prove(
         expected_proba=probe.expected_proba,
         python=None,
         twin=machines.twin,
+        env=env,
     )
     if not verification.ok:
         raise BuildError(

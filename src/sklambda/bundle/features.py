@@ -8,9 +8,12 @@ categories. Both training and serving pass data through :func:`frame_from_rows` 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Required, TypedDict
 
 from sklambda.errors import DataError
+from sklambda.runtime.dates import UNIT as DATE_UNIT
+from sklambda.runtime.dates import epoch_days
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,14 +31,18 @@ class FeatureSpec(TypedDict, total=False):
     min: float | None  # numbers: the training range
     max: float | None
     categories: list[str]  # strings: the categories seen in training
+    unknown: str  # strings: "ignore" when trained with --unknown-category ignore
+    date: str  # numbers that are dates: "epoch_days" (sklambda.runtime.dates)
 
 
-def describe(frame: pd.DataFrame) -> list[FeatureSpec]:
+def describe(frame: pd.DataFrame, dates: Sequence[str] = ()) -> list[FeatureSpec]:
     """Describe each column of ``frame`` as a manifest feature.
 
     Numbers (and booleans) become ``{"type": "number", "min", "max"}``; text and categories
     become ``{"type": "string", "categories": [...]}``. ``nullable`` says whether the column had
-    missing values, which the model then imputes.
+    missing values, which the model then imputes. The columns named in ``dates`` hold epoch days
+    (:mod:`sklambda.runtime.dates`) and are marked ``"date": "epoch_days"``: requests may send
+    them as ISO dates.
 
     Raises
     ------
@@ -55,16 +62,17 @@ def describe(frame: pd.DataFrame) -> list[FeatureSpec]:
                 raise DataError(
                     f'column "{name}" has infinite values; replace or drop them before training'
                 )
-            features.append(
-                {
-                    "name": str(name),
-                    "type": "number",
-                    "dtype": str(column.dtype),
-                    "nullable": nullable,
-                    "min": float(finite.min()) if len(finite) else None,
-                    "max": float(finite.max()) if len(finite) else None,
-                }
-            )
+            spec: FeatureSpec = {
+                "name": str(name),
+                "type": "number",
+                "dtype": str(column.dtype),
+                "nullable": nullable,
+                "min": float(finite.min()) if len(finite) else None,
+                "max": float(finite.max()) if len(finite) else None,
+            }
+            if name in dates:
+                spec["date"] = DATE_UNIT
+            features.append(spec)
         elif pd.api.types.is_object_dtype(column) or isinstance(
             column.dtype, pd.CategoricalDtype | pd.StringDtype
         ):
@@ -108,6 +116,12 @@ def coerce_frame(frame: pd.DataFrame, features: list[FeatureSpec]) -> pd.DataFra
     for spec in features:
         column = frame[spec["name"]]
         if spec["type"] == "number":
+            if spec.get("date") is not None and not pd.api.types.is_numeric_dtype(column):
+                column = pd.Series(
+                    [_days(v) for v in column],
+                    index=column.index,
+                    dtype="float64",
+                )
             out[spec["name"]] = pd.to_numeric(column, errors="raise").astype("float64")
         else:
             out[spec["name"]] = pd.Series(
@@ -120,6 +134,16 @@ def coerce_frame(frame: pd.DataFrame, features: list[FeatureSpec]) -> pd.DataFra
 
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _days(value: Any) -> Any:
+    """A date feature's value as epoch days: numbers as they are, ISO text and dates converted."""
+    if _missing(value) or isinstance(value, int | float):
+        return value
+    days = epoch_days(value)
+    if days is None:
+        raise DataError(f"{value!r} is not a date; send ISO text such as 1982-01-01")
+    return days
 
 
 def frame_from_rows(rows: list[list[Any]], features: list[FeatureSpec]) -> pd.DataFrame:

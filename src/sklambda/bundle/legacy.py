@@ -65,14 +65,8 @@ def import_legacy(
     trusted_types:
         Your own types inside the model to keep in the skops bundle (see :func:`sklambda.save`).
     """
-    from sklearn.base import is_classifier
-    from sklearn.pipeline import Pipeline
-
-    from sklambda.bundle.format import default_name
-    from sklambda.bundle.store import write_bundle
-
     paths = [Path(model)] + ([Path(scaler)] if scaler is not None else [])
-    for path in paths:
+    for path in paths:  # before scikit-learn is imported: a typo is answered at once
         if not path.is_file():
             raise BundleError(f"file not found: {path}")
     if not trust_pickle:
@@ -81,6 +75,12 @@ def import_legacy(
             "or trust its source, pass {0}",
             Option("trust_pickle"),
         )
+    from sklearn.base import is_classifier
+    from sklearn.pipeline import Pipeline
+
+    from sklambda.bundle.format import default_name
+    from sklambda.bundle.store import write_bundle
+
     estimator = _unpickle(Path(model), "model")
     if not hasattr(estimator, "predict"):
         raise BundleError(f"{model} holds a {type(estimator).__name__}, which has no predict()")

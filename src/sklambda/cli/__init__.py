@@ -63,7 +63,21 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     handlers.update(aws.add_parsers(commands, Parser))
     handlers.update(monitor.add_parsers(commands, Parser))
     handlers.update(measuring.add_parsers(commands))
+    _add_examples(commands)
     return parser, handlers
+
+
+def _add_examples(commands: argparse._SubParsersAction, prefix: str = "") -> None:
+    """End every command's help with its example (:mod:`sklambda.cli.examples`)."""
+    from sklambda.cli.examples import epilog
+
+    for name, sub in commands.choices.items():
+        path = f"{prefix}{name}"
+        if sub.epilog is None:
+            sub.epilog = epilog(path)
+        for action in sub._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _add_examples(action, f"{path} ")
 
 
 def _one_line(command: str, message: str) -> int:

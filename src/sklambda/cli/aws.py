@@ -20,8 +20,9 @@ Handler = Callable[[argparse.Namespace], int]
 DEFAULT_MEMORY_MB = 1024
 
 
-def _aws_flags(parser: argparse.ArgumentParser) -> None:
+def _aws_flags(parser: argparse._ActionsContainer) -> None:
     parser.add_argument("--region", help="AWS region (default: AWS_REGION / your profile's)")
+    parser.add_argument("--profile", help="named AWS profile (default: AWS_PROFILE / the chain)")
     parser.add_argument(
         "--endpoint-url", help="an AWS-compatible endpoint (moto, LocalStack) instead of AWS"
     )
@@ -52,6 +53,134 @@ def _shape_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def count_or_off(text: str) -> int:
+    """``N`` (0 or more) or ``off`` (0: remove the setting)."""
+    if text.strip().lower() == "off":
+        return 0
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected a count or "off", got {text!r}') from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f'expected a count or "off", got {text!r}')
+    return value
+
+
+def _operating_flags(parser: argparse.ArgumentParser) -> None:
+    """Warm starts and concurrency (``None``: what is deployed stays as it is)."""
+    group = parser.add_argument_group("warm starts and concurrency")
+    group.add_argument(
+        "--keep-warm",
+        metavar="PERIOD",
+        help="ping alias live on a schedule (5m, 15m, 1h) so environments stay warm; off removes",
+    )
+    group.add_argument(
+        "--keep-warm-concurrency",
+        type=int,
+        default=1,
+        metavar="N",
+        help="N parallel pings per period keep N environments warm (default 1, at most 50)",
+    )
+    group.add_argument(
+        "--provisioned",
+        type=count_or_off,
+        metavar="N",
+        help="provisioned concurrency on live (waits until READY; billed while idle); off removes",
+    )
+    group.add_argument(
+        "--max-concurrency",
+        type=count_or_off,
+        metavar="N",
+        help="reserved concurrency: at most N at once, the URL answers 429 beyond; off removes",
+    )
+    group.add_argument(
+        "--snapstart",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="SnapStart on published versions (python3.12+ zip; not with --provisioned)",
+    )
+    group.add_argument(
+        "--canary",
+        type=float,
+        metavar="PERCENT",
+        help="the new version gets PERCENT of live, the rest stays (promote/rollback ends it)",
+    )
+    cors = parser.add_argument_group("browsers (CORS)")
+    cors.add_argument(
+        "--cors-origin",
+        action="append",
+        metavar="URL",
+        help="an origin that may call the URL from a browser, e.g. https://app.example.com "
+        "(repeatable; '*' only with --public)",
+    )
+    cors.add_argument("--no-cors", action="store_true", help="remove the URL's CORS configuration")
+
+
+def _operating_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``DeployOptions`` fields of :func:`_operating_flags`."""
+    from sklambda.errors import SklambdaError
+
+    if args.no_cors and args.cors_origin:
+        raise SklambdaError("--cors-origin and --no-cors contradict each other; pass one")
+    origins = () if args.no_cors else (tuple(args.cors_origin) if args.cors_origin else None)
+    return {
+        "keep_warm": args.keep_warm,
+        "keep_warm_concurrency": args.keep_warm_concurrency,
+        "provisioned": args.provisioned,
+        "max_concurrency": args.max_concurrency,
+        "snapstart": args.snapstart,
+        "cors_origins": origins,
+        "canary": getattr(args, "canary", None),
+    }
+
+
+def add_remote_flags(invoke: argparse.ArgumentParser) -> None:
+    """``invoke NAME --remote [--via url|invoke]`` (the local ``invoke`` command's AWS side)."""
+    group = invoke.add_argument_group("calling the deployed function (--remote)")
+    group.add_argument(
+        "--remote",
+        action="store_true",
+        help="DIST is a deployed function's NAME: call it on AWS (SigV4-signed, no awscurl)",
+    )
+    group.add_argument(
+        "--via",
+        choices=("url", "invoke"),
+        default="url",
+        help="url: POST to its function URL (default); invoke: the Lambda Invoke API "
+        "(prints the REPORT line)",
+    )
+    group.add_argument("--url", help="with --via url: call this URL instead of the one on live")
+    _aws_flags(group)
+
+
+def cmd_invoke_remote(args: argparse.Namespace) -> int:
+    """``sklambda invoke NAME --remote``: status on stderr, body on stdout, REPORT on stderr."""
+    import sys
+
+    from sklambda.aws.remote import csv_request, invoke_remote, json_request
+    from sklambda.errors import SklambdaError
+
+    if getattr(args, "event", None) is not None:
+        raise SklambdaError("--event is for local invokes; with --remote pass --json or --csv")
+    from sklambda.cli.local import exit_code
+    from sklambda.cli.models import request_text
+
+    if args.csv is not None:
+        body = csv_request(args.csv)
+    else:
+        body = json_request(request_text(args.request))
+    client = _client(args)
+    response = invoke_remote(client, str(args.dist), body, via=args.via, url=args.url)
+    error = f", {response.function_error}" if response.function_error else ""
+    print(f"HTTP {response.status}{error} ({response.via}: {response.target})", file=sys.stderr)
+    print(response.body.decode("utf-8", "replace"))
+    if response.report:
+        print(response.report, file=sys.stderr)
+    if response.function_error:
+        return 1
+    return exit_code(response.status)  # 2xx: 0, 4xx: 2, 5xx: 1 (as the local invoke)
+
+
 def add_parsers(subparsers: Any, parser_class: type[argparse.ArgumentParser]) -> dict[str, Handler]:
     """Add the deploy commands to ``subparsers``; returns ``{command: handler}``.
 
@@ -77,26 +206,48 @@ def add_parsers(subparsers: Any, parser_class: type[argparse.ArgumentParser]) ->
         "--image-uri", help="container image (ECR) to deploy, for packages built as an image"
     )
     deploy.add_argument(
+        "--create-repository",
+        action="store_true",
+        help="with --image-uri: create the ECR repository if missing (then push, deploy again)",
+    )
+    deploy.add_argument(
         "--adopt",
         action="store_true",
         help="take over a same-named function that sklambda did not create",
     )
+    deploy.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print what would be created, updated or left alone, and change nothing",
+    )
+    _operating_flags(deploy)
     add_deploy_flags(deploy)
 
     status = subparsers.add_parser("status", help="show a deployed function")
-    status.add_argument("name")
+    status.add_argument("name", help="the function name given to deploy")
     _aws_flags(status)
     status.add_argument("--json", action="store_true", help="print JSON")
 
-    rollback = subparsers.add_parser("rollback", help="point alias live at an earlier version")
-    rollback.add_argument("name")
+    rollback = subparsers.add_parser(
+        "rollback", help="point alias live at an earlier version (or end a canary)"
+    )
+    rollback.add_argument("name", help="the function name given to deploy")
     rollback.add_argument("--to", metavar="VERSION", help="default: the version before live's")
     _aws_flags(rollback)
+
+    promote = subparsers.add_parser(
+        "promote", help="end a canary: all of alias live to the canary's version"
+    )
+    promote.add_argument("name", help="the function name given to deploy")
+    _aws_flags(promote)
 
     destroy = subparsers.add_parser(
         "destroy", help="remove a deployed function and what sklambda created for it"
     )
-    destroy.add_argument("name")
+    destroy.add_argument("name", help="the function name given to deploy")
+    destroy.add_argument(
+        "--yes", action="store_true", help="do not ask (required when not on a terminal)"
+    )
     _aws_flags(destroy)
 
     export = subparsers.add_parser("export", help="write a SAM template or a serverless.yml")
@@ -109,12 +260,14 @@ def add_parsers(subparsers: Any, parser_class: type[argparse.ArgumentParser]) ->
             "--out", type=Path, help="directory to write (default: the package directory)"
         )
         _shape_flags(sub)
+        _operating_flags(sub)
         add_deploy_flags(sub)
 
     return {
         "deploy": cmd_deploy,
         "status": cmd_status,
         "rollback": cmd_rollback,
+        "promote": cmd_promote,
         "destroy": cmd_destroy,
         "export": cmd_export,
     }
@@ -138,7 +291,9 @@ def _memory(args: argparse.Namespace) -> int:
 def _client(args: argparse.Namespace) -> Any:
     from sklambda.aws.client import AwsClient
 
-    return AwsClient(region=args.region, endpoint_url=args.endpoint_url)
+    return AwsClient(
+        region=args.region, profile=getattr(args, "profile", None), endpoint_url=args.endpoint_url
+    )
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
@@ -155,26 +310,44 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         env=dict(args.env),
         adopt=args.adopt,
         image_uri=args.image_uri,
+        create_repository=args.create_repository,
         monitoring=monitor_options(args),
+        **_operating_options(args),
     )
+    client = _client(args)
+    if args.dry_run:
+        from sklambda.aws.deployer import dry_run
+
+        lines = dry_run(client, args.dist, args.name, options)
+        print(f"{args.name} in {client.region}: dry run, nothing changed; deploy would")
+        for line in lines:
+            print(f"  {line}")
+        return 0
     console = err_console()
     with spinner(f"deploying {args.name}…") as progress:
         result = deploy(
-            _client(args),
+            client,
             args.dist,
             args.name,
             options,
             on_action=lambda said: console.print(f"  {said}"),
             on_progress=progress.update,
         )
+    if result.canary is not None:
+        print(
+            f"{result.name}: version {result.version} gets {result.canary:g}% of live (canary), "
+            f"version {result.previous_version} the rest; `sklambda promote {result.name}` "
+            f"sends it all, `sklambda rollback {result.name}` none"
+        )
     print(f"{result.name}: version {result.version} is live at")
     print(f"  {result.url}  (auth {result.auth_type})")
     print("try it:")
-    print(f"  {result.example_command()}")
+    profile = f" --profile {args.profile}" if args.profile else ""
+    print(f"  {result.example_command()}{profile}")
     if result.auth_type == "AWS_IAM":
         print(
-            "  (callers sign with SigV4 and need lambda:InvokeFunctionUrl and "
-            "lambda:InvokeFunction on the function; `pip install awscurl`)"
+            "  (signed with SigV4 from your credentials; callers need lambda:InvokeFunctionUrl "
+            "and lambda:InvokeFunction on the function)"
         )
     return 0
 
@@ -212,6 +385,32 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"{info.tags.get('sklambda:model-version', '')}".strip(),
         ),
     ]
+    operating = info.operating or {}
+    warm = operating.get("keep_warm")
+    rows.append(
+        (
+            "keep-warm",
+            f"{warm['pings']} pings {warm['schedule']}"
+            if isinstance(warm, dict)
+            else str(warm or "off"),
+        )
+    )
+    provisioned = operating.get("provisioned")
+    rows.append(
+        (
+            "concurrency",
+            f"reserved {operating.get('reserved_concurrency') or 'none'}, provisioned "
+            + (
+                f"{provisioned['requested']} ({provisioned['status']})"
+                if isinstance(provisioned, dict)
+                else str(provisioned or "none")
+            )
+            + f", SnapStart {operating.get('snapstart', 'None')}",
+        )
+    )
+    cors = operating.get("cors")
+    if cors:
+        rows.append(("CORS origins", ", ".join(cors.get("AllowOrigins") or [])))
     if not info.managed:
         rows.append(("note", "not created by sklambda"))
     for key, value in rows:
@@ -244,10 +443,46 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_promote(args: argparse.Namespace) -> int:
+    from sklambda.aws.versions import promote
+
+    result = promote(_client(args), args.name)
+    print(f"{result.name}: live moved from version {result.from_version} to {result.to_version}")
+    return 0
+
+
+def confirm_destroy(name: str, region: str, yes: bool) -> None:
+    """Go on only with ``--yes``, or when the user types the name on a terminal."""
+    import sys
+
+    from sklambda.aws.errors import NotConfirmedError
+
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise NotConfirmedError(
+            f"destroy deletes {name} in {region} (its URL, versions, layer, role, schedule and "
+            "alarms): pass --yes to confirm when not on a terminal"
+        )
+    print(
+        f"destroy deletes {name} in {region}: its URL, versions, layer, role, keep-warm "
+        "schedule and alarms (the log group stays).",
+        file=sys.stderr,
+    )
+    try:
+        answer = input(f"type {name} to confirm: ")
+    except EOFError:
+        answer = ""
+    if answer.strip() != name:
+        raise NotConfirmedError(f"not confirmed: {name} is left as it is")
+
+
 def cmd_destroy(args: argparse.Namespace) -> int:
     from sklambda.aws.teardown import destroy
 
-    result = destroy(_client(args), args.name)
+    client = _client(args)
+    confirm_destroy(args.name, client.region, args.yes)
+    result = destroy(client, args.name)
     if not result.actions:
         print(f"{result.name}: nothing of sklambda's to remove")
     for action in result.actions:
@@ -266,6 +501,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         public=args.public,
         env=dict(args.env),
         monitoring=monitor_options(args),
+        **_operating_options(args),
     )
     path = export(args.kind, args.dist, args.name, args.out, options)
     print(f"wrote {path}")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from sklambda.bundle.features import FeatureSpec
     from sklambda.bundle.format import Manifest
     from sklambda.dist import BuildReport
 
@@ -75,9 +76,34 @@ def metrics_table(metrics: dict[str, float], title: str = "holdout metrics") -> 
     return table
 
 
+def _features_table(specs: list[FeatureSpec]) -> Any:
+    from rich.table import Table
+
+    from sklambda.runtime.dates import iso
+
+    features = Table(title="features (request order)", title_justify="left")
+    for column in ("#", "name", "type", "range / categories", "nullable"):
+        features.add_column(column)
+    for i, spec in enumerate(specs):
+        kind = spec["type"]
+        lo, hi = spec.get("min"), spec.get("max")
+        if spec.get("date") is not None:
+            values = "" if lo is None or hi is None else f"{iso(lo)} … {iso(hi)}"
+            kind = "date"
+        elif spec["type"] == "number":
+            values = "" if lo is None else f"{_fmt(lo)} … {_fmt(hi)}"
+        else:
+            cats = spec.get("categories") or []
+            values = ", ".join(cats[:6]) + (" …" if len(cats) > 6 else "")
+        features.add_row(str(i), spec["name"], kind, values, "yes" if spec.get("nullable") else "")
+    return features
+
+
 def model_card(manifest: Manifest) -> list[Any]:
     """The renderables of `sklambda info`: summary, features, metrics, versions."""
     from rich.table import Table
+
+    from sklambda.runtime.card import UNKNOWN_CATEGORY, unknown_categories
 
     summary = Table.grid(padding=(0, 2))
     summary.add_column(style="bold")
@@ -96,20 +122,11 @@ def model_card(manifest: Manifest) -> list[Any]:
         "sample", f"{sample.get('rows')} rows, {'synthetic' if sample.get('synthetic') else 'real'}"
     )
     summary.add_row("created", manifest.get("created_at", "?"))
+    unknown = unknown_categories(manifest)
+    if unknown is not None:
+        summary.add_row("unknown categories", f"{unknown}: {UNKNOWN_CATEGORY[unknown]}")
 
-    features = Table(title="features (request order)", title_justify="left")
-    for column in ("#", "name", "type", "range / categories", "nullable"):
-        features.add_column(column)
-    for i, spec in enumerate(manifest["features"]):
-        if spec["type"] == "number":
-            lo, hi = spec.get("min"), spec.get("max")
-            values = "" if lo is None else f"{_fmt(lo)} … {_fmt(hi)}"
-        else:
-            cats = spec.get("categories") or []
-            values = ", ".join(cats[:6]) + (" …" if len(cats) > 6 else "")
-        features.add_row(
-            str(i), spec["name"], spec["type"], values, "yes" if spec.get("nullable") else ""
-        )
+    features = _features_table(manifest["features"])
 
     versions = Table(title="trained with", title_justify="left")
     versions.add_column("library")

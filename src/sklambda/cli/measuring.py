@@ -132,6 +132,7 @@ def add_parsers(commands: Any) -> dict[str, Any]:
         "--deployed", metavar="NAME", help="measure this deployed function (REPORT lines) instead"
     )
     bench.add_argument("--region", help="with --deployed: AWS region")
+    bench.add_argument("--profile", help="with --deployed: named AWS profile")
     bench.add_argument("--endpoint-url", help="with --deployed: an AWS-compatible endpoint")
     bench.add_argument(
         "--out", type=Path, metavar="RESULTS.json", help="write the results file (read by cost)"
@@ -185,7 +186,9 @@ def add_parsers(commands: Any) -> dict[str, Any]:
     cost.add_argument("--memory", type=int, help="MB (with --duration-ms; picks a size of --from)")
     cost.add_argument("--package", help="with --from: which package of the results")
     traffic = cost.add_mutually_exclusive_group(required=True)
-    traffic.add_argument("--requests-per-month", type=float, metavar="N")
+    traffic.add_argument(
+        "--requests-per-month", type=float, metavar="N", help="requests in a month"
+    )
     traffic.add_argument(
         "--requests-per-second", type=float, metavar="R", help="average over the month"
     )
@@ -195,7 +198,9 @@ def add_parsers(commands: Any) -> dict[str, Any]:
         metavar="W0,…,W23",
         help="relative traffic by hour of day (shapes cold starts)",
     )
-    cost.add_argument("--arch", choices=("x86_64", "arm64"))
+    cost.add_argument(
+        "--arch", choices=("x86_64", "arm64"), help="architecture (default: the measured one)"
+    )
     cost.add_argument(
         "--init-ms", type=float, help="INIT duration of a cold start (default: measured)"
     )
@@ -216,8 +221,15 @@ def add_parsers(commands: Any) -> dict[str, Any]:
     cost.add_argument(
         "--keep-warm-every", type=float, metavar="MIN", help="a keep-warm ping every MIN minutes"
     )
+    cost.add_argument(
+        "--keep-warm-concurrency",
+        type=_positive(int),
+        default=1,
+        metavar="N",
+        help="N parallel pings each time, held 150 ms each as deploy schedules them (default 1)",
+    )
     cost.add_argument("--no-free-tier", action="store_true", help="leave Lambda's free tier out")
-    cost.add_argument("--region", default="us-east-1")
+    cost.add_argument("--region", default="us-east-1", help="prices of this region")
     cost.add_argument("--prices", type=Path, help="a price file instead of sklambda's")
     cost.add_argument(
         "--sagemaker-instance",
@@ -261,14 +273,27 @@ def _print(renderables: list[Any]) -> None:
         console.print(item)
 
 
+def _keep_warm_pings(concurrency: int) -> dict[str, Any]:
+    """N parallel pings are each held as ``deploy`` schedules them (sklambda.aws.warming)."""
+    if concurrency <= 1:
+        return {}
+    from sklambda.aws.warming import HOLD_MS
+
+    return {"keep_warm_concurrency": concurrency, "keep_warm_ms": float(HOLD_MS)}
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from sklambda.benchmarking import Deployed, bench
     from sklambda.cli.console import bench_table, progress_bar
 
-    if (args.region or args.endpoint_url) and not args.deployed:
-        _usage_error("--region and --endpoint-url go with --deployed NAME")
+    if (args.region or args.endpoint_url or args.profile) and not args.deployed:
+        _usage_error("--region, --profile and --endpoint-url go with --deployed NAME")
     _charts_ready(args.chart)
-    deployed = Deployed(args.deployed, args.region, args.endpoint_url) if args.deployed else None
+    deployed = (
+        Deployed(args.deployed, args.region, args.endpoint_url, args.profile)
+        if args.deployed
+        else None
+    )
     with progress_bar("benchmarking…") as progress:
         results = bench(
             args.dist,
@@ -387,6 +412,7 @@ def cmd_cost(args: argparse.Namespace) -> int:
         idle_recycle_min=args.idle_recycle_min,
         provisioned=args.provisioned,
         keep_warm_every_min=args.keep_warm_every,
+        **_keep_warm_pings(args.keep_warm_concurrency),
         free_tier=not args.no_free_tier,
         region=args.region,
         prices=args.prices,

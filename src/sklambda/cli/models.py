@@ -17,7 +17,7 @@ Handler = Any
 def add_parsers(commands: Any) -> dict[str, Handler]:
     """Add the model commands to ``commands`` (argparse subparsers); returns their handlers."""
     from sklambda.bundle.persistence import FORMATS
-    from sklambda.training import ESTIMATORS, TASKS
+    from sklambda.training import ESTIMATORS, TASKS, UNKNOWN_CATEGORY
 
     train = commands.add_parser("train", help="train a model from a SQL table into a bundle")
     train.add_argument("--db", required=True, help="SQLite file path or SQLAlchemy URL")
@@ -28,13 +28,41 @@ def add_parsers(commands: Any) -> dict[str, Handler]:
     train.add_argument("--out", required=True, type=Path, help="bundle directory to write")
     train.add_argument("--name", help="model name (default: the table or --out name)")
     train.add_argument(
-        "--features", type=csv_list, help="columns to use (default: all but the target)"
+        "--features",
+        type=csv_list,
+        help="columns to use, a,b,c (default: all but the target, less empty, constant and "
+        "ID-like columns; naming them overrides those choices)",
     )
-    train.add_argument("--task", choices=TASKS, default="auto")
-    train.add_argument("--estimator", choices=ESTIMATORS, default="linear")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--test-size", type=fraction, default=0.2)
-    train.add_argument("--format", choices=FORMATS, default="skops")
+    train.add_argument(
+        "--task",
+        choices=TASKS,
+        default="auto",
+        help="auto: regression for numbers with fractions or many values, else classification "
+        "(the choice and its reason are printed)",
+    )
+    train.add_argument(
+        "--estimator",
+        choices=ESTIMATORS,
+        default="linear",
+        help="the model; linear is LinearRegression or LogisticRegression, scaled",
+    )
+    train.add_argument("--seed", type=int, default=0, help="randomness of split and estimator")
+    train.add_argument(
+        "--test-size", type=fraction, default=0.2, help="share of rows held out for the metrics"
+    )
+    train.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="skops",
+        help="model file format: skops is safe to load; joblib is a pickle",
+    )
+    train.add_argument(
+        "--unknown-category",
+        choices=UNKNOWN_CATEGORY,
+        default="error",
+        help="a category training never saw: error = 400 unknown_category; ignore = encode it "
+        "as the group of rare categories (fewer than 5 rows), or as none",
+    )
     train.add_argument(
         "--no-sample-data",
         action="store_true",
@@ -45,8 +73,8 @@ def add_parsers(commands: Any) -> dict[str, Handler]:
     imp.add_argument("--model", required=True, type=Path, help="pickle/joblib model file")
     imp.add_argument("--scaler", type=Path, help="pickle/joblib scaler applied before the model")
     imp.add_argument("--features", type=csv_list, help="feature names in model order: a,b,c")
-    imp.add_argument("--out", required=True, type=Path)
-    imp.add_argument("--name")
+    imp.add_argument("--out", required=True, type=Path, help="bundle directory to write")
+    imp.add_argument("--name", help="model name (default: the --out name)")
     imp.add_argument(
         "--trust-pickle", action="store_true", help="allow unpickling (it runs code from the file)"
     )
@@ -60,7 +88,7 @@ def add_parsers(commands: Any) -> dict[str, Handler]:
     )
 
     predict = commands.add_parser("predict", help="predict with a bundle, print JSON")
-    predict.add_argument("bundle", type=Path)
+    predict.add_argument("bundle", type=Path, help="bundle directory (sklambda train)")
     given = predict.add_mutually_exclusive_group(required=True)
     given.add_argument(
         "--json",
@@ -90,7 +118,7 @@ def add_parsers(commands: Any) -> dict[str, Handler]:
     )
 
     info = commands.add_parser("info", help="show a bundle's model card")
-    info.add_argument("bundle", type=Path)
+    info.add_argument("bundle", type=Path, help="bundle directory (sklambda train)")
     info.add_argument("--json", action="store_true", help="print the manifest as JSON")
     return {"train": cmd_train, "import": cmd_import, "predict": cmd_predict, "info": cmd_info}
 
@@ -114,9 +142,12 @@ def cmd_train(args: argparse.Namespace) -> int:
             test_size=args.test_size,
             format=args.format,
             sample_data=not args.no_sample_data,
+            unknown_category=args.unknown_category,
         )
     manifest = result.manifest
     out = out_console()
+    for decision in result.decisions:
+        out.print(f"  {decision}", markup=False, highlight=False)
     out.print(
         f"[bold]{manifest['name']}[/bold]: {manifest['task']} with "
         f"{len(manifest['features'])} features → {result.bundle}"
@@ -168,7 +199,8 @@ def read_csv(
 
     if not path.is_file():
         raise SklambdaError(f"CSV file not found: {path}")
-    kinds = {f["name"]: f["type"] for f in manifest["features"]}
+    # Date features go to the contract as written: it reads ISO text (and numbers) for them.
+    kinds = {f["name"]: "date" if f.get("date") else f["type"] for f in manifest["features"]}
     rows = []
     records: list[list[str]] = []
     with path.open(newline="") as handle:
@@ -203,6 +235,11 @@ def read_csv(
                             f'{path.name} line {line}, column "{key}": "{text}" is not a number',
                             field=key,
                         ) from None
+                elif kinds.get(key) == "date":
+                    try:
+                        row[key] = float(text)  # days since 1970-01-01
+                    except ValueError:
+                        row[key] = text  # ISO text, read by the contract
                 else:
                     row[key] = text
             rows.append(row)

@@ -16,6 +16,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 def _aws_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", help="AWS region (default: AWS_REGION / your profile's)")
+    parser.add_argument("--profile", help="named AWS profile (default: AWS_PROFILE / the chain)")
     parser.add_argument(
         "--endpoint-url", help="an AWS-compatible endpoint (moto, LocalStack) instead of AWS"
     )
@@ -24,7 +25,9 @@ def _aws_flags(parser: argparse.ArgumentParser) -> None:
 def _client(args: argparse.Namespace) -> Any:
     from sklambda.aws.client import AwsClient
 
-    return AwsClient(region=args.region, endpoint_url=args.endpoint_url)
+    return AwsClient(
+        region=args.region, profile=getattr(args, "profile", None), endpoint_url=args.endpoint_url
+    )
 
 
 # -- deploy / export flags ------------------------------------------------------------------------
@@ -119,7 +122,9 @@ def add_parsers(commands: Any, parser_class: type[argparse.ArgumentParser]) -> d
     package = kinds.add_parser("package", help="write the notifier's package, proven locally")
     package.add_argument("--out", type=Path, required=True, help="the package directory")
     package.add_argument("--python", default="3.12", help="Lambda Python (default 3.12)")
-    package.add_argument("--arch", choices=("x86_64", "arm64"), default="arm64")
+    package.add_argument(
+        "--arch", choices=("x86_64", "arm64"), default="arm64", help="Lambda architecture"
+    )
 
     for verb, what in (("test", "send a test message"), ("remove", "remove the notifier")):
         sub = kinds.add_parser(verb, help=what)

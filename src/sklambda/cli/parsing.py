@@ -3,13 +3,33 @@
 from __future__ import annotations
 
 import argparse
-from typing import NoReturn
+from typing import Any, NoReturn
 
 EXIT_USAGE = 2
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Help that shows each option's default (when it has a real one) and keeps the example
+    epilog's lines as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        shown = action.help or ""
+        if (
+            action.default in (None, False, argparse.SUPPRESS)
+            or isinstance(action.default, list)
+            or "default" in shown
+        ):
+            return action.help
+        return super()._get_help_string(action)
+
+
 class Parser(argparse.ArgumentParser):
-    """argparse, but a bad argument is one line (plus exit code 2), not a usage dump."""
+    """argparse, but a bad argument is one line (plus exit code 2), not a usage dump; help
+    shows defaults (:class:`HelpFormatter`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")

@@ -216,6 +216,7 @@ def cost(
     provisioned: int = 0,
     keep_warm_every_min: float | None = None,
     keep_warm_ms: float = 1.0,
+    keep_warm_concurrency: int = 1,
     free_tier: bool = True,
     region: str = "us-east-1",
     prices: str | Path | None = None,
@@ -252,6 +253,8 @@ def cost(
         Provisioned concurrency.
     keep_warm_every_min : float, optional
         A keep-warm ping this often (billed ``keep_warm_ms`` each).
+    keep_warm_concurrency : int
+        That many parallel pings each time (``deploy --keep-warm-concurrency``).
     free_tier : bool
         Apply Lambda's monthly free tier.
     region, prices :
@@ -299,6 +302,7 @@ def cost(
             provisioned=provisioned,
             keep_warm_every_min=keep_warm_every_min,
             keep_warm_ms=keep_warm_ms,
+            keep_warm_concurrency=keep_warm_concurrency,
             free_tier=free_tier,
         )
 
@@ -442,7 +446,7 @@ def _assumptions(usage: LambdaUsage, derived_cold: bool, idle_min: float) -> lis
         notes.append("the free tier is not applied to provisioned concurrency")
     if usage.keep_warm_every_min is not None:
         notes.append(
-            f"keep-warm pings billed {usage.keep_warm_ms:g} ms each; the scheduler's price is "
-            "not included"
+            f"keep-warm pings ({usage.keep_warm_concurrency} each time) billed "
+            f"{usage.keep_warm_ms:g} ms each; the scheduler's price is not included"
         )
     return notes

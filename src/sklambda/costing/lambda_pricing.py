@@ -59,6 +59,8 @@ class LambdaUsage:
         A keep-warm ping this often, or none.
     keep_warm_ms : float
         Billed duration of one ping.
+    keep_warm_concurrency : int
+        Parallel pings per period (``deploy --keep-warm-concurrency``; each held ``keep_warm_ms``).
     free_tier : bool
         Apply the monthly free tier.
     """
@@ -73,6 +75,7 @@ class LambdaUsage:
     keep_warm_every_min: float | None = None
     keep_warm_ms: float = 1.0
     free_tier: bool = True
+    keep_warm_concurrency: int = 1
 
     def __post_init__(self) -> None:
         if self.arch not in ARCHITECTURES:
@@ -159,7 +162,7 @@ def lambda_bill(usage: LambdaUsage, book: PriceBook) -> LambdaBill:
     cold = on_demand * usage.cold_share
     pings = 0.0
     if usage.keep_warm_every_min is not None:
-        pings = seconds / 60 / usage.keep_warm_every_min
+        pings = seconds / 60 / usage.keep_warm_every_min * max(1, usage.keep_warm_concurrency)
 
     duration_gb_s = on_demand * billed_s * usage.gb
     init_gb_s = cold * usage.init_ms / 1000 * usage.gb

@@ -19,8 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from sklambda.lean import families
 from sklambda.lean.equivalence import EquivalenceReport, check_equivalence
 from sklambda.runtime import lean_predict
+from sklambda.runtime.lean import binary
 from sklambda.runtime.lean_predict import ARRAYS_FILE, FORMAT, SPEC_FILE, LeanPredictor
 
 __all__ = [
@@ -69,10 +71,32 @@ _MODELS = (
     "GradientBoostingClassifier",
     "GradientBoostingRegressor",
 )
-SUPPORTED: tuple[str, ...] = tuple(sorted(_TRANSFORMERS + _MODELS))
+SUPPORTED: tuple[str, ...] = tuple(
+    sorted({*_TRANSFORMERS, *_MODELS, *families.TRANSFORMS, *families.MODELS})
+)
 """Class names of the steps the lean runtime reproduces."""
 
 _NUMPY_MODELS = {"mlp", "forest", "gradient_boosting"}
+# Tree models that also have a stdlib form (runtime/lean/tree_walk, parameters in lean.bin).
+_TWO_FORMS = {"forest", "gradient_boosting"}
+_TYPECODES = {"f": "d", "i": "q", "u": "I", "b": "B"}
+
+
+def _nearest(type_name: str) -> str:
+    """The supported class closest to an unsupported one, for the error message."""
+    module = type_name.rsplit(".", 1)[0]
+    nearest = {
+        "sklearn.svm": "SVC/SVR or LinearSVC/LinearSVR",
+        "sklearn.neighbors": "KNeighborsClassifier/KNeighborsRegressor",
+        "sklearn.ensemble": "HistGradientBoostingClassifier/Regressor or RandomForest*",
+        "sklearn.linear_model": "Ridge, LogisticRegression or SGDClassifier/SGDRegressor",
+        "sklearn.naive_bayes": "GaussianNB or MultinomialNB",
+        "sklearn.preprocessing": "StandardScaler, OneHotEncoder or OrdinalEncoder",
+        "sklearn.decomposition": "PCA or TruncatedSVD",
+        "sklearn.tree": "DecisionTreeClassifier/Regressor",
+        "sklearn.neural_network": "MLPClassifier/MLPRegressor",
+    }.get(module)
+    return f"nearest supported: {nearest}; " if nearest else ""
 
 
 class LeanUnsupportedError(Exception):
@@ -94,7 +118,8 @@ class LeanUnsupportedError(Exception):
             message = f"{what} is not supported by the lean runtime: {reason}"
         else:
             message = (
-                f"{what} is not supported by the lean runtime; supported: {', '.join(SUPPORTED)}"
+                f"{what} is not supported by the lean runtime ({_nearest(type_name)}or build "
+                f"with --runtime sklearn); supported: {', '.join(SUPPORTED)}"
             )
         super().__init__(message)
 
@@ -109,7 +134,8 @@ class LeanModel:
         JSON-serialisable description: ``format``, ``features``, ``task``, ``classes``,
         ``needs_numpy`` and ``graph`` (the transforms and the final model).
     arrays : dict of str to numpy.ndarray
-        Large parameters, stored in ``lean.npz``; empty when ``needs_numpy`` is False.
+        Large parameters: stored in ``lean.npz`` when ``needs_numpy``, else in ``lean.bin``
+        (raw machine arrays, read with ``array.frombytes``; ``spec["binary"]`` indexes them).
     """
 
     spec: dict[str, Any]
@@ -120,8 +146,18 @@ class LeanModel:
         """Whether the runtime needs numpy to predict with this model."""
         return bool(self.spec["needs_numpy"])
 
+    def binary(self) -> bytes:
+        """The content of ``lean.bin`` (empty when the model has no stdlib arrays)."""
+        if not self.spec.get("binary"):
+            return b""
+        return binary.pack(_stdlib_arrays(self.arrays))[0]
+
     def predictor(self) -> LeanPredictor:
-        """The runtime predictor for this model, built in memory."""
+        """The runtime predictor for this model, built in memory (from the bytes of
+        ``lean.bin`` when it has one, so the stdlib form is proven as it will be loaded)."""
+        index = self.spec.get("binary")
+        if index:
+            return lean_predict.from_spec(self.spec, binary.unpack(self.binary(), index))
         return lean_predict.from_spec(self.spec, self.arrays)
 
     def write(self, directory: Path) -> list[Path]:
@@ -144,7 +180,11 @@ class LeanModel:
             json.dumps(self.spec, allow_nan=False, separators=(",", ":")), encoding="utf-8"
         )
         written = [spec_path]
-        if self.arrays:
+        if self.spec.get("binary"):
+            binary_path = directory / binary.BINARY_FILE
+            binary_path.write_bytes(self.binary())
+            written.append(binary_path)
+        elif self.arrays:
             arrays_path = directory / ARRAYS_FILE
             # np.savez writes plain .npy members; nothing in them needs pickle to load.
             np.savez(arrays_path, **self.arrays)  # type: ignore[arg-type]  # stubs: allow_pickle
@@ -153,6 +193,32 @@ class LeanModel:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _stdlib_arrays(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    """numpy arrays as ``array.array`` of the same values (float64, int64, uint32, uint8)."""
+    from array import array
+
+    out = {}
+    for name, values in arrays.items():
+        code = _TYPECODES[values.dtype.kind]
+        dtype = {"d": np.float64, "q": np.int64, "I": np.uint32, "B": np.uint8}[code]
+        out[name] = array(code, np.ascontiguousarray(values, dtype=dtype).ravel().tobytes())
+    return out
+
+
+def _model_nodes(node: Any) -> list[dict[str, Any]]:
+    """Every model node in a compiled graph (meta models hold models)."""
+    found = []
+    if isinstance(node, dict):
+        if "op" in node and "key" in node:
+            found.append(node)
+        for value in node.values():
+            found.extend(_model_nodes(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(_model_nodes(value))
+    return found
 
 
 def _type_name(obj: Any) -> str:
@@ -205,10 +271,6 @@ def _compile_transform(est: Any, path: str) -> list[dict[str, Any]]:
         return nodes
     if name == "ColumnTransformer":
         return [_column_transformer(est, path)]
-    if name == "FunctionTransformer":
-        if est.func is None:
-            return []  # identity, e.g. how ColumnTransformer stores "passthrough"
-        raise _unsupported(est, path, "only FunctionTransformer(func=None) (identity) is")
     if name == "StandardScaler":
         return [
             {
@@ -240,7 +302,10 @@ def _compile_transform(est: Any, path: str) -> list[dict[str, Any]]:
         return [_simple_imputer(est, path)]
     if name == "OneHotEncoder":
         return [_one_hot(est, path)]
-    raise _unsupported(est, path)
+    more = families.compile_transform(est, path) if name else None
+    if more is None:
+        raise _unsupported(est, path)
+    return more
 
 
 def _column_transformer(ct: Any, path: str) -> dict[str, Any]:
@@ -299,15 +364,29 @@ def _simple_imputer(est: Any, path: str) -> dict[str, Any]:
 
 
 def _one_hot(est: Any, path: str) -> dict[str, Any]:
-    if getattr(est, "_infrequent_enabled", False):
-        raise _unsupported(
-            est, path, "infrequent categories (min_frequency/max_categories) are not"
-        )
     drop_idx = est.drop_idx_
+    grouped = getattr(est, "_infrequent_enabled", False) and any(
+        c is not None for c in est.infrequent_categories_
+    )
+    if grouped and drop_idx is not None:
+        raise _unsupported(
+            est, path, "it groups infrequent categories and drops one; the scikit-learn runtime can"
+        )
     features = []
     for i, categories in enumerate(est.categories_):
         drop = None if drop_idx is None or drop_idx[i] is None else int(drop_idx[i])
-        features.append({"categories": [_plain(c) for c in categories.tolist()], "drop": drop})
+        feature: dict[str, Any] = {
+            "categories": [_plain(c) for c in categories.tolist()],
+            "drop": drop,
+        }
+        mapping = est._default_to_infrequent_mappings[i] if grouped else None
+        if mapping is not None:
+            # Rare categories share the block's last column, where unknown ones go too
+            # (handle_unknown="infrequent_if_exist").
+            feature["positions"] = [int(p) for p in mapping.tolist()]
+            feature["width"] = int(est._n_features_outs[i])
+            feature["infrequent"] = feature["width"] - 1
+        features.append(feature)
     # 'infrequent_if_exist' without infrequent categories treats unknowns as 'ignore' does.
     return {"op": "one_hot", "features": features, "handle_unknown": est.handle_unknown}
 
@@ -327,7 +406,10 @@ def _compile_model(est: Any, path: str, arrays: dict[str, np.ndarray]) -> dict[s
         return _forest(est, path, arrays)
     if name in ("GradientBoostingRegressor", "GradientBoostingClassifier"):
         return _gradient_boosting(est, path, arrays)
-    raise _unsupported(est, path)
+    node = families.compile_model(est, path, arrays)
+    if node is None:
+        raise _unsupported(est, path)
+    return node
 
 
 def _linear(est: Any, path: str, op: str) -> dict[str, Any]:
@@ -499,7 +581,9 @@ def _missing_as_none(transforms: list[dict[str, Any]], n_features: int) -> list[
 # ---------------------------------------------------------------- public API
 
 
-def compile_estimator(estimator: Any, feature_names: list[str]) -> LeanModel:
+def compile_estimator(
+    estimator: Any, feature_names: list[str], *, numpy: bool | None = None
+) -> LeanModel:
     """Compile a fitted estimator into a :class:`LeanModel`.
 
     Parameters
@@ -509,6 +593,10 @@ def compile_estimator(estimator: Any, feature_names: list[str]) -> LeanModel:
     feature_names : list of str
         Input feature names in the order rows will hold them; must equal the estimator's
         ``feature_names_in_`` when it has one.
+    numpy : bool, optional
+        Trees, forests and gradient boosting have two forms: pure Python over ``lean.bin``
+        (``False``, and the default) or numpy over ``lean.npz`` (``True``); both predict the
+        same bits. Networks need numpy: ``False`` makes them unsupported.
 
     Returns
     -------
@@ -555,14 +643,24 @@ def compile_estimator(estimator: Any, feature_names: list[str]) -> LeanModel:
     none_columns = _missing_as_none(transforms, len(feature_names))
     classifier = is_classifier(est)
     classes = [_plain(c) for c in est.classes_.tolist()] if classifier else None
-    needs_numpy = model["op"] in _NUMPY_MODELS
+    for node in _model_nodes(model):
+        if node["op"] in _TWO_FORMS:
+            node["form"] = "numpy" if numpy else "python"
+        elif node["op"] in _NUMPY_MODELS and numpy is False:
+            raise _unsupported(est, path or "estimator", f"{node['op']} has no form without numpy")
+    needs_numpy = any(
+        n["op"] in _NUMPY_MODELS and n.get("form") != "python" for n in _model_nodes(model)
+    )
     spec = {
         "format": FORMAT,
         "features": feature_names,
         "task": "classification" if classifier else "regression",
         "classes": classes,
         "needs_numpy": needs_numpy,
+        "binary": None if needs_numpy or not arrays else binary.pack(_stdlib_arrays(arrays))[1],
         "missing_as_none": [feature_names[i] for i in none_columns],
+        # e.g. a kNN model storing a large training set in the package
+        "notes": [n["note"] for n in _model_nodes(model) if "note" in n],
         "graph": {"transforms": transforms, "model": model},
     }
-    return LeanModel(spec=spec, arrays=arrays if needs_numpy else {})
+    return LeanModel(spec=spec, arrays=arrays)

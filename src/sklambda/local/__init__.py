@@ -6,6 +6,7 @@ loopback; a function URL front turns HTTP requests into payload-2.0 events and a
 Invoke API, so ``boto3.client("lambda", endpoint_url=...)`` works.
 """
 
+from sklambda.local.cors import Cors
 from sklambda.local.dist import Dist, load_dist
 from sklambda.local.errors import (
     DistError,
@@ -16,20 +17,26 @@ from sklambda.local.errors import (
     TooManyRequestsError,
 )
 from sklambda.local.function import EnvironmentInfo, InvokeResult, LocalFunction
-from sklambda.local.function_url import LocalServer, serve
+from sklambda.local.function_url import LocalServer, RequestRecord, serve
+from sklambda.local.http_server import FrontLimits
+from sklambda.local.iam_auth import IamCredentials
 from sklambda.local.logs import LogLine
 from sklambda.local.report import Report
 
 __all__ = [
+    "Cors",
     "Dist",
     "DistError",
     "EnvironmentInfo",
+    "FrontLimits",
+    "IamCredentials",
     "InvokeResult",
     "LocalError",
     "LocalFunction",
     "LocalServer",
     "LogLine",
     "Report",
+    "RequestRecord",
     "RequestTooLargeError",
     "RuntimeClientError",
     "SettingsError",

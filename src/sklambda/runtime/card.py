@@ -6,9 +6,25 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Any
 
 CARD_KEYS = ("name", "version", "task", "classes", "target", "metrics", "versions", "created_at")
+
+
+UNKNOWN_CATEGORY = {
+    "error": "refused: a request with a category training never saw is a 400 unknown_category",
+    "ignore": "accepted: encoded as the group of rare categories, or as none of the known ones",
+}
+
+
+def unknown_categories(manifest: Mapping[str, Any]) -> str | None:
+    """What the model does with a category it never saw (``error``/``ignore``), or None when it
+    has no text features."""
+    text = [f for f in manifest["features"] if f["type"] == "string"]
+    if not text:
+        return None
+    return "ignore" if any(f.get("unknown") == "ignore" for f in text) else "error"
 
 
 def model_card(manifest: dict[str, Any], runtime: str) -> dict[str, Any]:
@@ -18,10 +34,13 @@ def model_card(manifest: dict[str, Any], runtime: str) -> dict[str, Any]:
         {
             k: v
             for k, v in f.items()
-            if k in ("name", "type", "nullable", "min", "max", "categories")
+            if k in ("name", "type", "nullable", "min", "max", "categories", "date", "unknown")
         }
         for f in manifest["features"]
     ]
+    unknown = unknown_categories(manifest)
+    if unknown is not None:
+        card["unknown_categories"] = {"mode": unknown, "meaning": UNKNOWN_CATEGORY[unknown]}
     card["runtime"] = runtime
     card["probabilities"] = bool(manifest.get("probabilities"))
     card["endpoints"] = {
@@ -33,8 +52,14 @@ def model_card(manifest: dict[str, Any], runtime: str) -> dict[str, Any]:
 
 
 def _feature_schema(feature: dict[str, Any]) -> dict[str, Any]:
-    if feature["type"] == "number":
-        schema: dict[str, Any] = {"type": "number"}
+    if feature.get("date") is not None:
+        schema: dict[str, Any] = {
+            "type": ["string", "number"],
+            "description": "a date: ISO text (1982-01-01 or 1982-01-01 00:00:00) or days since "
+            "1970-01-01",
+        }
+    elif feature["type"] == "number":
+        schema = {"type": "number"}
         if feature.get("min") is not None:
             schema["description"] = (
                 f"seen in training from {feature['min']:g} to {feature['max']:g}"
@@ -42,12 +67,13 @@ def _feature_schema(feature: dict[str, Any]) -> dict[str, Any]:
             schema["examples"] = [feature["min"]]
     else:
         schema = {"type": "string"}
-        if feature.get("categories") is not None:
+        if feature.get("categories") is not None and feature.get("unknown") != "ignore":
             schema["enum"] = list(feature["categories"])
     if feature.get("nullable"):
         if "enum" in schema:
             schema["enum"] = [*schema["enum"], None]
-        schema["type"] = [schema["type"], "null"]
+        kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        schema["type"] = [*kinds, "null"]
     return schema
 
 

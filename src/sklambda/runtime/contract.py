@@ -91,7 +91,7 @@ class Feature:
     reported in the response's ``warnings``).
     """
 
-    __slots__ = ("categories", "max", "min", "name", "nullable", "type", "unknown")
+    __slots__ = ("categories", "date", "max", "min", "name", "nullable", "type", "unknown")
 
     def __init__(
         self,
@@ -102,6 +102,7 @@ class Feature:
         min: float | None = None,
         max: float | None = None,
         unknown: str = "error",
+        date: bool = False,  # a number feature that also takes ISO dates (runtime/dates.py)
     ):
         self.name = name
         self.type = type
@@ -110,6 +111,7 @@ class Feature:
         self.min = min
         self.max = max
         self.unknown = unknown
+        self.date = date
 
     def __repr__(self) -> str:
         return f"Feature({self.name!r}, {self.type!r}, nullable={self.nullable})"
@@ -125,6 +127,7 @@ class Feature:
             min=spec.get("min"),
             max=spec.get("max"),
             unknown=str(spec.get("unknown") or "error"),
+            date=spec.get("date") is not None,
         )
 
 
@@ -588,6 +591,9 @@ class RequestParser:
                 field=where,
             )
         if feature.type == "number":
+            if feature.date and not isinstance(value, int | float):
+                days = _date_value(value, feature, where)
+                return self._number(days, feature, column, row, where, warnings)
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise RequestError(
                     "invalid_type",
@@ -662,6 +668,20 @@ class RequestParser:
 
 def _warning(row: int | None, feature: str, kind: str, value: Any, expected: str) -> dict[str, Any]:
     return {"row": row or 0, "feature": feature, "kind": kind, "value": value, "expected": expected}
+
+
+def _date_value(value: Any, feature: Feature, where: str) -> float:
+    from .dates import epoch_days
+
+    days = epoch_days(value)
+    if days is None:
+        raise RequestError(
+            "invalid_type",
+            f'{where}: feature "{feature.name}" is a date: send ISO text such as "1982-01-01" '
+            f'or "1982-01-01 00:00:00" (or days since 1970-01-01), got {_describe(value)}',
+            field=where,
+        )
+    return days
 
 
 def plain(value: Any) -> Any:

@@ -25,7 +25,18 @@ def _model_dir() -> str:
     return os.path.join(root, "model")
 
 
-service = Service.load(_model_dir())
+def _loadable_dir() -> str:
+    """The model directory; a model kept in S3 (``build --model-from s3``: ``remote.json``, and
+    ``model_store`` shipped only then) is downloaded to /tmp and its sha256 checked first."""
+    directory = _model_dir()
+    if os.path.isfile(os.path.join(directory, "remote.json")):
+        from .model_store import materialise
+
+        directory = materialise(directory)
+    return directory
+
+
+service = Service.load(_loadable_dir())
 
 
 def handler(event: Any, context: Any = None) -> Any:

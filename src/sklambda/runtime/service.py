@@ -53,6 +53,20 @@ def load_predictor(model_dir: str, runtime: str) -> Predictor:
     raise RuntimeError(f"unknown runtime {runtime!r} in {os.path.join(model_dir, MANIFEST)}")
 
 
+MAX_HOLD_MS = 1000
+
+
+def _hold(event: dict[str, Any]) -> dict[str, Any]:
+    """Keep-warm with N parallel pings (``"concurrency": N, "hold_ms": H``): hold this
+    environment H ms (at most 1 s) so the N pings overlap and need N environments."""
+    count, hold = event.get("concurrency"), event.get("hold_ms")
+    if not isinstance(count, int) or count <= 1 or not isinstance(hold, int | float):
+        return {}
+    held = max(0.0, min(float(hold), MAX_HOLD_MS))
+    time.sleep(held / 1000)
+    return {"held_ms": held}
+
+
 class Service:
     """Answers every kind of event for one packaged model.
 
@@ -115,7 +129,7 @@ class Service:
 
     def _answer(self, event: Any) -> Any:
         if is_warmup(event):
-            return {"warm": True, "model": self.model_ref}
+            return {"warm": True, "model": self.model_ref, **_hold(event)}
         source = event_source(event)
         if source is not None:
             raise unsupported(source)

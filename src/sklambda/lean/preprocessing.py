@@ -1,0 +1,221 @@
+"""More transformers for the lean runtime: encoders, projections, feature maps and selectors.
+
+Each function reads a fitted transformer into one or more transform nodes of
+``runtime/lean/transforms``; :data:`TRANSFORMS` maps class names to them.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from sklambda.lean.compiler import _compile_transform, _floats, _join, _plain, _unsupported
+
+__all__ = ["TRANSFORMS", "UFUNCS", "compile_selector"]
+
+# The numpy functions a FunctionTransformer may apply (the runtime has a math twin of each).
+UFUNCS = (
+    "abs",
+    "absolute",
+    "cbrt",
+    "exp",
+    "exp2",
+    "expm1",
+    "fabs",
+    "log",
+    "log10",
+    "log1p",
+    "log2",
+    "negative",
+    "sqrt",
+    "square",
+    "tanh",
+)
+
+
+def _categories(values: Any) -> list[Any]:
+    return [_plain(v) for v in np.asarray(values).tolist()]
+
+
+def _ordinal(est: Any, path: str) -> list[dict[str, Any]]:
+    if getattr(est, "_infrequent_enabled", False):
+        raise _unsupported(
+            est, path, "infrequent categories (min_frequency/max_categories) are not"
+        )
+    unknown = None
+    if est.handle_unknown == "use_encoded_value":
+        unknown = _plain(float(est.unknown_value))
+    return [
+        {
+            "op": "ordinal",
+            "features": [_categories(c) for c in est.categories_],
+            "unknown": unknown,
+            "missing": _plain(float(est.encoded_missing_value)),
+        }
+    ]
+
+
+def _function(est: Any, path: str) -> list[dict[str, Any]]:
+    func = est.func
+    if func is None:
+        return []  # identity, e.g. how ColumnTransformer stores "passthrough"
+    if isinstance(func, functools.partial):
+        from sklearn.utils.validation import check_array
+
+        if func.func is check_array:  # HistGradientBoosting's numeric columns: validation only
+            return []
+    name = getattr(func, "__name__", "")
+    if isinstance(func, np.ufunc) and name in UFUNCS and not est.kw_args:
+        return [{"op": "ufunc", "name": name}]
+    raise _unsupported(
+        est,
+        path,
+        f"only func=None or one of the numpy functions {', '.join(UFUNCS)} (without kw_args) "
+        f"are, not {func!r}",
+    )
+
+
+def _normalizer(est: Any, path: str) -> list[dict[str, Any]]:
+    return [{"op": "normalizer", "norm": est.norm}]
+
+
+def _binarizer(est: Any, path: str) -> list[dict[str, Any]]:
+    return [{"op": "binarizer", "threshold": float(est.threshold)}]
+
+
+def _missing_indicator(est: Any, path: str) -> list[dict[str, Any]]:
+    missing = est.missing_values
+    if not (isinstance(missing, float) and np.isnan(missing)):
+        raise _unsupported(est, path, "only missing_values=np.nan is")
+    error = est.features == "missing-only" and est.error_on_new
+    return [
+        {
+            "op": "missing_indicator",
+            "features": [int(i) for i in est.features_],
+            "n_features": int(est.n_features_in_),
+            "error_on_new": bool(error),
+        }
+    ]
+
+
+def compile_selector(est: Any, path: str) -> list[dict[str, Any]]:
+    return [{"op": "select", "columns": [int(i) for i in est.get_support(indices=True)]}]
+
+
+def _pca(est: Any, path: str) -> list[dict[str, Any]]:
+    components = np.asarray(est.components_, dtype=np.float64)
+    node: dict[str, Any] = {
+        "op": "project",
+        "components": _floats(components, path, "components_"),
+        "offset": None,
+        "scale": None,
+    }
+    if _class(est) in ("PCA", "IncrementalPCA"):
+        # PCA projects first and subtracts the projected mean after, as here.
+        node["offset"] = _floats(est.mean_.reshape(1, -1) @ components.T, path, "mean_")[0]
+        if est.whiten:
+            scale = np.sqrt(est.explained_variance_)
+            scale = np.maximum(scale, np.finfo(scale.dtype).eps)
+            node["scale"] = _floats(scale, path, "explained_variance_")
+    return [node]
+
+
+def _polynomial(est: Any, path: str) -> list[dict[str, Any]]:
+    terms = [[int(j) for j, p in enumerate(row) for _ in range(int(p))] for row in est.powers_]
+    return [{"op": "polynomial", "terms": terms, "n_features": int(est.n_features_in_)}]
+
+
+def _kbins(est: Any, path: str) -> list[dict[str, Any]]:
+    edges = [_floats(e[1:-1], path, "bin_edges_") for e in est.bin_edges_]
+    nodes: list[dict[str, Any]] = [{"op": "kbins", "edges": edges}]
+    if est.encode != "ordinal":
+        nodes.extend(_compile_transform(est._encoder, _join(path, "_encoder")))
+    return nodes
+
+
+def _power(est: Any, path: str) -> list[dict[str, Any]]:
+    nodes: list[dict[str, Any]] = [
+        {"op": "power", "method": est.method, "lambdas": _floats(est.lambdas_, path, "lambdas_")}
+    ]
+    if est.standardize:
+        nodes.extend(_compile_transform(est._scaler, _join(path, "_scaler")))
+    return nodes
+
+
+def _quantile(est: Any, path: str) -> list[dict[str, Any]]:
+    from scipy import stats
+
+    bounds = 1e-7  # sklearn.preprocessing._data.BOUNDS_THRESHOLD
+    node: dict[str, Any] = {
+        "op": "quantile",
+        "quantiles": _floats(est.quantiles_.T, path, "quantiles_"),
+        "references": _floats(est.references_, path, "references_"),
+        "normal": est.output_distribution == "normal",
+        "bounds": bounds,
+        "clip": _floats(
+            [
+                stats.norm.ppf(bounds - np.spacing(1)),
+                stats.norm.ppf(1 - (bounds - np.spacing(1))),
+            ],
+            path,
+            "clip bounds",
+        ),
+    }
+    return [node]
+
+
+def _target_encoder(est: Any, path: str) -> list[dict[str, Any]]:
+    n_classes = len(est.classes_) if est.target_type_ == "multiclass" else 1
+    means = np.atleast_1d(np.asarray(est.target_mean_, dtype=np.float64))
+    features = []
+    for i, categories in enumerate(est.categories_):
+        encodings = [
+            _floats(est.encodings_[i * n_classes + c], path, "encodings_") for c in range(n_classes)
+        ]
+        features.append(
+            {
+                "categories": _categories(categories),
+                "encodings": encodings,
+                "unknown": _floats(means[:n_classes], path, "target_mean_"),
+            }
+        )
+    return [{"op": "target_encoder", "features": features}]
+
+
+def _feature_union(est: Any, path: str) -> list[dict[str, Any]]:
+    if est.transformer_weights:
+        raise _unsupported(est, path, "transformer_weights are not")
+    parts: list[list[dict[str, Any]]] = []
+    for name, trans in est.transformer_list:
+        if isinstance(trans, str) and trans == "drop":
+            continue
+        if isinstance(trans, str) and trans == "passthrough":
+            parts.append([])
+            continue
+        parts.append(_compile_transform(trans, _join(path, name)))
+    return [{"op": "union", "parts": parts}]
+
+
+def _class(est: Any) -> str:
+    return type(est).__name__
+
+
+TRANSFORMS: dict[str, Callable[[Any, str], list[dict[str, Any]]]] = {
+    "Binarizer": _binarizer,
+    "FeatureUnion": _feature_union,
+    "FunctionTransformer": _function,
+    "IncrementalPCA": _pca,
+    "KBinsDiscretizer": _kbins,
+    "MissingIndicator": _missing_indicator,
+    "Normalizer": _normalizer,
+    "OrdinalEncoder": _ordinal,
+    "PCA": _pca,
+    "PolynomialFeatures": _polynomial,
+    "PowerTransformer": _power,
+    "QuantileTransformer": _quantile,
+    "TargetEncoder": _target_encoder,
+    "TruncatedSVD": _pca,
+}
