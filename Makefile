@@ -11,8 +11,12 @@ setup:
 demo: setup
 	@$(UV) run --locked python -m sklambda.cli.demo
 
+# Two pytest-xdist workers (whole modules per worker, so module fixtures build once);
+# `make test PYTEST_WORKERS=0` runs in one process.
+PYTEST_WORKERS ?= 2
+
 test: setup lint
-	@$(UV) run --locked pytest -q
+	@$(UV) run --locked pytest -q -n $(PYTEST_WORKERS) --dist loadfile
 
 lint: setup
 	@$(UV) run --locked ruff check
