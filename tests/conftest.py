@@ -151,10 +151,15 @@ def endpoint(aws_env: None) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def seed_dist(diabetes_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The seed model (scaler + linear regression) as a verified lean package."""
+    """The seed model (scaler + linear regression) as a verified lean package for this
+    process's Python, so its answers can be compared with the in-process runtime's bit for bit
+    (Python 3.12 changed how ``sum()`` adds floats)."""
+    import sys
+
     from sklambda.building import build
 
-    return build(diabetes_bundle, tmp_path_factory.mktemp("bench") / "seed").dist
+    host = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return build(diabetes_bundle, tmp_path_factory.mktemp("bench") / "seed", python=host).dist
 
 
 @pytest.fixture(scope="session")

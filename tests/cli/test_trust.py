@@ -45,7 +45,7 @@ def test_knn_pipeline_with_log1p_saves_builds_and_predicts_with_no_flag(tmp_path
     )
     assert built.returncode == 0, built.stderr
     report = json.loads((tmp_path / "dist" / "build.json").read_text())
-    assert report["runtime"] == "sklearn"
+    assert report["runtime"] == "lean"  # kNN and log1p both have lean forms
     assert report["verification"]["ok"] and report["verification"]["label_mismatches"] == 0
 
 

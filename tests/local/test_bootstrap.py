@@ -72,15 +72,19 @@ def test_runtime_is_installed_for_the_interpreter_and_reused(
 
 def test_public_api() -> None:
     assert sorted(sklambda.local.__all__) == [
+        "Cors",
         "Dist",
         "DistError",
         "EnvironmentInfo",
+        "FrontLimits",
+        "IamCredentials",
         "InvokeResult",
         "LocalError",
         "LocalFunction",
         "LocalServer",
         "LogLine",
         "Report",
+        "RequestRecord",
         "RequestTooLargeError",
         "RuntimeClientError",
         "SettingsError",
