@@ -45,6 +45,17 @@ def test_seed_model_package_is_small_verified_and_compiled(seed_package: Path) -
     assert verification["max_rel_error"] <= 1e-9
 
 
+def test_the_seed_package_fits_its_budget_for_this_python_too(seed_dist: Path) -> None:
+    # seed_dist targets this process's Python (3.11 here); bytecode sizes differ by version.
+    report = json.loads((seed_dist / "build.json").read_text())
+    assert report["artifacts"]["function"]["zipped_bytes"] <= 100 * 1024
+    with zipfile.ZipFile(seed_dist / "function.zip") as zf:
+        names = zf.namelist()
+    assert "sklambda/runtime/dates.py" not in names  # no date feature, no date parsing shipped
+    assert "sklambda/runtime/lean/linear.py" in names
+    assert not any(n.endswith(("/svm.py", "/neighbors.py", "/transforms_more.py")) for n in names)
+
+
 def test_package_ships_unchecked_hash_bytecode_for_the_target(seed_package: Path) -> None:
     if find_interpreter("3.12") is None:
         pytest.fail("python3.12 is expected on development and CI machines (pyenv)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,8 @@ def test_a_built_package_takes_iso_dates_for_date_features(tmp_path: Path) -> No
     sklambda.train(frame=frame, target="price", out=tmp_path / "cars")
     report = sklambda.build(tmp_path / "cars", tmp_path / "dist").report
     assert report["verification"]["ok"]
+    with zipfile.ZipFile(tmp_path / "dist" / "function.zip") as zf:
+        assert "sklambda/runtime/dates.py" in zf.namelist()  # shipped to date models only
     row = {"km": 50000}
     bodies = [
         {"instances": [{**row, "sold": "1982-01-01"}]},

@@ -18,17 +18,17 @@ if TYPE_CHECKING:
 
 HANDLER = "sklambda_handler.handler"
 # The runtime modules a package ships: standard library code only (plus the model's runtime).
-# dates: ISO dates for date features, imported by contract only when a date arrives
 RUNTIME_MODULES = (
     "__init__",
     "contract",
-    "dates",
     "events",
     "card",
     "service",
     "handler",
     "metrics",
 )
+# Shipped only to models with a date feature: contract imports it when a date arrives.
+DATES_MODULE = "dates"
 PREDICTOR_MODULES = {"lean": "lean_predict", "sklearn": "sklearn_predict"}
 HANDLER_SOURCE = '''"""Lambda entry point written by sklambda build; the model loads at INIT."""
 
@@ -114,7 +114,8 @@ def stage_task_root(root: Path, manifest: Manifest, form: Form, tgt: Target) -> 
     package = root / "sklambda"
     (package / "runtime").mkdir(parents=True)
     (package / "__init__.py").write_text('"""sklambda runtime package (Lambda side only)."""\n')
-    for name in (*RUNTIME_MODULES, PREDICTOR_MODULES[form.runtime]):
+    dates = [DATES_MODULE] if any(f.get("date") for f in manifest["features"]) else []
+    for name in (*RUNTIME_MODULES, *dates, PREDICTOR_MODULES[form.runtime]):
         shutil.copy2(runtime_src / f"{name}.py", package / "runtime" / f"{name}.py")
     if form.runtime == "lean":  # only the model families this model imports, and theirs
         (package / "runtime" / "lean").mkdir()
