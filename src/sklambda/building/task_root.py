@@ -62,11 +62,12 @@ def lean_modules(spec: dict[str, Any], lean_src: Path) -> set[str]:
     """
     import ast
 
+    from sklambda.lean.compiler import graph_nodes
     from sklambda.runtime.lean.transforms import CORE
     from sklambda.runtime.lean_predict import FAMILIES
 
     wanted = {"__init__", "binary", "transforms"}
-    for node in _model_nodes(spec.get("graph", {})):
+    for node in graph_nodes(spec.get("graph", {})):
         family = FAMILIES.get(node["op"])
         if family == "trees" and node.get("form") == "python":
             family = "tree_walk"
@@ -88,20 +89,6 @@ def lean_modules(spec: dict[str, Any], lean_src: Path) -> set[str]:
             if isinstance(stmt, ast.ImportFrom) and stmt.level == 1 and stmt.module:
                 todo.append(stmt.module)
     return seen
-
-
-def _model_nodes(node: Any) -> list[dict[str, Any]]:
-    """Every dict with an ``op`` in a compiled graph (meta models hold models)."""
-    found: list[dict[str, Any]] = []
-    if isinstance(node, dict):
-        if "op" in node:
-            found.append(node)
-        for value in node.values():
-            found.extend(_model_nodes(value))
-    elif isinstance(node, list):
-        for value in node:
-            found.extend(_model_nodes(value))
-    return found
 
 
 def stage_task_root(root: Path, manifest: Manifest, form: Form, tgt: Target) -> None:

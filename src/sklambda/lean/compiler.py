@@ -208,18 +208,24 @@ def _stdlib_arrays(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     return out
 
 
-def _model_nodes(node: Any) -> list[dict[str, Any]]:
-    """Every model node in a compiled graph (meta models hold models)."""
-    found = []
+def graph_nodes(node: Any) -> list[dict[str, Any]]:
+    """Every node (a dict with an ``op``) in a compiled graph: transforms and models, nested
+    ones included (meta models hold models, unions hold transforms)."""
+    found: list[dict[str, Any]] = []
     if isinstance(node, dict):
-        if "op" in node and "key" in node:
+        if "op" in node:
             found.append(node)
         for value in node.values():
-            found.extend(_model_nodes(value))
+            found.extend(graph_nodes(value))
     elif isinstance(node, list):
         for value in node:
-            found.extend(_model_nodes(value))
+            found.extend(graph_nodes(value))
     return found
+
+
+def _model_nodes(node: Any) -> list[dict[str, Any]]:
+    """Every model node in a compiled graph (models carry a ``key``)."""
+    return [n for n in graph_nodes(node) if "key" in n]
 
 
 def _type_name(obj: Any) -> str:
