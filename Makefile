@@ -2,10 +2,12 @@
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 
-.PHONY: setup demo test lint format bench fuzz clean
+.PHONY: uv setup demo test lint format bench fuzz clean
 
-setup:
+uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+
+setup: uv
 	@$(UV) sync --locked --all-extras --quiet --compile-bytecode
 
 demo: setup
@@ -27,8 +29,13 @@ format: setup
 	@$(UV) run --locked ruff format
 	@$(UV) run --locked ruff check --fix
 
-bench: setup
-	@$(UV) run --locked python benchmarks/run_all.py
+# The `bench` group adds the alternatives bench_alternatives.py measures (ONNX Runtime, m2cgen);
+# `make setup` (and so `make test`) syncs without it.
+BENCH := --locked --all-extras --group bench
+
+bench: uv
+	@$(UV) sync $(BENCH) --quiet --compile-bytecode
+	@$(UV) run $(BENCH) python benchmarks/run_all.py
 
 # Schema-driven fuzzing: >= 10,000 requests per package (lean and scikit-learn) in the emulator.
 fuzz: setup
