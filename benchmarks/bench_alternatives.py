@@ -167,6 +167,15 @@ class Case:
 
 
 @dataclass
+class Layer:
+    """The ONNX packages' layer: onnxruntime + numpy, unzipped once, shared by every model."""
+
+    path: str
+    zipped: int
+    unzipped: int
+
+
+@dataclass
 class Row:
     """Everything measured for one model."""
 
@@ -285,7 +294,7 @@ def _package(work: Path, name: str, files: dict[str, str | bytes]) -> tuple[list
     return extract(dist, work / f"{name}-run"), size
 
 
-def _onnx_layer(work: Path) -> tuple[str, int, int]:
+def _onnx_layer(work: Path) -> Layer:
     """onnxruntime + numpy as installed, bytecode compiled; the path, zipped and unzipped bytes."""
     import numpy
     import onnxruntime
@@ -303,7 +312,7 @@ def _onnx_layer(work: Path) -> tuple[str, int, int]:
     unzipped = sum(p.stat().st_size for p in stage.rglob("*") if p.is_file())
     for path in stage.parent.rglob("*"):
         path.chmod(0o555 if path.is_dir() else 0o444)
-    return str(stage), zipped, unzipped
+    return Layer(str(stage), zipped, unzipped)
 
 
 def _to_onnx(estimator: Any, width: int) -> bytes:
@@ -364,16 +373,17 @@ def _short(error: Exception) -> str:
     return f"{type(error).__name__}: {str(error).splitlines()[0][:90]}"
 
 
-def _alternatives(case: Case, work: Path, layer: str, row: Row) -> dict[str, list[str]]:
+def _alternatives(case: Case, work: Path, layer: Layer, row: Row) -> dict[str, list[str]]:
     paths: dict[str, list[str]] = {}
     width = case.X.shape[1]
+    warnings.simplefilter("ignore")  # converters' deprecation warnings (SVC's probA_, ...)
     try:
         handler = ONNX_HANDLER.format(width=width, regression=not case.classification)
         files: dict[str, str | bytes] = {"model.onnx": _to_onnx(case.estimator, width)}
         files["onnx_handler.py"] = handler
         task, size = _package(work, "onnx", files)
-        paths["onnx"] = [*task, layer]
-        row.sizes["onnx"] = f"{size / 1024:.0f} KiB"
+        paths["onnx"] = [*task, layer.path]
+        row.sizes["onnx"] = f"{size / 1024:.0f} KiB + {layer.zipped / 2**20:.1f} MiB layer"
     except Exception as error:  # a converter that fails is a result, reported as such
         row.missing["onnx"] = _short(error)
     try:
@@ -436,9 +446,14 @@ def _agreement(expected: Any, got: list[Any], classification: bool) -> str:
     return f"max rel. error {worst:.1e}"
 
 
-def measure(case: Case, work: Path, layer: str, args: argparse.Namespace) -> Row:
+def measure(case: Case, work: Path, layer: Layer, args: argparse.Namespace) -> Row | str:
+    """The model's row, or why lean could not build it (then nothing is measured)."""
     row = Row(case.name)
-    paths = {"lean": _lean(case, work, row), **_alternatives(case, work, layer, row)}
+    try:
+        lean = _lean(case, work, row)
+    except Exception as error:  # a model lean does not build is a result too
+        return f"{case.name}: {_short(error)}"
+    paths = {"lean": lean, **_alternatives(case, work, layer, row)}
     one = case.X.iloc[:1].to_numpy().tolist()
     many = case.X.iloc[[i % len(case.X) for i in range(1000)]]
     event = _event(one)
@@ -480,7 +495,7 @@ def _ratio(values: dict[str, float], top: str, bottom: str) -> str:
 
 def _cold_table(rows: list[Row]) -> list[str]:
     lines = [
-        "| model | lean form | lean zip | ONNX function.zip | m2cgen function.zip | floor ms "
+        "| model | lean form | lean zip | ONNX zip | m2cgen zip | floor ms "
         "| lean ms | ONNX ms | m2cgen ms | sk ms | lean / floor | ONNX / lean | m2cgen / lean "
         "| sk / lean |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -538,7 +553,7 @@ def _at_most(values: dict[str, float], limit: float = 1.0) -> str:
     return _verdict(all(v <= limit for v in ratios.values()), detail)
 
 
-def _goals(r: Row, seed_cold: float) -> list[str]:
+def _goals(r: Row, seed_cold: float | None) -> list[str]:
     c = r.cold
     tree = r.case.startswith(TREES)
     cells = [_at_most(r.warm1), _at_most(r.warm1000)]
@@ -559,7 +574,7 @@ def _goals(r: Row, seed_cold: float) -> list[str]:
     forest = r.case.startswith(("RandomForest", "GradientBoosting"))
     cells.append(
         _verdict(c["lean"] <= 2 * seed_cold, f"{c['lean'] / seed_cold:.2f}× seed")
-        if forest
+        if forest and seed_cold
         else "—"
     )
     mib = r.lean_layer_bytes / 2**20
@@ -574,7 +589,7 @@ def _goal_table(rows: list[Row]) -> tuple[list[str], int, int]:
         "| cold faster than ONNX | forest/boosting cold ≤ 2× seed | numpy layer ≤ 12 MiB |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    seed_cold = rows[0].cold["lean"]
+    seed_cold = rows[0].cold["lean"] if rows and rows[0].case == SEED else None
     met = missed = 0
     for r in rows:
         cells = _goals(r, seed_cold)
@@ -591,9 +606,8 @@ def _versions() -> str:
     return ", ".join(f"{n} {version(n)}" for n in (*names, "m2cgen"))
 
 
-def _body(rows: list[Row], layer: tuple[int, int], args: argparse.Namespace, load: str) -> str:
+def _body(rows: list[Row], layer: Layer, args: argparse.Namespace, load: str) -> str:
     goals, met, missed = _goal_table(rows)
-    zipped, unzipped = layer
     intro = (
         f"Python {PYTHON} (the packages are built for it, bytecode included); {_versions()}. "
         f"Load average {load}. The seed model is the demo's diabetes pipeline (10 features); "
@@ -608,8 +622,9 @@ def _body(rows: list[Row], layer: tuple[int, int], args: argparse.Namespace, loa
         "measurement (python = stdlib arrays, no layer); size = function.zip + layer.zip.\n"
         "- **ONNX**: skl2onnx (onnxmltools for LightGBM), float32 input, a minimal onnxruntime "
         "handler (shape check only); its layer, onnxruntime + numpy as pip installs them, is "
-        f"**{zipped / 2**20:.1f} MiB zipped, {unzipped / 2**20:.0f} MiB unzipped** (the same "
-        "for every model, not slimmed) on top of the function.zip in the table.\n"
+        f"**{layer.zipped / 2**20:.1f} MiB zipped, {layer.unzipped / 2**20:.0f} MiB unzipped** "
+        "(the same for every model, not slimmed); onnxruntime's default thread pool (one "
+        "thread per core).\n"
         "- **m2cgen**: `export_to_python` code + a minimal handler (shape check only), both as "
         "unchecked-hash bytecode, no layer. m2cgen does not do pipelines: the seed's "
         "StandardScaler is folded into LinearRegression's coefficients, SVC's is applied by "
@@ -662,18 +677,28 @@ def main() -> None:
         args.runs, args.warm_one, args.warm_many = 1, 30, 1
     start = os.getloadavg()
     rows: list[Row] = []
+    skipped: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        layer, zipped, unzipped = _onnx_layer(work)
+        layer = _onnx_layer(work)
         for i, case in enumerate(_cases(work, QUICK if args.quick else None)):
             (work / f"case{i}").mkdir()
-            rows.append(measure(case, work / f"case{i}", layer, args))
+            row = measure(case, work / f"case{i}", layer, args)
+            if isinstance(row, str):
+                skipped.append(row)
+                print("lean not built:", row, flush=True)
+                continue
+            rows.append(row)
             print(_cold_table(rows)[-1], _warm_table(rows)[-1], sep="\n", flush=True)
         for path in work.rglob("*"):
             path.chmod(0o755 if path.is_dir() else 0o644)
     end = os.getloadavg()
     load = f"{start[0]:.2f} at the start, {end[0]:.2f} at the end (1-minute)"
-    body = _body(rows, (zipped, unzipped), args, load)
+    body = _body(rows, layer, args, load)
+    if skipped:
+        body += "\n\nNot measured (lean did not build them):\n" + "".join(
+            f"\n- {s}" for s in skipped
+        )
     print(body)
     if not args.quick:
         write_section("bench_alternatives.py", body)

@@ -13,6 +13,7 @@ HERE = Path(__file__).parent
 BENCHMARKS = (
     "bench_lean.py",
     "bench_lean_families.py",
+    "bench_alternatives.py",
     "bench_emulator.py",
     "bench_sklearn.py",
     "bench_metrics.py",
