@@ -599,6 +599,31 @@ def _goal_table(rows: list[Row]) -> tuple[list[str], int, int]:
     return lines, met, missed
 
 
+def _span(rows: list[Row], attr: str, top: str, bottom: str) -> str:
+    """The range of one ratio over the models that have both numbers, e.g. `0.60–0.83× (4)`."""
+    values = [getattr(r, attr) for r in rows]
+    ratios = [v[top] / v[bottom] for v in values if top in v and bottom in v]
+    if not ratios:
+        return "no model"
+    return f"{min(ratios):.2f}–{max(ratios):.2f}× over {len(ratios)} models"
+
+
+def _reading(rows: list[Row]) -> list[str]:
+    return [
+        "### Reading the ratios",
+        "",
+        f"- Cold start: ONNX Runtime / lean {_span(rows, 'cold', 'onnx', 'lean')}, "
+        f"scikit-learn / lean {_span(rows, 'cold', 'sk', 'lean')}, m2cgen / lean "
+        f"{_span(rows, 'cold', 'm2cgen', 'lean')} (< 1×: m2cgen's bytecode starts faster).",
+        f"- Warm, 1 row: lean / ONNX Runtime {_span(rows, 'warm1', 'lean', 'onnx')}, lean / "
+        f"m2cgen {_span(rows, 'warm1', 'lean', 'm2cgen')} (> 1×: lean slower).",
+        f"- Warm, 1,000 rows: lean / ONNX Runtime {_span(rows, 'warm1000', 'lean', 'onnx')}, "
+        f"lean / m2cgen {_span(rows, 'warm1000', 'lean', 'm2cgen')}. The alternatives' "
+        "handlers check only the shape of the rows; lean's validates each value, which the "
+        "issue measured to cost more than the prediction.",
+    ]
+
+
 def _versions() -> str:
     from importlib.metadata import version
 
@@ -662,6 +687,8 @@ def _body(rows: list[Row], layer: Layer, args: argparse.Namespace, load: str) ->
             f"**{met} met, {missed} missed** ('—': the goal does not apply or the alternative "
             "has no converter for the model). Ratios within ~10% of 1× are inside this "
             "machine's noise.",
+            "",
+            *_reading(rows),
         ]
     )
 
