@@ -61,8 +61,10 @@ META = (
     "VotingRegressor",
 )
 BOOSTERS = ("LGBMClassifier", "LGBMRegressor")  # LightGBM's scikit-learn API (extra)
+XGBOOSTS = ("XGBClassifier", "XGBRFClassifier", "XGBRFRegressor", "XGBRegressor")  # (extra)
 MODELS: tuple[str, ...] = (
     *BOOSTERS,
+    *XGBOOSTS,
     *LINEAR_REGRESSORS,
     *GLMS,
     *LINEAR_CLASSIFIERS,
@@ -142,6 +144,12 @@ def compile_model(est: Any, path: str, arrays: dict[str, np.ndarray]) -> dict[st
         from sklambda.lean.boosters import compile_booster
 
         return compile_booster(est, path, arrays)
+    if type(est).__module__.startswith("xgboost"):
+        if name not in XGBOOSTS:
+            return None
+        from sklambda.lean.boosters import compile_xgboost
+
+        return compile_xgboost(est, path, arrays)
     if not type(est).__module__.startswith("sklearn."):
         return None
     if name in LINEAR_REGRESSORS:
