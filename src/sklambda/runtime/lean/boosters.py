@@ -143,7 +143,8 @@ class XGBoost(Model):
         self.left: list[int] = arrays[f"{key}/left"].tolist()
         self.right: list[int] = arrays[f"{key}/right"].tolist()
         self.default_left: list[int] = arrays[f"{key}/default_left"].tolist()
-        self.trees = list(zip(arrays[f"{key}/roots"].tolist(), arrays[f"{key}/group"].tolist()))
+        roots, groups = arrays[f"{key}/roots"].tolist(), arrays[f"{key}/group"].tolist()
+        self.trees = list(zip(roots, groups, strict=True))
         self.n_features: int = node["n_features"]
         self.k: int = node["n_outputs"]
         self.base: list[float] = list(node["base_margin"])
