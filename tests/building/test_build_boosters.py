@@ -128,3 +128,19 @@ def test_loading_a_bundle_without_its_library_names_the_extra(built: Any) -> Non
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert f"pip install 'sklambda[{library}]'" in done.stdout
+
+
+def test_a_booster_lean_cannot_reproduce_is_refused_not_sent_to_the_sklearn_runtime(
+    houses_frame: Any, tmp_path: Path
+) -> None:
+    import xgboost as xgb
+
+    X = houses_frame[["rooms", "area"]]
+    model = xgb.XGBRegressor(n_estimators=3, booster="dart").fit(X, houses_frame["price"])
+    sklambda.save(model, tmp_path / "bundle", X_sample=X, name="dart")
+    with pytest.raises(BuildError) as caught:
+        build(tmp_path / "bundle", tmp_path / "dist")  # runtime auto
+    message = caught.value.for_cli()
+    assert "booster='dart' is not" in message and "booster='gbtree'" in message
+    assert "not xgboost" in message and "nothing was written" in message
+    assert not (tmp_path / "dist").exists()

@@ -12,6 +12,7 @@ the original does before anything ships.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -129,9 +130,9 @@ LEAN_ONLY_LIBRARIES = ("xgboost", "lightgbm")
 def lean_only_library(estimator: Any) -> str | None:
     """``"xgboost"`` or ``"lightgbm"`` when the model holds one of their estimators."""
     parts = [estimator]
-    get_params = getattr(estimator, "get_params", None)
-    if callable(get_params):
-        parts.extend(get_params(deep=True).values())
+    # A model of the user's own may not list its parameters: then only its own type counts.
+    with contextlib.suppress(Exception):
+        parts.extend(estimator.get_params(deep=True).values())
     for part in parts:
         library = type(part).__module__.split(".", 1)[0]
         if library in LEAN_ONLY_LIBRARIES:
