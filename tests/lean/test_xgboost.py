@@ -5,7 +5,8 @@ probabilities on generated rows.
 Float32 semantics (inputs at, just below and just above a split condition), missing values
 (NaN, and a ``missing`` value other than NaN), zeros, values out of the training range and
 infinities; binary, multiclass (softprob), regression, logistic regression, the log links
-(poisson, gamma, tweedie), an early-stopped model and a random forest. Boosters and
+(poisson, gamma, tweedie), an early-stopped model, a random forest, and categorical splits on
+category codes (unseen, negative, fractional and out-of-range codes included). Boosters and
 objectives the runtime cannot reproduce are refused, naming the step and the alternative.
 """
 
@@ -47,7 +48,7 @@ def data() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _target(name: str, y: np.ndarray) -> np.ndarray:
-    if name in ("binary", "random_forest"):
+    if name in ("binary", "random_forest", "categorical"):
         return (y > np.median(y)).astype(int)
     if name == "multiclass":
         return np.digitize(y, np.quantile(y, [0.3, 0.6]))
@@ -73,6 +74,13 @@ MODELS = {
         n_estimators=200, learning_rate=0.6, early_stopping_rounds=2
     ),
     "random_forest": lambda: xgb.XGBRFClassifier(n_estimators=8, max_depth=4),
+    # column c holds category codes 0..4: partition splits, and one-hot-style ones
+    "categorical": lambda: xgb.XGBClassifier(
+        n_estimators=12, enable_categorical=True, feature_types=["q", "q", "c"], max_cat_to_onehot=1
+    ),
+    "categorical_onehot": lambda: xgb.XGBRegressor(
+        n_estimators=12, enable_categorical=True, feature_types=["q", "q", "c"], max_cat_to_onehot=8
+    ),
 }
 
 
@@ -125,7 +133,13 @@ def test_xgboost_matches_its_own_predictions(name: str, data: st.DataObject) -> 
     model, lean = fitted(name)
     assert not lean.needs_numpy
     assert lean.spec["graph"]["model"]["float32"]  # the contract bounds inputs to float32
-    row = st.tuples(_value(name), _value(name), st.one_of(st.integers(-2, 8), st.none()))
+    category = st.one_of(
+        st.integers(-2, 8),
+        st.floats(-3, 10),
+        st.sampled_from([-0.0, -0.5, 16777215.0, 16777216.0, 1e30, float("inf")]),
+        st.none(),
+    )
+    row = st.tuples(_value(name), _value(name), category)
     batch = data.draw(st.lists(row, min_size=1, max_size=6))
     X = pd.DataFrame(batch, columns=COLUMNS, dtype=float)
     report = check_equivalence(model, lean, X)
@@ -178,11 +192,18 @@ def test_what_xgboost_does_differently_is_refused_naming_the_alternative(name: s
     assert alternative in str(caught.value)
 
 
-def test_categorical_splits_are_refused_naming_one_hot_encoding() -> None:
+def test_the_categorical_models_split_on_categories() -> None:
+    for name in ("categorical", "categorical_onehot"):
+        _, lean = fitted(name)
+        assert lean.spec["graph"]["model"]["category_sets"], name
+
+
+def test_categories_from_pandas_columns_are_refused_naming_the_alternatives() -> None:
     X, y = data()
     frame = pd.DataFrame(X, columns=COLUMNS)
     frame["c"] = pd.Categorical(frame["c"].astype(int))
     model = xgb.XGBClassifier(n_estimators=3, enable_categorical=True)
     model.fit(frame, _target("binary", y))
-    with pytest.raises(LeanUnsupportedError, match="OneHotEncoder"):
+    with pytest.raises(LeanUnsupportedError, match="pandas category columns") as caught:
         compile_estimator(model, COLUMNS)
+    assert "feature_types=['c', ...]" in str(caught.value) and "OneHotEncoder" in str(caught.value)

@@ -166,16 +166,17 @@ def _xgb_booster(est: Any, path: str, learner: dict[str, Any]) -> dict[str, Any]
             f"booster={name!r} is not (a linear model); nearest supported: booster='gbtree', "
             "or a scikit-learn linear model (Ridge, LogisticRegression)",
         )
-    types = learner.get("feature_types") or []
     model: dict[str, Any] = booster["model"]
-    split_types = {t for tree in model["trees"] for t in tree["split_type"]}
-    if "c" in types or split_types - {0}:
+    if any(model.get("cats", {}).get("enc") or []):
+        # Categories from pandas columns are recoded by name at prediction; a request carries
+        # them as text, which XGBoost's predict does not take from sklambda's rows.
         raise _unsupported(
             est,
             path,
-            "categorical splits (enable_categorical=True) are not; nearest supported: one-hot "
-            "encode the column (OneHotEncoder) before XGBoost, or LGBMClassifier/LGBMRegressor "
-            "with categorical_feature",
+            "categories learned from pandas category columns are not; nearest supported: the "
+            "column's codes as numbers with feature_types=['c', ...], one-hot encoding "
+            "(OneHotEncoder) before XGBoost, or LGBMClassifier/LGBMRegressor with "
+            "categorical_feature",
         )
     if any(int(tree["tree_param"]["size_leaf_vector"]) > 1 for tree in model["trees"]):
         raise _unsupported(
@@ -215,6 +216,22 @@ def _xgb_base_margin(raw: dict[str, Any], n_features: int) -> list[float]:
     return [float(v) for v in np.asarray(margin, dtype=np.float32).ravel()]
 
 
+def _xgb_category_sets(tree: dict[str, Any], category_sets: list[list[int]]) -> list[int]:
+    """Per node of ``tree``: -1, or the index in ``category_sets`` of the categories its
+    categorical split sends right (XGBoost's ``common::Decision``: the others go left)."""
+    per_node = [-1] * len(tree["left_children"])
+    categories = tree["categories"]
+    for node, begin, size in zip(
+        tree["categories_nodes"],
+        tree["categories_segments"],
+        tree["categories_sizes"],
+        strict=True,
+    ):
+        per_node[int(node)] = len(category_sets)
+        category_sets.append([int(c) for c in categories[int(begin) : int(begin) + int(size)]])
+    return per_node
+
+
 def compile_xgboost(est: Any, path: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     """XGBoost's gbtree model as flat node arrays; thresholds and leaves are float32 values."""
     import json
@@ -231,13 +248,14 @@ def compile_xgboost(est: Any, path: str, arrays: dict[str, np.ndarray]) -> dict[
     n_outputs = max(1, int(learner["learner_model_param"]["num_class"]))
     if int(learner["learner_model_param"].get("num_target", 1)) > 1:
         raise _unsupported(est, path, "multi-output regression is not")
-    columns: dict[str, list[Any]] = {
-        n: [] for n in ("feature", "threshold", "left", "right", "default_left", "roots", "group")
-    }
+    names = ("feature", "threshold", "left", "right", "default_left", "roots", "group")
+    columns: dict[str, list[Any]] = {n: [] for n in (*names, "category_set")}
+    category_sets: list[list[int]] = []
     for tree, group in _xgb_trees(model, est):
         offset = len(columns["feature"])
         columns["roots"].append(offset)
         columns["group"].append(group)
+        columns["category_set"].extend(_xgb_category_sets(tree, category_sets))
         for left, right, feature, cond, default_left in zip(
             tree["left_children"],
             tree["right_children"],
@@ -254,7 +272,7 @@ def compile_xgboost(est: Any, path: str, arrays: dict[str, np.ndarray]) -> dict[
             columns["threshold"].append(float(np.float32(cond)))
             columns["default_left"].append(int(bool(default_left)))
     key = path or "model"
-    for name in ("feature", "left", "right", "roots", "group"):
+    for name in ("feature", "left", "right", "roots", "group", "category_set"):
         arrays[f"{key}/{name}"] = np.asarray(columns[name], dtype=np.int64)
     arrays[f"{key}/default_left"] = np.asarray(columns["default_left"], dtype=np.uint8)
     arrays[f"{key}/threshold"] = np.asarray(columns["threshold"], dtype=np.float64)
@@ -268,6 +286,7 @@ def compile_xgboost(est: Any, path: str, arrays: dict[str, np.ndarray]) -> dict[
         "base_margin": base if len(base) == n_outputs else base[:1] * n_outputs,
         "link": link,
         "missing": None if math.isnan(missing) else float(np.float32(missing)),
+        "category_sets": category_sets,
         # XGBoost reads its inputs as float32: the request contract bounds them so.
         "float32": True,
     }

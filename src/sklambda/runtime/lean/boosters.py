@@ -6,7 +6,8 @@ missing value (NaN, or zero for missing type Zero) follows the default direction
 values and NaN right. Leaves are summed in double precision, tree after tree.
 
 XGBoost (``predictor::GetNextNode``): the row is cast to float32; NaN, and the model's
-``missing`` value, follow the default child, else ``x < split_condition`` goes left. Each
+``missing`` value, follow the default child, else ``x < split_condition`` goes left, or, at a
+categorical split (category codes), a code in the split's set goes right. Each
 output starts at XGBoost's base margin and adds its trees' leaves in float32, tree after tree;
 the links are XGBoost's own float32 code (``common::Sigmoid``, ``common::Softmax``, ``expf``),
 with ``expf`` taken from the C library XGBoost calls (ctypes), so the bits are the library's.
@@ -145,6 +146,12 @@ class XGBoost(Model):
         self.default_left: list[int] = arrays[f"{key}/default_left"].tolist()
         roots, groups = arrays[f"{key}/roots"].tolist(), arrays[f"{key}/group"].tolist()
         self.trees = list(zip(roots, groups, strict=True))
+        category_set: list[int] = arrays[f"{key}/category_set"].tolist()
+        sets = [frozenset(s) for s in node["category_sets"]]
+        # Per node: None (a numeric split) or the categories sent right.
+        self.categories: list[frozenset[int] | None] | None = (
+            [None if i < 0 else sets[i] for i in category_set] if sets else None
+        )
         self.n_features: int = node["n_features"]
         self.k: int = node["n_outputs"]
         self.base: list[float] = list(node["base_margin"])
@@ -178,13 +185,38 @@ class XGBoost(Model):
             x = [math.nan if v == missing else v for v in x]
         return x  # infinities walk as numbers (inplace_predict does not refuse them)
 
+    def _categorical_leaf(self, x: list[float], node: int) -> int:
+        """The walk where some splits are categorical (``common::Decision``): a category in the
+        split's set goes right; any other, a negative one or one past 2**24 - 1 goes left."""
+        feature, threshold, left, right = self.feature, self.threshold, self.left, self.right
+        default_left, categories = self.default_left, self.categories
+        assert categories is not None
+        child = left[node]
+        while child >= 0:
+            v = x[feature[node]]
+            chosen = categories[node]
+            if v != v:
+                node = child if default_left[node] else right[node]
+            elif chosen is not None:
+                valid = 0.0 <= v < _XGB_MAX_CAT
+                node = right[node] if valid and int(v) in chosen else child
+            elif v < threshold[node]:
+                node = child
+            else:
+                node = right[node]
+            child = left[node]
+        return node
+
     def margin(self, row: Row) -> list[float]:
         x = self._row(row)
         feature, threshold, left, right = self.feature, self.threshold, self.left, self.right
         default_left = self.default_left
         out = list(self.base)
         buffer = self._f32
+        categorical = self.categories is not None
         for node, group in self.trees:
+            if categorical:
+                node = self._categorical_leaf(x, node)
             child = left[node]
             while child >= 0:
                 v = x[feature[node]]
@@ -251,6 +283,7 @@ class XGBoost(Model):
 
 
 _XGB_EXP_MAX = 88.69999694824219  # 88.7f
+_XGB_MAX_CAT = 16777216.0  # common::OutOfRangeCat(): 2**24, the first invalid category
 _XGB_EPS = 1.0000000168623835e-16  # 1e-16f
 
 
