@@ -5,9 +5,9 @@ The runtime needs neither library. LightGBM: ``Booster.dump_model()`` gives ever
 (feature, threshold, missing-value routing, categorical sets) and leaf value; the runtime walks
 them as LightGBM's ``Tree::Decision`` does and sums leaves in double precision, tree after tree.
 XGBoost: ``Booster.save_raw("json")`` gives every tree's float32 split conditions, default
-directions and leaf values; the runtime walks them as XGBoost's predictor does (``x < split``
-in float32, NaN and ``missing`` follow the default child) and sums in float32 from XGBoost's
-own base margin.
+directions, category sets and leaf values; the runtime walks them as XGBoost's predictor does
+(``x < split`` in float32, a category code in the split's set goes right, NaN and ``missing``
+follow the default child) and sums in float32 from XGBoost's own base margin.
 """
 
 from __future__ import annotations
