@@ -145,7 +145,12 @@ def _xgb_objective(est: Any, path: str, learner: dict[str, Any]) -> str:
     if name not in _XGB_LINKS:
         supported = ", ".join(sorted(_XGB_LINKS))
         raise _unsupported(est, path, f"objective {name!r} is not (supported: {supported})")
-    return _XGB_LINKS[name]
+    from sklearn.base import is_classifier
+
+    link = _XGB_LINKS[name]
+    if is_classifier(est) and link not in ("sigmoid", "softmax"):
+        raise _unsupported(est, path, f"a classifier with objective {name!r} is not")
+    return link
 
 
 def _xgb_booster(est: Any, path: str, learner: dict[str, Any]) -> dict[str, Any]:

@@ -288,7 +288,7 @@ _XGB_EPS = 1.0000000168623835e-16  # 1e-16f
 
 
 def _dsum(values: list[float]) -> float:
-    total = 0.0  # a C double accumulating in order (not fsum's exact sum)
+    total = 0.0  # a C double accumulating in order (sum() compensates since Python 3.12)
     for v in values:
         total += v
     return total
