@@ -32,7 +32,11 @@ ESTIMATORS = (
     "knn",
     "naive-bayes",
     "sgd",
+    "xgboost",
+    "lightgbm",
 )
+# Estimators from optional extras: the library each needs, installed by `sklambda[<extra>]`.
+EXTRA_ESTIMATORS = {"xgboost": "xgboost", "lightgbm": "lightgbm"}
 # Estimators whose fit depends on feature scale get a StandardScaler in front.
 SCALED = {"linear", "ridge", "lasso", "elastic-net", "mlp", "svm", "knn", "sgd"}
 REGRESSION_ONLY = {"lasso", "elastic-net"}
@@ -153,7 +157,8 @@ def make_estimator(name: str, task: str, seed: int = 0) -> Any:
 
 
 def _more_makers(regression: bool, seed: int) -> dict[str, Callable[[], Any]]:
-    """The families the lean runtime gained: histogram boosting, SVMs, kNN, naive Bayes, SGD."""
+    """The families the lean runtime gained: histogram boosting, SVMs, kNN, naive Bayes, SGD,
+    and XGBoost and LightGBM (optional extras, imported only when chosen)."""
     from sklearn import ensemble, linear_model, naive_bayes, neighbors, svm
 
     return {
@@ -170,7 +175,58 @@ def _more_makers(regression: bool, seed: int) -> dict[str, Callable[[], Any]]:
             if regression
             else (lambda: linear_model.SGDClassifier(loss="log_loss", random_state=seed))
         ),
+        "xgboost": lambda: _xgboost(regression, seed),
+        "lightgbm": lambda: _lightgbm(regression, seed),
     }
+
+
+def check_extra(estimator: str) -> None:
+    """Refuse, before any data is read, an estimator whose optional library is missing."""
+    import importlib.util
+
+    library = EXTRA_ESTIMATORS.get(estimator)
+    if library is not None and importlib.util.find_spec(library) is None:
+        raise _missing_extra(estimator, library)
+
+
+def _missing_extra(estimator: str, library: str) -> TrainError:
+    return TrainError(
+        f'estimator "{estimator}" needs {library}, which is not installed; install it with: '
+        f"pip install 'sklambda[{library}]'"
+    )
+
+
+def _import_extra(estimator: str) -> Any:
+    """The library behind an extra's estimator, or the one-line error naming the install."""
+    import importlib
+
+    library = EXTRA_ESTIMATORS[estimator]
+    try:
+        return importlib.import_module(library)
+    except ImportError:
+        raise _missing_extra(estimator, library) from None
+
+
+def _xgboost(regression: bool, seed: int) -> Any:
+    """XGBoost's gbtree model (CPU, one thread per fit: reproducible for a seed).
+
+    XGBClassifier takes labels 0..k-1 only; a soft VotingClassifier of this one model encodes
+    the target's labels for it and maps its predictions back (its probabilities are
+    XGBoost's own: an average of one).
+    """
+    xgboost = _import_extra("xgboost")
+    common = {"n_estimators": 100, "random_state": seed, "n_jobs": 1}
+    if regression:
+        return xgboost.XGBRegressor(**common)
+    from sklearn.ensemble import VotingClassifier
+
+    return VotingClassifier([("xgboost", xgboost.XGBClassifier(**common))], voting="soft")
+
+
+def _lightgbm(regression: bool, seed: int) -> Any:
+    lightgbm = _import_extra("lightgbm")
+    common = {"n_estimators": 100, "random_state": seed, "n_jobs": 1, "verbose": -1}
+    return (lightgbm.LGBMRegressor if regression else lightgbm.LGBMClassifier)(**common)
 
 
 def build_pipeline(
@@ -426,6 +482,7 @@ def fit_table(
 
     if not 0 < test_size < 1:
         raise TrainError(f"test_size must be between 0 and 1 (exclusive), got {test_size}")
+    check_extra(estimator)
     if task in ("regression", "classification"):
         make_estimator(estimator, task, seed)  # an estimator that cannot do the task: say so first
     ready = prepare_table(
@@ -520,6 +577,7 @@ def train(
     """
     from sklambda.data import check_database, load_frame, source_of
 
+    check_extra(estimator)
     if frame is None:
         if db is None:
             raise TrainError("pass a database (db=...) with a table or query, or frame=...")

@@ -12,6 +12,7 @@ the original does before anything ships.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -121,6 +122,42 @@ def pinned(manifest: Manifest) -> list[str]:
     ]
 
 
+# Libraries whose models only the lean runtime serves: the scikit-learn layer carries
+# scikit-learn, numpy and scipy, pinned to the bundle's versions, and nothing else.
+LEAN_ONLY_LIBRARIES = ("xgboost", "lightgbm")
+
+
+def lean_only_library(estimator: Any) -> str | None:
+    """``"xgboost"`` or ``"lightgbm"`` when the model holds one of their estimators."""
+    parts = [estimator]
+    # A model of the user's own may not list its parameters: then only its own type counts.
+    with contextlib.suppress(Exception):
+        parts.extend(estimator.get_params(deep=True).values())
+    for part in parts:
+        library = type(part).__module__.split(".", 1)[0]
+        if library in LEAN_ONLY_LIBRARIES:
+            return library
+    return None
+
+
+def _lean_only_refusal(library: str, why_not: str | None) -> BuildError:
+    """Why a booster model cannot be built for the scikit-learn runtime, in one line."""
+    layer = f"the scikit-learn runtime's layer carries scikit-learn, numpy and scipy, not {library}"
+    if why_not is None:
+        return BuildError(
+            f"{layer}: build this model with {{0}} (its trees compiled to plain Python, proven "
+            f"equal to {library}'s own predictions); nothing was written",
+            Option("runtime", "lean"),
+        )
+    return BuildError(
+        f"{_literal(why_not)}; and {layer}, so this model cannot be built; nothing was written"
+    )
+
+
+def _literal(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
 def choose_form(
     model: Model,
     probe: Probe,
@@ -128,8 +165,14 @@ def choose_form(
     slim_rules: tuple[str, ...],
     numpy: bool | None = None,
 ) -> Form:
-    """The lean form when asked for (or ``auto``) and it reproduces the model, else sklearn's."""
+    """The lean form when asked for (or ``auto``) and it reproduces the model, else sklearn's.
+
+    XGBoost and LightGBM models have the lean form only (:data:`LEAN_ONLY_LIBRARIES`).
+    """
     notes: list[str] = []
+    library = lean_only_library(model.estimator)
+    if library is not None and runtime == "sklearn":
+        raise _lean_only_refusal(library, None)
     if runtime in ("auto", "lean"):
         lean, why_not = _lean(model, probe.rows, numpy)
         if lean is not None:
@@ -140,6 +183,8 @@ def choose_form(
             if not lean.needs_numpy:
                 return Form("lean", lean, [], (), lean_notes)
             return Form("lean", lean, ["numpy"], numpy_slim if slim_rules else (), lean_notes)
+        if library is not None:
+            raise _lean_only_refusal(library, why_not)
         if runtime == "lean":
             raise BuildError(
                 f"{why_not}; build it with {{0}} (or auto); nothing was written",

@@ -15,6 +15,13 @@ functions that only compute — numpy's ufuncs and reductions (``np.log1p`` in a
 never vouched for: it is code, and is loaded only when named in ``trusted_types``.
 ``tests/bundle/test_allowlist.py`` saves a fitted instance of every estimator
 ``sklearn.utils.all_estimators()`` lists and proves each one loads with no extra trust.
+
+XGBoost's and LightGBM's scikit-learn models (the ``xgboost`` and ``lightgbm`` extras) are
+vouched for by name, with the boosters they hold (:data:`_BOOSTER_TYPES`): loading one runs
+``__new__`` and ``__setstate__``, which hand the stored model bytes (XGBoost's serialised
+booster, LightGBM's model text) to the library's own parser; nothing in the file names code to
+run. What such a model may hold that is code (a custom objective or metric function, callbacks)
+is a node of its own in the file and is refused like any other.
 """
 
 from __future__ import annotations
@@ -35,9 +42,24 @@ _BUILTINS = {
     "builtins." + t
     for t in (
         *("dict", "list", "tuple", "set", "frozenset", "str", "int", "float", "bool"),
-        *("complex", "slice", "bytes", "NoneType", "object", "type"),
+        *("complex", "slice", "bytes", "bytearray", "NoneType", "object", "type"),
     )
 }
+# Containers: a defaultdict's factory is a node of its own in the file, checked like any other.
+_CONTAINERS = {"collections.OrderedDict", "collections.defaultdict"}
+# The boosting libraries' scikit-learn estimators and the boosters they hold (see the docstring).
+_BOOSTER_TYPES = {
+    "xgboost.sklearn.XGBClassifier",
+    "xgboost.sklearn.XGBRegressor",
+    "xgboost.sklearn.XGBRFClassifier",
+    "xgboost.sklearn.XGBRFRegressor",
+    "xgboost.core.Booster",
+    "lightgbm.sklearn.LGBMClassifier",
+    "lightgbm.sklearn.LGBMRegressor",
+    "lightgbm.basic.Booster",
+}
+# The extra that installs each library, for the error when it is missing.
+EXTRAS = {"xgboost": "xgboost", "lightgbm": "lightgbm"}
 # ``functools.partial`` binds a function to arguments; skops writes both as nodes of their own,
 # which are checked like every other (HistGradientBoosting's categorical check_array).
 _COMBINATORS = {"functools.partial"}
@@ -115,6 +137,7 @@ def allowed_types() -> frozenset[str]:
     import scipy.sparse
 
     names = set(_BUILTINS) | _COMBINATORS | _NUMPY_RANDOM | _NUMPY_OTHER | _SKLEARN_INTERNAL_NAMES
+    names |= _CONTAINERS | _BOOSTER_TYPES
     for key, value in np.sctypeDict.items():
         del key
         names.add(f"numpy.{value.__name__}")
@@ -324,6 +347,7 @@ def load(
     unknown = untrusted(present, trusted_types)
     if unknown:
         raise refusal(path.name, unknown, saving=False)
+    check_extras(present, path.name)
     try:
         estimator = skops.io.load(path, trusted=sorted(present))
         _check_fitted(estimator)
@@ -333,6 +357,18 @@ def load(
             f"{path.name} is not a readable skops file ({detail}); re-save the model"
         ) from None
     return estimator
+
+
+def check_extras(present: Iterable[str], file_name: str) -> None:
+    """Refuse, naming the extra to install, a model whose boosting library is missing."""
+    import importlib.util
+
+    for library in sorted({name.split(".", 1)[0] for name in present} & set(EXTRAS)):
+        if importlib.util.find_spec(library) is None:
+            raise BundleError(
+                f"{file_name} holds a {library} model, and {library} is not installed; "
+                f"install it with: pip install 'sklambda[{EXTRAS[library]}]'"
+            )
 
 
 def _check_fitted(estimator: Any) -> None:

@@ -96,6 +96,8 @@ def _nearest(type_name: str) -> str:
         "sklearn.decomposition": "PCA or TruncatedSVD",
         "sklearn.tree": "DecisionTreeClassifier/Regressor",
         "sklearn.neural_network": "MLPClassifier/MLPRegressor",
+        "xgboost.sklearn": "XGBClassifier/XGBRegressor",
+        "lightgbm.sklearn": "LGBMClassifier/LGBMRegressor",
     }.get(module)
     return f"nearest supported: {nearest}; " if nearest else ""
 

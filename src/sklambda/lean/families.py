@@ -61,8 +61,10 @@ META = (
     "VotingRegressor",
 )
 BOOSTERS = ("LGBMClassifier", "LGBMRegressor")  # LightGBM's scikit-learn API (extra)
+XGBOOSTS = ("XGBClassifier", "XGBRFClassifier", "XGBRFRegressor", "XGBRegressor")  # (extra)
 MODELS: tuple[str, ...] = (
     *BOOSTERS,
+    *XGBOOSTS,
     *LINEAR_REGRESSORS,
     *GLMS,
     *LINEAR_CLASSIFIERS,
@@ -131,17 +133,25 @@ def _glm(est: Any, path: str) -> dict[str, Any]:
     return node
 
 
+def _booster(est: Any, path: str, arrays: dict[str, np.ndarray]) -> dict[str, Any] | None:
+    """LightGBM's and XGBoost's scikit-learn-API models (their libraries are extras)."""
+    from sklambda.lean import boosters
+
+    name = type(est).__name__
+    if name in BOOSTERS and type(est).__module__.startswith("lightgbm"):
+        return boosters.compile_booster(est, path, arrays)
+    if name in XGBOOSTS and type(est).__module__.startswith("xgboost"):
+        return boosters.compile_xgboost(est, path, arrays)
+    return None
+
+
 def compile_model(est: Any, path: str, arrays: dict[str, np.ndarray]) -> dict[str, Any] | None:
     """The model node for ``est``, or None when no family here reads its class."""
     from sklambda.lean.compiler import _linear
 
     name = type(est).__name__
-    if type(est).__module__.startswith("lightgbm"):
-        if name not in BOOSTERS:
-            return None
-        from sklambda.lean.boosters import compile_booster
-
-        return compile_booster(est, path, arrays)
+    if type(est).__module__.startswith(("lightgbm", "xgboost")):
+        return _booster(est, path, arrays)
     if not type(est).__module__.startswith("sklearn."):
         return None
     if name in LINEAR_REGRESSORS:

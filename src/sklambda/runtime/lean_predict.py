@@ -61,6 +61,7 @@ FAMILIES: dict[str, str] = {
     "pipeline": "meta",
     "isolation_forest": "tree_walk",
     "lightgbm": "boosters",
+    "xgboost": "boosters",
 }
 
 
