@@ -97,6 +97,7 @@ TRANSFORMS: tuple[str, ...] = (
     "PolynomialFeatures",
     "PowerTransformer",
     "QuantileTransformer",
+    "SplineTransformer",
     "TargetEncoder",
     "TruncatedSVD",
     *SELECTORS,

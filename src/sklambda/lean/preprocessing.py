@@ -199,6 +199,67 @@ def _feature_union(est: Any, path: str) -> list[dict[str, Any]]:
     return [{"op": "union", "parts": parts}]
 
 
+def _spline_ends(est: Any, spline: Any, degree: int, path: str) -> dict[str, Any]:
+    """Where a constant/linear extrapolation starts, and the columns it continues there
+    (``[column, value, slope]``, slope None when constant), as scikit-learn's transform does."""
+    low, high = float(spline.t[degree]), float(spline.t[-degree - 1])
+    at_low = _floats(spline(low), path, "bsplines_")
+    at_high = _floats(spline(high), path, "bsplines_")
+    n_splines = len(at_low)
+    if est.extrapolation == "constant":
+        below = [[j, at_low[j], None] for j in range(degree)]
+        above = [[j, at_high[j], None] for j in range(n_splines - degree, n_splines)]
+        # With degree 0 scikit-learn assigns all n_splines values to no column above the knots:
+        # numpy broadcasts one value (nothing changes), more fail (None: refused likewise).
+        fails_above = degree == 0 and n_splines > 1
+        return {"bounds": [low, high], "below": below, "above": None if fails_above else above}
+    slope_low = _floats(spline(low, nu=1), path, "bsplines_")
+    slope_high = _floats(spline(high, nu=1), path, "bsplines_")
+    count = max(degree, 2) if degree >= 1 else 1  # degree 0 and 1 continue one more column
+    if count > n_splines:  # scikit-learn fails (IndexError) on any value beyond the bounds
+        return {"bounds": [low, high], "below": None, "above": None}
+    below = [[j, at_low[j], slope_low[j]] for j in range(count)]
+    ends = [n_splines - 1 - j for j in range(count)]
+    above = [[j, at_high[j], slope_high[j]] for j in ends]
+    return {"bounds": [low, high], "below": below, "above": above}
+
+
+def _spline(est: Any, path: str) -> list[dict[str, Any]]:
+    """A SplineTransformer: each feature's knots and, for constant/linear extrapolation, the
+    values (and slopes) it continues with beyond them, read off scikit-learn's own BSplines."""
+    if getattr(est, "sparse_output", False):
+        raise _unsupported(
+            est, path, "sparse_output=True is not (refit with sparse_output=False: same values)"
+        )
+    extrapolation = est.extrapolation
+    degree = int(est.degree)
+    features = []
+    for spline in est.bsplines_:
+        feature: dict[str, Any] = {"knots": _floats(spline.t, path, "knots (bsplines_)")}
+        k = int(spline.k)
+        if extrapolation == "error":
+            feature["bounds"] = [float(spline.t[k]), float(spline.t[-k - 1])]
+        elif extrapolation in ("constant", "linear"):
+            feature.update(_spline_ends(est, spline, degree, path))
+            if extrapolation == "linear" and degree <= 1:
+                # scikit-learn's transform raises its own degree variable for degree <= 1 and
+                # keeps it for the features after: reproduce that, feature by feature.
+                degree += 1
+        features.append(feature)
+    return [
+        {
+            "op": "spline",
+            "step": path,
+            "degree": int(est.degree),
+            "n_splines": int(est.bsplines_[0].c.shape[1]),
+            "extrapolation": extrapolation,
+            "include_bias": bool(est.include_bias),
+            "missing_zeros": getattr(est, "handle_missing", "error") == "zeros",
+            "features": features,
+        }
+    ]
+
+
 def _class(est: Any) -> str:
     return type(est).__name__
 
@@ -216,6 +277,7 @@ TRANSFORMS: dict[str, Callable[[Any, str], list[dict[str, Any]]]] = {
     "PolynomialFeatures": _polynomial,
     "PowerTransformer": _power,
     "QuantileTransformer": _quantile,
+    "SplineTransformer": _spline,
     "TargetEncoder": _target_encoder,
     "TruncatedSVD": _pca,
 }
