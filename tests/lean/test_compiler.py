@@ -415,7 +415,7 @@ def test_unsupported_model_names_step_and_type(
 @pytest.mark.parametrize(
     ("transformer", "type_name"),
     [
-        (SplineTransformer(), "sklearn.preprocessing.SplineTransformer"),
+        (SplineTransformer(sparse_output=True), "sklearn.preprocessing.SplineTransformer"),
         (FunctionTransformer(np.sinh), "sklearn.preprocessing.FunctionTransformer"),
     ],
 )

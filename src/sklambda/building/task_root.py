@@ -64,7 +64,7 @@ def lean_modules(spec: dict[str, Any], lean_src: Path) -> set[str]:
     import ast
 
     from sklambda.lean.compiler import graph_nodes
-    from sklambda.runtime.lean.transforms import home
+    from sklambda.runtime.lean.transforms import CORE, HOMES
     from sklambda.runtime.lean_predict import FAMILIES
 
     wanted = {"__init__", "binary", "transforms"}
@@ -72,7 +72,10 @@ def lean_modules(spec: dict[str, Any], lean_src: Path) -> set[str]:
         family = FAMILIES.get(node["op"])
         if family == "trees" and node.get("form") == "python":
             family = "tree_walk"
-        wanted.add(family if family is not None else home(node["op"]))
+        if family is None:  # a transform
+            op = node["op"]
+            family = "transforms" if op in CORE else HOMES.get(op, "transforms_more")
+        wanted.add(family)
     todo, seen = list(wanted), set()
     while todo:
         name = todo.pop()

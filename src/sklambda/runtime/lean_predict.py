@@ -127,7 +127,6 @@ class LeanPredictor:
                 out.append(transform(list(row)))
             except RequestError as error:  # a value outside a step's domain: say which row
                 error.message = f"row {i}: {error.message}"
-                error.args = (error.message,)
                 raise
         return out
 

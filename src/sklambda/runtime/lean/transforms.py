@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     Row = list[Any]
     RowFn = Callable[[Row], Row]
 
-__all__ = ["CORE", "HOMES", "TRANSFORMS", "chain", "home"]
+__all__ = ["CORE", "HOMES", "TRANSFORMS", "chain"]
 
 
 def _center_scale(center: list[float] | None, scale: list[float] | None) -> RowFn:
@@ -187,21 +187,16 @@ TRANSFORMS: dict[str, Callable[[dict[str, Any]], RowFn]] = {
 # The transforms of the common pipelines; the rest live in ``transforms_more`` (or the module
 # ``HOMES`` names), which a package ships (and a request imports) only when its model uses one.
 CORE = frozenset(TRANSFORMS)
+# Transforms beyond CORE registered elsewhere than ``transforms_more``, by module.
 HOMES = {"spline": "splines"}
-
-
-def home(op: str) -> str:
-    """The module of ``runtime/lean/`` that registers transform ``op``."""
-    return "transforms" if op in CORE else HOMES.get(op, "transforms_more")
 
 
 def chain(steps: Sequence[dict[str, Any]]) -> RowFn:
     fns = []
     for step in steps:
         if step["op"] not in TRANSFORMS:
-            from importlib import import_module
-
-            import_module(f"{__package__}.{home(step['op'])}")  # registers its transforms
+            # the module that registers it (and its siblings)
+            __import__(f"{__package__}.{HOMES.get(step['op'], 'transforms_more')}")
         try:
             factory = TRANSFORMS[step["op"]]
         except KeyError:
