@@ -28,7 +28,17 @@ def compile_neighbors(est: Any, path: str, arrays: dict[str, np.ndarray]) -> dic
     elif metric in ("manhattan", "cityblock", "l1"):
         metric, p = "minkowski", 1.0
     if metric not in ("minkowski", "chebyshev") or params:
-        raise _unsupported(est, path, f"metric {est.effective_metric_!r} is not")
+        hint = (
+            "; a Normalizer() step then metric='euclidean' finds the same neighbours"
+            if metric == "cosine"
+            else ""
+        )
+        raise _unsupported(
+            est,
+            path,
+            f"metric {est.effective_metric_!r} is not (minkowski, euclidean, manhattan and "
+            f"chebyshev are{hint})",
+        )
     if not isinstance(est.weights, str) or est.weights not in ("uniform", "distance"):
         raise _unsupported(est, path, "weights other than 'uniform' and 'distance' are not")
     if getattr(est, "outputs_2d_", False) or np.ndim(est._y) != 1:

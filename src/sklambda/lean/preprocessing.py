@@ -12,7 +12,14 @@ from typing import Any
 
 import numpy as np
 
-from sklambda.lean.compiler import _compile_transform, _floats, _join, _plain, _unsupported
+from sklambda.lean.compiler import (
+    _compile_transform,
+    _floats,
+    _join,
+    _plain,
+    _unsupported,
+    weighted,
+)
 
 __all__ = ["TRANSFORMS", "UFUNCS", "compile_selector"]
 
@@ -40,22 +47,40 @@ def _categories(values: Any) -> list[Any]:
     return [_plain(v) for v in np.asarray(values).tolist()]
 
 
+def _ordinal_codes(est: Any) -> list[list[Any]]:
+    """Each category's code, as ``est.transform`` gives it: with infrequent categories grouped
+    (min_frequency/max_categories) the codes are not the categories' positions."""
+    import pandas as pd
+
+    codes = []
+    for i, categories in enumerate(est.categories_):
+        n = len(categories)
+        columns = {
+            j: pd.Series(list(c if j == i else [c[0]] * n), dtype=c.dtype)
+            for j, c in enumerate(est.categories_)
+        }
+        frame = pd.DataFrame(columns)
+        names = getattr(est, "feature_names_in_", None)
+        if names is not None:
+            frame.columns = list(names)
+        probe: Any = frame if names is not None else frame.to_numpy(dtype=object)
+        codes.append([_plain(float(v)) for v in np.asarray(est.transform(probe))[:, i]])
+    return codes
+
+
 def _ordinal(est: Any, path: str) -> list[dict[str, Any]]:
-    if getattr(est, "_infrequent_enabled", False):
-        raise _unsupported(
-            est, path, "infrequent categories (min_frequency/max_categories) are not"
-        )
     unknown = None
     if est.handle_unknown == "use_encoded_value":
         unknown = _plain(float(est.unknown_value))
-    return [
-        {
-            "op": "ordinal",
-            "features": [_categories(c) for c in est.categories_],
-            "unknown": unknown,
-            "missing": _plain(float(est.encoded_missing_value)),
-        }
-    ]
+    node = {
+        "op": "ordinal",
+        "features": [_categories(c) for c in est.categories_],
+        "unknown": unknown,
+        "missing": _plain(float(est.encoded_missing_value)),
+    }
+    if getattr(est, "_infrequent_enabled", False):
+        node["codes"] = _ordinal_codes(est)
+    return [node]
 
 
 def _function(est: Any, path: str) -> list[dict[str, Any]]:
@@ -186,16 +211,13 @@ def _target_encoder(est: Any, path: str) -> list[dict[str, Any]]:
 
 
 def _feature_union(est: Any, path: str) -> list[dict[str, Any]]:
-    if est.transformer_weights:
-        raise _unsupported(est, path, "transformer_weights are not")
     parts: list[list[dict[str, Any]]] = []
     for name, trans in est.transformer_list:
         if isinstance(trans, str) and trans == "drop":
             continue
-        if isinstance(trans, str) and trans == "passthrough":
-            parts.append([])
-            continue
-        parts.append(_compile_transform(trans, _join(path, name)))
+        passthrough = isinstance(trans, str) and trans == "passthrough"
+        steps = [] if passthrough else _compile_transform(trans, _join(path, name))
+        parts.append(weighted(steps, est.transformer_weights, name))
     return [{"op": "union", "parts": parts}]
 
 

@@ -26,16 +26,21 @@ if TYPE_CHECKING:
 
 
 def _ordinal(node: dict[str, Any]) -> RowFn:
+    # "codes": each category's code when infrequent ones share one (else its position)
+    codes = node.get("codes") or [range(len(cats)) for cats in node["features"]]
     lookups = [
-        {category_key(decode_number(c)): float(i) for i, c in enumerate(cats)}
-        for cats in node["features"]
+        {
+            category_key(decode_number(c)): float(decode_number(i))
+            for i, c in zip(at, cats, strict=True)
+        }
+        for cats, at in zip(node["features"], codes, strict=True)
     ]
     unknown = node["unknown"]
     unknown = None if unknown is None else float(decode_number(unknown))
     missing = float(decode_number(node["missing"]))
     for lookup in lookups:
-        if MISSING_KEY in lookup:  # a missing category seen at fit encodes as encoded_missing_value
-            lookup[MISSING_KEY] = missing
+        if MISSING_KEY in lookup and not node.get("codes"):
+            lookup[MISSING_KEY] = missing  # a missing category seen at fit: encoded_missing_value
 
     def transform(row: Row) -> Row:
         out = []
@@ -302,6 +307,11 @@ def _target_encoder(node: dict[str, Any]) -> RowFn:
     return transform
 
 
+def _weight(node: dict[str, Any]) -> RowFn:
+    factor = node["factor"]  # transformer_weights: the part's output times its weight
+    return lambda row: [to_float(v) * factor for v in row]
+
+
 def _union(node: dict[str, Any]) -> RowFn:
     parts = [chain(steps) for steps in node["parts"]]
 
@@ -329,5 +339,6 @@ TRANSFORMS.update(
         "quantile": _quantile,
         "target_encoder": _target_encoder,
         "union": _union,
+        "weight": _weight,
     }
 )
