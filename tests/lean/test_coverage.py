@@ -10,6 +10,7 @@ stacking and calibration build on.
 from __future__ import annotations
 
 import functools
+import math
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -94,9 +95,12 @@ def _then(*steps: Any) -> Pipeline:
     return Pipeline([(f"s{i}", step) for i, step in enumerate(steps)])
 
 
-def _positive(transform: Any) -> Pipeline:
-    """``transform`` on values clipped into [1, 2]: inside every allowlisted ufunc's domain."""
-    return _then(MinMaxScaler(feature_range=(1, 2), clip=True), transform)
+def _positive(transform: Any, within: tuple[float, float] = (1, 2)) -> Pipeline:
+    """``transform`` on values clipped into ``within``, inside the function's domain."""
+    return _then(MinMaxScaler(feature_range=within, clip=True), transform)
+
+
+_UNIT_DOMAIN = ("arccos", "arcsin", "arctanh")  # (-1, 1)
 
 
 def _nonnegative(model: Any, target: str) -> Pipeline:
@@ -208,7 +212,10 @@ MODELS: dict[str, Callable[[], Pipeline]] = {
     ),
 }
 for _name in UFUNCS:
-    MODELS[f"ufunc_{_name}"] = _ridge_after(_positive(FunctionTransformer(getattr(np, _name))))
+    _within = (-0.9, 0.9) if _name in _UNIT_DOMAIN else (1.0, 2.0)
+    MODELS[f"ufunc_{_name}"] = _ridge_after(
+        _positive(FunctionTransformer(getattr(np, _name)), _within)
+    )
 
 
 @functools.cache
@@ -243,6 +250,22 @@ def test_svm_decision_values_match_decision_function(name: str, batch: list[list
     got = np.asarray(predictor._model.decision(predictor._prepare(X.to_numpy().tolist())))
     expected = np.asarray(pipe.decision_function(X), dtype=np.float64).reshape(len(X), -1)
     assert np.abs(got - expected).max() <= 1e-9 * max(float(np.abs(expected).max()), 1.0)
+
+
+SPECIAL = [0.0, -0.0, 0.5, -0.5, 1.0, -1.0, 1.5, -2.5, 2.5, 1e-300, -1e-300, 5e-324, 1e10]
+SPECIAL += [-1e10, 710.0, -710.0, 1e300, -1e300, 1.7e308, math.inf, -math.inf, math.nan]
+
+
+@pytest.mark.parametrize("name", UFUNCS)
+def test_each_allowlisted_ufunc_answers_as_numpy_everywhere(name: str) -> None:
+    from sklambda.runtime.lean.transforms_more import UFUNCS as RUNTIME_UFUNCS
+
+    with np.errstate(all="ignore"):
+        expected = getattr(np, name)(np.array(SPECIAL)).astype(np.float64).tolist()
+    got = [RUNTIME_UFUNCS[name](x) for x in SPECIAL]
+    for x, g, e in zip(SPECIAL, got, expected, strict=True):
+        same = g == e or (math.isnan(g) and math.isnan(e))
+        assert same or abs(g - e) <= 1e-12 * abs(e), (name, x, g, e)
 
 
 # ---------------------------------------------------------------- ColumnTransformer forms

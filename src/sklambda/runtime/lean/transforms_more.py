@@ -85,7 +85,88 @@ def _sqrt(x: float) -> float:
     return math.sqrt(x) if x >= 0 else NAN
 
 
+def _domain(fn: Callable[[float], float]) -> Callable[[float], float]:
+    """numpy's answer outside ``fn``'s domain (math raises there): NaN."""
+
+    def apply(x: float) -> float:
+        try:
+            return fn(x)
+        except ValueError:
+            return NAN
+
+    return apply
+
+
+def _atanh(x: float) -> float:
+    if x == 1.0 or x == -1.0:
+        return math.copysign(math.inf, x)
+    return math.atanh(x) if -1.0 < x < 1.0 else NAN
+
+
+def _signed_overflow(fn: Callable[[float], float]) -> Callable[[float], float]:
+    def apply(x: float) -> float:
+        try:
+            return fn(x)
+        except OverflowError:
+            return math.copysign(math.inf, fn(math.copysign(1.0, x)))
+
+    return apply
+
+
+def _integral(fn: Callable[[float], int]) -> Callable[[float], float]:
+    """floor, ceil, trunc, rint: float results; inf and NaN pass through as in numpy."""
+    return lambda x: float(fn(x)) if math.isfinite(x) else x
+
+
+def _reciprocal(x: float) -> float:
+    return 1.0 / x if x != 0 else math.copysign(math.inf, x)
+
+
+def _sign(x: float) -> float:
+    return x if x != x else (1.0 if x > 0 else -1.0 if x < 0 else 0.0)
+
+
+def _spacing(x: float) -> float:
+    # toward larger magnitude; at either zero the smallest subnormal, positive
+    if not math.isfinite(x):
+        return NAN
+    return math.copysign(math.ulp(x), x) if x != 0 else math.ulp(0.0)
+
+
+def _flag(test: Callable[[float], bool]) -> Callable[[float], float]:
+    return lambda x: 1.0 if test(x) else 0.0
+
+
 UFUNCS: dict[str, Callable[[float], float]] = {
+    "arccos": _domain(math.acos),
+    "arccosh": _domain(math.acosh),
+    "arcsin": _domain(math.asin),
+    "arcsinh": math.asinh,
+    "arctan": math.atan,
+    "arctanh": _atanh,
+    "ceil": _integral(math.ceil),
+    "conjugate": lambda x: x,
+    "cos": _domain(math.cos),
+    "cosh": _overflowing(math.cosh),
+    "deg2rad": math.radians,
+    "degrees": math.degrees,
+    "floor": _integral(math.floor),
+    "isfinite": _flag(math.isfinite),
+    "isinf": _flag(math.isinf),
+    "isnan": _flag(math.isnan),
+    "logical_not": _flag(lambda x: x == 0),
+    "positive": lambda x: x,
+    "rad2deg": math.degrees,
+    "radians": math.radians,
+    "reciprocal": _reciprocal,
+    "rint": _integral(round),  # half to even, as numpy
+    "sign": _sign,
+    "signbit": _flag(lambda x: math.copysign(1.0, x) < 0),
+    "sin": _domain(math.sin),
+    "sinh": _signed_overflow(math.sinh),
+    "spacing": _spacing,
+    "tan": _domain(math.tan),
+    "trunc": _integral(math.trunc),
     "abs": abs,
     "absolute": abs,
     "fabs": abs,
