@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.compose import ColumnTransformer, make_column_selector
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor, make_column_selector
 from sklearn.decomposition import IncrementalPCA
 from sklearn.ensemble import IsolationForest, StackingClassifier
 from sklearn.feature_selection import (
@@ -59,6 +59,7 @@ from sklearn.preprocessing import (
     Binarizer,
     FunctionTransformer,
     KBinsDiscretizer,
+    MaxAbsScaler,
     MinMaxScaler,
     Normalizer,
     OneHotEncoder,
@@ -66,6 +67,7 @@ from sklearn.preprocessing import (
     PolynomialFeatures,
     PowerTransformer,
     QuantileTransformer,
+    RobustScaler,
     SplineTransformer,
     StandardScaler,
 )
@@ -207,6 +209,15 @@ MODELS: dict[str, Callable[[], Pipeline]] = {
     "categorical_nb": _categorical_nb,
     "calibrated_svc": lambda: _fit(CalibratedClassifierCV(SVC(), cv=3), "multi"),
     "stacking_svm_decisions": _stack_svms,
+    "target_minmax": lambda: _fit(
+        TransformedTargetRegressor(Ridge(), transformer=MinMaxScaler()), "reg"
+    ),
+    "target_robust": lambda: _fit(
+        TransformedTargetRegressor(Ridge(), transformer=RobustScaler()), "reg"
+    ),
+    "target_maxabs": lambda: _fit(
+        TransformedTargetRegressor(Ridge(), transformer=MaxAbsScaler()), "reg"
+    ),
     "isolation_forest_max_features": lambda: _fit(
         IsolationForest(n_estimators=15, max_features=2, random_state=0), "reg"
     ),

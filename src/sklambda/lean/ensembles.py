@@ -139,11 +139,26 @@ def _inverse(transformer: Any, path: str) -> dict[str, Any]:
             "scale": None if transformer.scale_ is None else float(transformer.scale_[0]),
             "mean": float(transformer.mean_[0]) if transformer.with_mean else None,
         }
+    if name == "RobustScaler":  # inverse_transform: y * scale_ + center_
+        return {
+            "kind": "scale",
+            "scale": float(transformer.scale_[0]) if transformer.with_scaling else None,
+            "mean": float(transformer.center_[0]) if transformer.with_centering else None,
+        }
+    if name == "MaxAbsScaler":
+        return {"kind": "scale", "scale": float(transformer.scale_[0]), "mean": None}
+    if name == "MinMaxScaler":  # inverse_transform: (y - min_) / scale_
+        return {
+            "kind": "minmax",
+            "min": float(transformer.min_[0]),
+            "scale": float(transformer.scale_[0]),
+        }
     raise _unsupported(
         transformer,
         path,
-        "only ufunc, identity or StandardScaler inverses are (e.g. func=np.log1p with "
-        "inverse_func=np.expm1, or transformer=StandardScaler())",
+        "only ufunc, identity, StandardScaler, RobustScaler, MinMaxScaler or MaxAbsScaler "
+        "inverses are (e.g. func=np.log1p with inverse_func=np.expm1, or "
+        "transformer=StandardScaler())",
     )
 
 
