@@ -416,7 +416,7 @@ def test_unsupported_model_names_step_and_type(
     ("transformer", "type_name"),
     [
         (SplineTransformer(sparse_output=True), "sklearn.preprocessing.SplineTransformer"),
-        (FunctionTransformer(np.sinh), "sklearn.preprocessing.FunctionTransformer"),
+        (FunctionTransformer(np.sinc), "sklearn.preprocessing.FunctionTransformer"),
     ],
 )
 def test_unsupported_nested_transformer_names_its_path(

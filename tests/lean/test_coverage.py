@@ -54,6 +54,7 @@ from sklearn.linear_model import (
     TweedieRegressor,
 )
 from sklearn.naive_bayes import CategoricalNB, ComplementNB, MultinomialNB
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import (
     Binarizer,
@@ -374,3 +375,31 @@ def test_isolation_forest_scores_match_score_samples_and_decision_function() -> 
     decisions = [d[0] for d in model.decision(prepared)]
     assert decisions == pytest.approx(pipe.decision_function(X).tolist(), rel=1e-9, abs=1e-12)
     assert predictor.predict(X.to_numpy().tolist()) == pipe.predict(X).tolist()
+
+
+# ---------------------------------------------------------------- neighbours at equal distances
+
+
+@functools.cache
+def tied_neighbors(algorithm: str, metric: str, weights: str, k: int) -> tuple[Any, LeanModel]:
+    """kNN on whole-number features, where many training rows sit at the same distance."""
+    rng = np.random.default_rng(11)
+    X = pd.DataFrame(rng.integers(0, 4, size=(200, 3)).astype(float), columns=NUMERIC)
+    y = rng.integers(0, 3, size=200)
+    model = KNeighborsClassifier(k, weights=weights, metric=metric, algorithm=algorithm)
+    model.fit(X, y)
+    return model, compile_estimator(model, NUMERIC)
+
+
+@pytest.mark.parametrize("k", [5, 8])
+@pytest.mark.parametrize("weights", ["uniform", "distance"])
+@pytest.mark.parametrize("metric", ["euclidean", "manhattan", "chebyshev"])
+@pytest.mark.parametrize("algorithm", ["kd_tree", "ball_tree"])
+def test_neighbors_at_equal_distances_are_the_ones_sklearn_keeps(
+    algorithm: str, metric: str, weights: str, k: int
+) -> None:
+    model, lean = tied_neighbors(algorithm, metric, weights, k)
+    rng = np.random.default_rng(12)
+    grid = rng.integers(-2, 6, size=(300, 3)) + rng.choice([0.0, 0.5], size=(300, 3))
+    report = check_equivalence(model, lean, pd.DataFrame(grid, columns=NUMERIC))
+    assert report.ok, report.detail
