@@ -135,3 +135,41 @@ def test_a_100_tree_forest_builds_without_a_layer_by_measurement_and_matches_num
     assert packaged.predict(rows) == numpy_form.predict(rows)
     assert packaged.predict_proba(rows) == numpy_form.predict_proba(rows)
     assert packaged.predict(rows[:200]) == forest.predict(query).tolist()
+
+
+def test_a_spline_model_ships_its_module_alone_and_refuses_beyond_its_knots_with_a_400(
+    tmp_path: Path,
+) -> None:
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import SplineTransformer
+
+    from sklambda.local import LocalFunction
+    from sklambda.local.url_events import post_event, result_to_response
+
+    X = _frame(120, 3)[["a", "b"]]  # b spans [0, 1]: probes near it go beyond its knots
+    y = np.sin(3 * X["a"]) + X["b"] ** 2
+    model = Pipeline(
+        [("spline", SplineTransformer(n_knots=6, extrapolation="error")), ("model", Ridge())]
+    ).fit(X, y)
+    sklambda.save(model, tmp_path / "b", X_sample=X, name="spline")
+    report = build(tmp_path / "b", tmp_path / "dist").report
+    assert report["runtime"] == "lean" and report["verification"]["ok"]
+    with zipfile.ZipFile(tmp_path / "dist" / "function.zip") as zf:
+        names = zf.namelist()
+    assert "sklambda/runtime/lean/splines.py" in names
+    assert not any(n.endswith("/transforms_more.py") for n in names)
+    inside = {"a": float(X["a"].iloc[0]), "b": 0.5}
+    bodies = [{"instances": [inside]}, {"instances": [inside, {"a": 0.0, "b": 7.5}]}]
+    with LocalFunction(tmp_path / "dist", concurrency=1) as function:
+        good, bad = (
+            result_to_response(function.invoke(post_event(json.dumps(b).encode())).raw)
+            for b in bodies
+        )
+    assert good.status == 200
+    assert json.loads(good.body)["predictions"] == pytest.approx(
+        model.predict(pd.DataFrame([inside])).tolist(), rel=1e-9
+    )
+    error = json.loads(bad.body)["error"]
+    assert bad.status == 400 and error["code"] == "out_of_range"
+    assert error["message"].startswith('row 1: step "spline"') and "7.5" in error["message"]

@@ -415,8 +415,8 @@ def test_unsupported_model_names_step_and_type(
 @pytest.mark.parametrize(
     ("transformer", "type_name"),
     [
-        (SplineTransformer(), "sklearn.preprocessing.SplineTransformer"),
-        (FunctionTransformer(np.sinh), "sklearn.preprocessing.FunctionTransformer"),
+        (SplineTransformer(sparse_output=True), "sklearn.preprocessing.SplineTransformer"),
+        (FunctionTransformer(np.sinc), "sklearn.preprocessing.FunctionTransformer"),
     ],
 )
 def test_unsupported_nested_transformer_names_its_path(

@@ -56,14 +56,15 @@ def lean_modules(spec: dict[str, Any], lean_src: Path) -> set[str]:
 
     ``lean_predict`` imports ``binary`` and ``transforms`` itself and one family module per model
     op (``FAMILIES``; a tree model in its stdlib form walks in ``tree_walk``; a transform beyond
-    ``transforms.CORE`` lives in ``transforms_more``); each of those
+    ``transforms.CORE`` lives in ``transforms_more``, or where ``transforms.HOMES`` says, e.g.
+    ``splines``); each of those
     imports its siblings with ``from .x import``. The closure over those imports is what the
     package needs: shipping every family would triple the seed model's zip.
     """
     import ast
 
     from sklambda.lean.compiler import graph_nodes
-    from sklambda.runtime.lean.transforms import CORE
+    from sklambda.runtime.lean.transforms import CORE, HOMES
     from sklambda.runtime.lean_predict import FAMILIES
 
     wanted = {"__init__", "binary", "transforms"}
@@ -71,13 +72,10 @@ def lean_modules(spec: dict[str, Any], lean_src: Path) -> set[str]:
         family = FAMILIES.get(node["op"])
         if family == "trees" and node.get("form") == "python":
             family = "tree_walk"
-        wanted.add(
-            family
-            if family is not None
-            else "transforms"
-            if node["op"] in CORE
-            else "transforms_more"
-        )
+        if family is None:  # a transform
+            op = node["op"]
+            family = "transforms" if op in CORE else HOMES.get(op, "transforms_more")
+        wanted.add(family)
     todo, seen = list(wanted), set()
     while todo:
         name = todo.pop()

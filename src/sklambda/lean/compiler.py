@@ -321,9 +321,15 @@ def _maxabs_scaler(est: Any, path: str) -> dict[str, Any]:
     return {"op": "maxabs_scaler", "scale": _floats(est.scale_, path, "scale_")}
 
 
+def weighted(steps: list[dict[str, Any]], weights: Any, name: str) -> list[dict[str, Any]]:
+    """``steps`` then the output times ``transformer_weights[name]`` (when it has one)."""
+    weight = (weights or {}).get(name)
+    if weight is None:
+        return steps
+    return [*steps, {"op": "weight", "factor": float(weight)}]
+
+
 def _column_transformer(ct: Any, path: str) -> dict[str, Any]:
-    if ct.transformer_weights:
-        raise _unsupported(ct, path, "transformer_weights are not")
     original = {name: trans for name, trans, _ in ct.transformers}
     original["remainder"] = ct.remainder
     parts = []
@@ -336,7 +342,7 @@ def _column_transformer(ct: Any, path: str) -> dict[str, Any]:
             continue
         passthrough = isinstance(original.get(name), str) and original[name] == "passthrough"
         steps = [] if passthrough else _compile_transform(trans, _join(path, name))
-        parts.append({"columns": columns, "steps": steps})
+        parts.append({"columns": columns, "steps": weighted(steps, ct.transformer_weights, name)})
     return {"op": "columns", "parts": parts}
 
 

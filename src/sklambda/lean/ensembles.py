@@ -60,6 +60,24 @@ def _named_parts(est: Any, path: str, arrays: dict[str, np.ndarray]) -> list[dic
     ]
 
 
+# Model ops whose runtime gives scikit-learn's decision_function (Model.decision).
+_DECISION_OPS = (
+    "logistic",
+    "linear_classifier",
+    "gradient_boosting",
+    "hist_gradient_boosting",
+    "svm",
+)
+
+
+def _innermost(part: dict[str, Any]) -> dict[str, Any]:
+    """The model node of a part, inside its pipelines."""
+    inner = part["model"]
+    while inner["op"] == "pipeline":
+        inner = inner["model"]
+    return inner
+
+
 def _voting(est: Any, path: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     return {
         "op": "voting",
@@ -74,14 +92,12 @@ def _stacking(est: Any, path: str, arrays: dict[str, np.ndarray]) -> dict[str, A
     parts = _named_parts(est, path, arrays)
     methods = [m for m in est.stack_method_ if m is not None]
     for method, part in zip(methods, parts, strict=True):
-        if method == "decision_function" and part["model"]["op"] not in (
-            "logistic",
-            "linear_classifier",
-            "gradient_boosting",
-            "hist_gradient_boosting",
-        ):
+        if method == "decision_function" and _innermost(part)["op"] not in _DECISION_OPS:
             raise _unsupported(
-                est, path, "decision_function of a part other than a linear model is not"
+                est,
+                path,
+                "decision_function of a part other than a linear model, an SVM or gradient "
+                "boosting is not (set stack_method='predict_proba' where the part has it)",
             )
     classify = _class_name(est) == "StackingClassifier"
     return {
@@ -123,7 +139,27 @@ def _inverse(transformer: Any, path: str) -> dict[str, Any]:
             "scale": None if transformer.scale_ is None else float(transformer.scale_[0]),
             "mean": float(transformer.mean_[0]) if transformer.with_mean else None,
         }
-    raise _unsupported(transformer, path, "only ufunc, identity or StandardScaler inverses are")
+    if name == "RobustScaler":  # inverse_transform: y * scale_ + center_
+        return {
+            "kind": "scale",
+            "scale": float(transformer.scale_[0]) if transformer.with_scaling else None,
+            "mean": float(transformer.center_[0]) if transformer.with_centering else None,
+        }
+    if name == "MaxAbsScaler":
+        return {"kind": "scale", "scale": float(transformer.scale_[0]), "mean": None}
+    if name == "MinMaxScaler":  # inverse_transform: (y - min_) / scale_
+        return {
+            "kind": "minmax",
+            "min": float(transformer.min_[0]),
+            "scale": float(transformer.scale_[0]),
+        }
+    raise _unsupported(
+        transformer,
+        path,
+        "only ufunc, identity, StandardScaler, RobustScaler, MinMaxScaler or MaxAbsScaler "
+        "inverses are (e.g. func=np.log1p with inverse_func=np.expm1, or "
+        "transformer=StandardScaler())",
+    )
 
 
 def _transformed_target(est: Any, path: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -148,9 +184,6 @@ def _adaboost(est: Any, path: str, arrays: dict[str, np.ndarray]) -> dict[str, A
     }
 
 
-_DECISION_OPS = ("logistic", "linear_classifier", "gradient_boosting", "hist_gradient_boosting")
-
-
 def _calibrated(est: Any, path: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     if est.method not in ("sigmoid", "isotonic"):
         raise _unsupported(est, path, f"method={est.method!r} is not (sigmoid, isotonic)")
@@ -159,10 +192,7 @@ def _calibrated(est: Any, path: str, arrays: dict[str, np.ndarray]) -> dict[str,
         base = calibrated.estimator
         part = _part(base, _join(path, f"calibrated_classifiers_{i}"), arrays)
         decision = hasattr(base, "decision_function")
-        inner = part["model"]
-        while inner["op"] == "pipeline":
-            inner = inner["model"]
-        if decision and inner["op"] not in _DECISION_OPS:
+        if decision and _innermost(part)["op"] not in _DECISION_OPS:
             raise _unsupported(
                 est, path, f"decision_function of {_class_name(base) or 'the base'} is not"
             )

@@ -44,7 +44,7 @@ LINEAR_CLASSIFIERS = (
     "SGDClassifier",
 )
 HIST_BOOSTING = ("HistGradientBoostingClassifier", "HistGradientBoostingRegressor")
-SVMS = ("NuSVC", "NuSVR", "SVC", "SVR")
+SVMS = ("NuSVC", "NuSVR", "OneClassSVM", "SVC", "SVR")
 NEIGHBORS = ("KNeighborsClassifier", "KNeighborsRegressor")
 NAIVE_BAYES = ("BernoulliNB", "CategoricalNB", "ComplementNB", "GaussianNB", "MultinomialNB")
 META = (
@@ -60,12 +60,15 @@ META = (
     "VotingClassifier",
     "VotingRegressor",
 )
+# Regressors whose predict is their fitted ``estimator_``'s.
+WRAPPERS = ("RANSACRegressor",)
 BOOSTERS = ("LGBMClassifier", "LGBMRegressor")  # LightGBM's scikit-learn API (extra)
 XGBOOSTS = ("XGBClassifier", "XGBRFClassifier", "XGBRFRegressor", "XGBRegressor")  # (extra)
 MODELS: tuple[str, ...] = (
     *BOOSTERS,
     *XGBOOSTS,
     *LINEAR_REGRESSORS,
+    *WRAPPERS,
     *GLMS,
     *LINEAR_CLASSIFIERS,
     *HIST_BOOSTING,
@@ -99,6 +102,7 @@ TRANSFORMS: tuple[str, ...] = (
     "PolynomialFeatures",
     "PowerTransformer",
     "QuantileTransformer",
+    "SplineTransformer",
     "TargetEncoder",
     "TruncatedSVD",
     *SELECTORS,
@@ -160,6 +164,17 @@ def compile_model(est: Any, path: str, arrays: dict[str, np.ndarray]) -> dict[st
         return _glm(est, path)
     if name in LINEAR_CLASSIFIERS:
         return _linear_classifier(est, path)
+    return _family_model(est, name, path, arrays)
+
+
+def _family_model(
+    est: Any, name: str, path: str, arrays: dict[str, np.ndarray]
+) -> dict[str, Any] | None:
+    """The model node of a class whose compiler lives in a module of its own."""
+    if name in WRAPPERS:  # predicts with the one estimator it fitted
+        from sklambda.lean.compiler import _compile_model, _join
+
+        return _compile_model(est.estimator_, _join(path, "estimator_"), arrays)
     if name in HIST_BOOSTING:
         from sklambda.lean.hist_boosting import compile_hist_gradient_boosting
 

@@ -1,5 +1,5 @@
-"""SVC, NuSVC, SVR and NuSVR → support vectors, dual coefficients and the kernel, evaluated
-as libsvm does (one-vs-one votes for labels, Platt scaling and pairwise coupling for
+"""SVC, NuSVC, SVR, NuSVR and OneClassSVM → support vectors, dual coefficients and the kernel,
+evaluated as libsvm does (one-vs-one votes for labels, Platt scaling and pairwise coupling for
 probabilities) by ``runtime/lean/svm``."""
 
 from __future__ import annotations
@@ -31,12 +31,14 @@ def compile_svm(est: Any, path: str) -> dict[str, Any]:
         "intercept": _floats(est._intercept_, path, "intercept_"),
         "n_support": [int(n) for n in est._n_support],
         "classify": classify,
+        "one_class": est._impl == "one_class",
         "prob_a": None,
         "prob_b": None,
     }
     if classify:
         if est.break_ties and est.decision_function_shape == "ovr" and len(est.classes_) > 2:
             raise _unsupported(est, path, "break_ties=True is not")
+        node["ovr"] = est.decision_function_shape == "ovr"
         if est.probability:
             node["prob_a"] = _floats(np.asarray(est._probA), path, "probA_")
             node["prob_b"] = _floats(np.asarray(est._probB), path, "probB_")

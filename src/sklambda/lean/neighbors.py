@@ -1,5 +1,6 @@
-"""KNeighborsClassifier/Regressor → the stored training set, searched by brute force in
-``runtime/lean/neighbors`` (exact distances; equal distances ordered by training row)."""
+"""KNeighborsClassifier/Regressor → the stored training set, searched in
+``runtime/lean/neighbors`` by brute force, or through the model's own KD or ball tree when it
+built one (``algorithm="auto"`` mostly does), as scikit-learn searches it."""
 
 from __future__ import annotations
 
@@ -15,6 +16,20 @@ LARGE_BYTES = 10 * 2**20
 """A stored training set above this size makes the package large; the node says so."""
 
 
+def _store_tree(est: Any, key: str, arrays: dict[str, np.ndarray], node: dict[str, Any]) -> None:
+    """The fitted KD or ball tree, so the runtime visits points in scikit-learn's order: among
+    training rows at equal distances, which ones are the k nearest depends on that order."""
+    _, idx_array, node_data, node_bounds = est._tree.get_arrays()
+    node["tree"] = est._fit_method
+    arrays[f"{key}/tree/idx"] = np.asarray(idx_array, dtype=np.int64)
+    arrays[f"{key}/tree/start"] = np.asarray(node_data["idx_start"], dtype=np.int64)
+    arrays[f"{key}/tree/end"] = np.asarray(node_data["idx_end"], dtype=np.int64)
+    arrays[f"{key}/tree/leaf"] = np.asarray(node_data["is_leaf"], dtype=np.uint8)
+    arrays[f"{key}/tree/radius"] = np.asarray(node_data["radius"], dtype=np.float64)
+    # kd: each node's lower then upper corner; ball: its centroid
+    arrays[f"{key}/tree/bounds"] = np.ascontiguousarray(node_bounds, dtype=np.float64).ravel()
+
+
 def compile_neighbors(est: Any, path: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     from sklearn.base import is_classifier
 
@@ -28,7 +43,17 @@ def compile_neighbors(est: Any, path: str, arrays: dict[str, np.ndarray]) -> dic
     elif metric in ("manhattan", "cityblock", "l1"):
         metric, p = "minkowski", 1.0
     if metric not in ("minkowski", "chebyshev") or params:
-        raise _unsupported(est, path, f"metric {est.effective_metric_!r} is not")
+        hint = (
+            "; a Normalizer() step then metric='euclidean' finds the same neighbours"
+            if metric == "cosine"
+            else ""
+        )
+        raise _unsupported(
+            est,
+            path,
+            f"metric {est.effective_metric_!r} is not (minkowski, euclidean, manhattan and "
+            f"chebyshev are{hint})",
+        )
     if not isinstance(est.weights, str) or est.weights not in ("uniform", "distance"):
         raise _unsupported(est, path, "weights other than 'uniform' and 'distance' are not")
     if getattr(est, "outputs_2d_", False) or np.ndim(est._y) != 1:
@@ -53,6 +78,8 @@ def compile_neighbors(est: Any, path: str, arrays: dict[str, np.ndarray]) -> dic
         "p": p,
         "classify": classify,
     }
+    if est._fit_method in ("kd_tree", "ball_tree"):
+        _store_tree(est, key, arrays, node)
     if fit_X.nbytes > LARGE_BYTES:
         node["note"] = (
             f"{path or 'the model'} stores its {fit_X.shape[0]} training rows "

@@ -12,7 +12,14 @@ from typing import Any
 
 import numpy as np
 
-from sklambda.lean.compiler import _compile_transform, _floats, _join, _plain, _unsupported
+from sklambda.lean.compiler import (
+    _compile_transform,
+    _floats,
+    _join,
+    _plain,
+    _unsupported,
+    weighted,
+)
 
 __all__ = ["TRANSFORMS", "UFUNCS", "compile_selector"]
 
@@ -20,19 +27,48 @@ __all__ = ["TRANSFORMS", "UFUNCS", "compile_selector"]
 UFUNCS = (
     "abs",
     "absolute",
+    "arccos",
+    "arccosh",
+    "arcsin",
+    "arcsinh",
+    "arctan",
+    "arctanh",
     "cbrt",
+    "ceil",
+    "conjugate",
+    "cos",
+    "cosh",
+    "deg2rad",
+    "degrees",
     "exp",
     "exp2",
     "expm1",
     "fabs",
+    "floor",
+    "isfinite",
+    "isinf",
+    "isnan",
     "log",
     "log10",
     "log1p",
     "log2",
+    "logical_not",
     "negative",
+    "positive",
+    "rad2deg",
+    "radians",
+    "reciprocal",
+    "rint",
+    "sign",
+    "signbit",
+    "sin",
+    "sinh",
+    "spacing",
     "sqrt",
     "square",
+    "tan",
     "tanh",
+    "trunc",
 )
 
 
@@ -40,22 +76,40 @@ def _categories(values: Any) -> list[Any]:
     return [_plain(v) for v in np.asarray(values).tolist()]
 
 
+def _ordinal_codes(est: Any) -> list[list[Any]]:
+    """Each category's code, as ``est.transform`` gives it: with infrequent categories grouped
+    (min_frequency/max_categories) the codes are not the categories' positions."""
+    import pandas as pd
+
+    codes = []
+    for i, categories in enumerate(est.categories_):
+        n = len(categories)
+        columns = {
+            j: pd.Series(list(c if j == i else [c[0]] * n), dtype=c.dtype)
+            for j, c in enumerate(est.categories_)
+        }
+        frame = pd.DataFrame(columns)
+        names = getattr(est, "feature_names_in_", None)
+        if names is not None:
+            frame.columns = list(names)
+        probe: Any = frame if names is not None else frame.to_numpy(dtype=object)
+        codes.append([_plain(float(v)) for v in np.asarray(est.transform(probe))[:, i]])
+    return codes
+
+
 def _ordinal(est: Any, path: str) -> list[dict[str, Any]]:
-    if getattr(est, "_infrequent_enabled", False):
-        raise _unsupported(
-            est, path, "infrequent categories (min_frequency/max_categories) are not"
-        )
     unknown = None
     if est.handle_unknown == "use_encoded_value":
         unknown = _plain(float(est.unknown_value))
-    return [
-        {
-            "op": "ordinal",
-            "features": [_categories(c) for c in est.categories_],
-            "unknown": unknown,
-            "missing": _plain(float(est.encoded_missing_value)),
-        }
-    ]
+    node = {
+        "op": "ordinal",
+        "features": [_categories(c) for c in est.categories_],
+        "unknown": unknown,
+        "missing": _plain(float(est.encoded_missing_value)),
+    }
+    if getattr(est, "_infrequent_enabled", False):
+        node["codes"] = _ordinal_codes(est)
+    return [node]
 
 
 def _function(est: Any, path: str) -> list[dict[str, Any]]:
@@ -186,17 +240,75 @@ def _target_encoder(est: Any, path: str) -> list[dict[str, Any]]:
 
 
 def _feature_union(est: Any, path: str) -> list[dict[str, Any]]:
-    if est.transformer_weights:
-        raise _unsupported(est, path, "transformer_weights are not")
     parts: list[list[dict[str, Any]]] = []
     for name, trans in est.transformer_list:
         if isinstance(trans, str) and trans == "drop":
             continue
-        if isinstance(trans, str) and trans == "passthrough":
-            parts.append([])
-            continue
-        parts.append(_compile_transform(trans, _join(path, name)))
+        passthrough = isinstance(trans, str) and trans == "passthrough"
+        steps = [] if passthrough else _compile_transform(trans, _join(path, name))
+        parts.append(weighted(steps, est.transformer_weights, name))
     return [{"op": "union", "parts": parts}]
+
+
+def _spline_ends(est: Any, spline: Any, degree: int, path: str) -> dict[str, Any]:
+    """Where a constant/linear extrapolation starts, and the columns it continues there
+    (``[column, value, slope]``, slope None when constant), as scikit-learn's transform does."""
+    low, high = float(spline.t[degree]), float(spline.t[-degree - 1])
+    at_low = _floats(spline(low), path, "bsplines_")
+    at_high = _floats(spline(high), path, "bsplines_")
+    n_splines = len(at_low)
+    if est.extrapolation == "constant":
+        below = [[j, at_low[j], None] for j in range(degree)]
+        above = [[j, at_high[j], None] for j in range(n_splines - degree, n_splines)]
+        # With degree 0 scikit-learn assigns all n_splines values to no column above the knots:
+        # numpy broadcasts one value (nothing changes), more fail (None: refused likewise).
+        fails_above = degree == 0 and n_splines > 1
+        return {"bounds": [low, high], "below": below, "above": None if fails_above else above}
+    slope_low = _floats(spline(low, nu=1), path, "bsplines_")
+    slope_high = _floats(spline(high, nu=1), path, "bsplines_")
+    count = max(degree, 2) if degree >= 1 else 1  # degree 0 and 1 continue one more column
+    if count > n_splines:  # scikit-learn fails (IndexError) on any value beyond the bounds
+        return {"bounds": [low, high], "below": None, "above": None}
+    below = [[j, at_low[j], slope_low[j]] for j in range(count)]
+    ends = [n_splines - 1 - j for j in range(count)]
+    above = [[j, at_high[j], slope_high[j]] for j in ends]
+    return {"bounds": [low, high], "below": below, "above": above}
+
+
+def _spline(est: Any, path: str) -> list[dict[str, Any]]:
+    """A SplineTransformer: each feature's knots and, for constant/linear extrapolation, the
+    values (and slopes) it continues with beyond them, read off scikit-learn's own BSplines."""
+    if getattr(est, "sparse_output", False):
+        raise _unsupported(
+            est, path, "sparse_output=True is not (refit with sparse_output=False: same values)"
+        )
+    extrapolation = est.extrapolation
+    degree = int(est.degree)
+    features = []
+    for spline in est.bsplines_:
+        feature: dict[str, Any] = {"knots": _floats(spline.t, path, "knots (bsplines_)")}
+        k = int(spline.k)
+        if extrapolation == "error":
+            feature["bounds"] = [float(spline.t[k]), float(spline.t[-k - 1])]
+        elif extrapolation in ("constant", "linear"):
+            feature.update(_spline_ends(est, spline, degree, path))
+            if extrapolation == "linear" and degree <= 1:
+                # scikit-learn's transform raises its own degree variable for degree <= 1 and
+                # keeps it for the features after: reproduce that, feature by feature.
+                degree += 1
+        features.append(feature)
+    return [
+        {
+            "op": "spline",
+            "step": path,
+            "degree": int(est.degree),
+            "n_splines": int(est.bsplines_[0].c.shape[1]),
+            "extrapolation": extrapolation,
+            "include_bias": bool(est.include_bias),
+            "missing_zeros": getattr(est, "handle_missing", "error") == "zeros",
+            "features": features,
+        }
+    ]
 
 
 def _class(est: Any) -> str:
@@ -216,6 +328,7 @@ TRANSFORMS: dict[str, Callable[[Any, str], list[dict[str, Any]]]] = {
     "PolynomialFeatures": _polynomial,
     "PowerTransformer": _power,
     "QuantileTransformer": _quantile,
+    "SplineTransformer": _spline,
     "TargetEncoder": _target_encoder,
     "TruncatedSVD": _pca,
 }

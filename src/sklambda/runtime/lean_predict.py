@@ -12,6 +12,7 @@ import json
 import os
 from importlib import import_module
 
+from .contract import RequestError
 from .lean.binary import BINARY_FILE, unpack
 from .lean.transforms import chain
 
@@ -123,7 +124,11 @@ class LeanPredictor:
                 raise ValueError(
                     f"row {i} has {len(row)} values; the model expects {width}: {self.features}"
                 )
-            out.append(transform(list(row)))
+            try:
+                out.append(transform(list(row)))
+            except RequestError as error:  # a value outside a step's domain: say which row
+                error.message = f"row {i}: {error.message}"
+                raise
         return out
 
     def predict(self, rows: list[Row]) -> list[Any]:

@@ -223,6 +223,9 @@ class TransformedTarget(Model):
                 return y
 
             self.inverse = rescale
+        elif kind == "minmax":
+            low, width = inverse["min"], inverse["scale"]
+            self.inverse = lambda y: (y - low) / width
         else:
             self.inverse = float
 

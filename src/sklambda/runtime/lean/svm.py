@@ -103,6 +103,8 @@ class SVM(Model):
         self.n_support: list[int] = node["n_support"]
         self.classify: bool = node["classify"]
         self.prob_a, self.prob_b = node["prob_a"], node["prob_b"]
+        self.ovr: bool = node.get("ovr", True)  # decision_function_shape
+        self.one_class: bool = node.get("one_class", False)
         starts = [0]
         for n in self.n_support[:-1]:
             starts.append(starts[-1] + n)
@@ -134,15 +136,18 @@ class SVM(Model):
                 p += 1
         return out
 
+    def _value(self, row: Row) -> float:
+        """A regression's prediction, a one-class SVM's decision value."""
+        total = 0.0
+        for c, v in zip(self.coef[0], self._kvalues(row), strict=True):
+            total += c * v
+        return total - -self.intercept[0]
+
     def predict(self, rows: list[Row]) -> list[Any]:
         if not self.classify:
-            out = []
-            for row in rows:
-                kvalue = self._kvalues(row)
-                total = 0.0
-                for c, v in zip(self.coef[0], kvalue, strict=True):
-                    total += c * v
-                out.append(total - -self.intercept[0])
+            out = [self._value(row) for row in rows]
+            if self.one_class:  # libsvm: 1 inside the learned region, -1 outside
+                return [1 if v > 0 else -1 for v in out]
             return out
         classes = self.classes
         assert classes is not None
@@ -165,6 +170,33 @@ class SVM(Model):
                     best = i
             labels.append(classes[best])
         return labels
+
+    def decision(self, rows: list[Row]) -> list[list[float]]:
+        """scikit-learn's ``decision_function``: the negated pair value for two classes, the
+        pairwise values (``ovo``) or votes plus squashed confidences (``ovr``) for more."""
+        if not self.classify:
+            return [[self._value(row)] for row in rows]
+        k = len(self.n_support)
+        out = []
+        for row in rows:
+            decisions = self._pairwise(self._kvalues(row))
+            if k == 2:
+                out.append([-decisions[0]])
+                continue
+            if not self.ovr:
+                out.append(decisions)
+                continue
+            votes = [0.0] * k
+            sums = [0.0] * k
+            p = 0
+            for i in range(k):
+                for j in range(i + 1, k):
+                    sums[i] -= -decisions[p]
+                    sums[j] += -decisions[p]
+                    votes[j if decisions[p] < 0 else i] += 1
+                    p += 1
+            out.append([v + s / (3 * (abs(s) + 1)) for v, s in zip(votes, sums, strict=True)])
+        return out
 
     def predict_proba(self, rows: list[Row]) -> list[list[float]]:
         if self.prob_a is None or self.prob_b is None:

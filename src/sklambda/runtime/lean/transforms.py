@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     Row = list[Any]
     RowFn = Callable[[Row], Row]
 
-__all__ = ["CORE", "TRANSFORMS", "chain"]
+__all__ = ["CORE", "HOMES", "TRANSFORMS", "chain"]
 
 
 def _center_scale(center: list[float] | None, scale: list[float] | None) -> RowFn:
@@ -184,16 +184,19 @@ TRANSFORMS: dict[str, Callable[[dict[str, Any]], RowFn]] = {
 }
 
 
-# The transforms of the common pipelines; the rest live in ``transforms_more``, which a package
-# ships (and a request imports) only when its model uses one of them.
+# The transforms of the common pipelines; the rest live in ``transforms_more`` (or the module
+# ``HOMES`` names), which a package ships (and a request imports) only when its model uses one.
 CORE = frozenset(TRANSFORMS)
+# Transforms beyond CORE registered elsewhere than ``transforms_more``, by module.
+HOMES = {"spline": "splines"}
 
 
 def chain(steps: Sequence[dict[str, Any]]) -> RowFn:
     fns = []
     for step in steps:
         if step["op"] not in TRANSFORMS:
-            from . import transforms_more  # noqa: F401  (registers its transforms)
+            # the module that registers it (and its siblings)
+            __import__(f"{__package__}.{HOMES.get(step['op'], 'transforms_more')}")
         try:
             factory = TRANSFORMS[step["op"]]
         except KeyError:

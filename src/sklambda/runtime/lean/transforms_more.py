@@ -26,16 +26,21 @@ if TYPE_CHECKING:
 
 
 def _ordinal(node: dict[str, Any]) -> RowFn:
+    # "codes": each category's code when infrequent ones share one (else its position)
+    codes = node.get("codes") or [range(len(cats)) for cats in node["features"]]
     lookups = [
-        {category_key(decode_number(c)): float(i) for i, c in enumerate(cats)}
-        for cats in node["features"]
+        {
+            category_key(decode_number(c)): float(decode_number(i))
+            for i, c in zip(at, cats, strict=True)
+        }
+        for cats, at in zip(node["features"], codes, strict=True)
     ]
     unknown = node["unknown"]
     unknown = None if unknown is None else float(decode_number(unknown))
     missing = float(decode_number(node["missing"]))
     for lookup in lookups:
-        if MISSING_KEY in lookup:  # a missing category seen at fit encodes as encoded_missing_value
-            lookup[MISSING_KEY] = missing
+        if MISSING_KEY in lookup and not node.get("codes"):
+            lookup[MISSING_KEY] = missing  # a missing category seen at fit: encoded_missing_value
 
     def transform(row: Row) -> Row:
         out = []
@@ -80,7 +85,88 @@ def _sqrt(x: float) -> float:
     return math.sqrt(x) if x >= 0 else NAN
 
 
+def _domain(fn: Callable[[float], float]) -> Callable[[float], float]:
+    """numpy's answer outside ``fn``'s domain (math raises there): NaN."""
+
+    def apply(x: float) -> float:
+        try:
+            return fn(x)
+        except ValueError:
+            return NAN
+
+    return apply
+
+
+def _atanh(x: float) -> float:
+    if x == 1.0 or x == -1.0:
+        return math.copysign(math.inf, x)
+    return math.atanh(x) if -1.0 < x < 1.0 else NAN
+
+
+def _signed_overflow(fn: Callable[[float], float]) -> Callable[[float], float]:
+    def apply(x: float) -> float:
+        try:
+            return fn(x)
+        except OverflowError:
+            return math.copysign(math.inf, fn(math.copysign(1.0, x)))
+
+    return apply
+
+
+def _integral(fn: Callable[[float], int]) -> Callable[[float], float]:
+    """floor, ceil, trunc, rint: float results; inf and NaN pass through as in numpy."""
+    return lambda x: float(fn(x)) if math.isfinite(x) else x
+
+
+def _reciprocal(x: float) -> float:
+    return 1.0 / x if x != 0 else math.copysign(math.inf, x)
+
+
+def _sign(x: float) -> float:
+    return x if x != x else (1.0 if x > 0 else -1.0 if x < 0 else 0.0)
+
+
+def _spacing(x: float) -> float:
+    # toward larger magnitude; at either zero the smallest subnormal, positive
+    if not math.isfinite(x):
+        return NAN
+    return math.copysign(math.ulp(x), x) if x != 0 else math.ulp(0.0)
+
+
+def _flag(test: Callable[[float], bool]) -> Callable[[float], float]:
+    return lambda x: 1.0 if test(x) else 0.0
+
+
 UFUNCS: dict[str, Callable[[float], float]] = {
+    "arccos": _domain(math.acos),
+    "arccosh": _domain(math.acosh),
+    "arcsin": _domain(math.asin),
+    "arcsinh": math.asinh,
+    "arctan": math.atan,
+    "arctanh": _atanh,
+    "ceil": _integral(math.ceil),
+    "conjugate": lambda x: x,
+    "cos": _domain(math.cos),
+    "cosh": _overflowing(math.cosh),
+    "deg2rad": math.radians,
+    "degrees": math.degrees,
+    "floor": _integral(math.floor),
+    "isfinite": _flag(math.isfinite),
+    "isinf": _flag(math.isinf),
+    "isnan": _flag(math.isnan),
+    "logical_not": _flag(lambda x: x == 0),
+    "positive": lambda x: x,
+    "rad2deg": math.degrees,
+    "radians": math.radians,
+    "reciprocal": _reciprocal,
+    "rint": _integral(round),  # half to even, as numpy
+    "sign": _sign,
+    "signbit": _flag(lambda x: math.copysign(1.0, x) < 0),
+    "sin": _domain(math.sin),
+    "sinh": _signed_overflow(math.sinh),
+    "spacing": _spacing,
+    "tan": _domain(math.tan),
+    "trunc": _integral(math.trunc),
     "abs": abs,
     "absolute": abs,
     "fabs": abs,
@@ -302,6 +388,11 @@ def _target_encoder(node: dict[str, Any]) -> RowFn:
     return transform
 
 
+def _weight(node: dict[str, Any]) -> RowFn:
+    factor = node["factor"]  # transformer_weights: the part's output times its weight
+    return lambda row: [to_float(v) * factor for v in row]
+
+
 def _union(node: dict[str, Any]) -> RowFn:
     parts = [chain(steps) for steps in node["parts"]]
 
@@ -329,5 +420,6 @@ TRANSFORMS.update(
         "quantile": _quantile,
         "target_encoder": _target_encoder,
         "union": _union,
+        "weight": _weight,
     }
 )
