@@ -277,3 +277,5 @@ def test_arm64_ships_aarch64_wheels_and_verifies_a_host_twin(tmp_path: Path) -> 
     verification = report["verification"]
     assert verification["ok"] and verification["twin"] is True
     assert any("not arm64" in note for note in report["notes"])
+    # An unverified numpy layer is not slimmed: bytecode beside the sources, as installed.
+    assert report["slim"] is None and report["bytecode"]["layout"] == "__pycache__"

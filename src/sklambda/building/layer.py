@@ -262,7 +262,8 @@ def build_layers(
     if form.runtime == "lean" and machines.twin:
         # The numpy layer is slimmed (by the lean runtime's own import trace) only when this
         # very layer is verified: a twin may hold another numpy release than the target's.
-        slim_rules = ()
+        # The form records the rules its layer was built with (build.json's bytecode layout).
+        slim_rules = form.slim_rules = ()
     try:
         layer = build_layer(
             staging / "layer",
