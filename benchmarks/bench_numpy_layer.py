@@ -52,7 +52,7 @@ def extract(dist: Path, into: Path) -> list[str]:
     return [str(into / "task"), str(into / "opt" / "python")]
 
 
-def cold(python: str, scripts: dict[str, str], runs: int) -> dict[str, float]:
+def cold(python: str, scripts: dict[str, str], runs: int) -> dict[str, list[float]]:
     def once(script: str) -> float:
         start = time.perf_counter()
         subprocess.run([python, "-I", "-S", "-B", "-c", script], check=True, capture_output=True)
@@ -64,7 +64,7 @@ def cold(python: str, scripts: dict[str, str], runs: int) -> dict[str, float]:
     for _ in range(runs):
         for key, script in scripts.items():
             samples[key].append(once(script))
-    return {k: statistics.median(v) for k, v in samples.items()}
+    return samples
 
 
 def _bundle(work: Path) -> Path:
@@ -108,9 +108,12 @@ def measure(python: str, work: Path, bundle: Path, runs: int) -> dict[str, dict[
         scripts[f"import {name}"] = IMPORT.format(paths=paths)
         scripts[f"cold {name}"] = HANDLER.format(paths=paths, event=event)
     scripts["bare"] = "pass"
-    medians = cold(str(interpreter.path), scripts, runs)
+    samples = cold(str(interpreter.path), scripts, runs)
+    medians = {k: statistics.median(v) for k, v in samples.items()}
     for name in ("unslimmed", "slimmed"):
         rows[name]["import_ms"] = medians[f"import {name}"] - medians["bare"]
+        q1, _, q3 = statistics.quantiles(samples[f"import {name}"], n=4)
+        rows[name]["import_iqr"] = q3 - q1
         rows[name]["cold_ms"] = medians[f"cold {name}"]
     rows["bare"] = {"ms": medians["bare"]}
     return rows
@@ -135,8 +138,8 @@ def main() -> None:
         "runs per Python, read-only copies of each package.",
         "",
         "| python | numpy | layer | zipped (MiB) | unzipped (MB) | files | import numpy (ms) "
-        "| cold start (ms) |",
-        "|---|---|---|---:|---:|---:|---:|---:|",
+        "| its IQR (ms) | cold start (ms) |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for python, rows in results.items():
         for name in ("unslimmed", "slimmed"):
@@ -144,10 +147,16 @@ def main() -> None:
             lines.append(
                 f"| {python} | {r['numpy']} | {name} | {r['zipped'] / 2**20:.2f} | "
                 f"{r['unzipped'] / 1e6:.1f} | {r['files']:.0f} | {r['import_ms']:.0f} | "
-                f"{r['cold_ms']:.0f} |"
+                f"{r['import_iqr']:.0f} | {r['cold_ms']:.0f} |"
             )
     worst = max(rows["slimmed"]["zipped"] for rows in results.values()) / 2**20
-    lines += ["", f"- largest slimmed layer: **{worst:.2f} MiB** zipped (budget ≤ 12 MiB)"]
+    lines += [
+        "",
+        f"- largest slimmed layer: **{worst:.2f} MiB** zipped (budget ≤ 12 MiB)",
+        "- both layers import the same modules (the slimmed one keeps exactly those): slimming "
+        "changes the bytes shipped and extracted, not the work `import numpy` does; compare the "
+        "medians' difference with the interquartile range before reading one into it",
+    ]
     body = "\n".join(lines)
     print(body)
     write_section("bench_numpy_layer.py", body)
