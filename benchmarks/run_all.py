@@ -16,6 +16,7 @@ BENCHMARKS = (
     "bench_alternatives.py",
     "bench_emulator.py",
     "bench_sklearn.py",
+    "bench_numpy_layer.py",
     "bench_metrics.py",
     "bench_published.py",
     "bench_contract.py",

@@ -177,7 +177,7 @@ def test_numpy_layer_for_amazon_linux_2(tmp_path: Path) -> None:
     assert set(report["layer_packages"]) == {"numpy"}
     with zipfile.ZipFile(tmp_path / "dist" / "layer.zip") as zf:
         names = zf.namelist()
-    assert "python/numpy/__init__.py" in names
+    assert "python/numpy/__init__.pyc" in names  # bytecode only: sourceless
     tags = [n for n in names if n.startswith("python/numpy-") and n.endswith("/WHEEL")]
     wheel = zipfile.ZipFile(tmp_path / "dist" / "layer.zip").read(tags[0]).decode()
     assert "manylinux_2_17_x86_64" in wheel or "manylinux2014_x86_64" in wheel
@@ -277,3 +277,5 @@ def test_arm64_ships_aarch64_wheels_and_verifies_a_host_twin(tmp_path: Path) -> 
     verification = report["verification"]
     assert verification["ok"] and verification["twin"] is True
     assert any("not arm64" in note for note in report["notes"])
+    # An unverified numpy layer is not slimmed: bytecode beside the sources, as installed.
+    assert report["slim"] is None and report["bytecode"]["layout"] == "__pycache__"

@@ -177,9 +177,11 @@ def choose_form(
         lean, why_not = _lean(model, probe.rows, numpy)
         if lean is not None:
             lean_notes = list(lean.spec.get("notes", []))  # e.g. a large stored kNN set
-            # The numpy layer, slimmed: installer files, C sources and headers, debug symbols,
-            # numpy's own tests (prediction never imports them); .py sources stay.
-            numpy_slim = (*(r for r in slim_rules if r != "sourceless"), "tests-all")
+            # The numpy layer, slimmed by the scikit-learn layer's rules over the lean runtime's
+            # import trace, and of numpy's extension modules those never loaded.
+            from sklambda.building.slim import numpy_rules
+
+            numpy_slim = numpy_rules(slim_rules)
             if not lean.needs_numpy:
                 return Form("lean", lean, [], (), lean_notes)
             return Form("lean", lean, ["numpy"], numpy_slim if slim_rules else (), lean_notes)

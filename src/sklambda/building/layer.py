@@ -25,8 +25,10 @@ if TYPE_CHECKING:
     from sklambda.bundle.format import Manifest
     from sklambda.local.interpreters import Interpreter
 
-CACHE_FORMAT = 5
-"""Bumped when a cached layer's contents would change for the same inputs."""
+CACHE_FORMAT = 6
+"""Bumped when a cached layer's contents would change for the same inputs (6: the numpy layer
+is traced and slimmed like the scikit-learn layer and deflated at level 9; static libraries,
+conftest.py and dist-info RECORD files go from both)."""
 
 
 @dataclass
@@ -53,6 +55,7 @@ def _cache_key(
     interpreter: Interpreter | None,
     slim_rules: tuple[str, ...],
     loaded: set[str],
+    roots: tuple[str, ...],
 ) -> str:
     return hashlib.sha256(
         json.dumps(
@@ -64,6 +67,7 @@ def _cache_key(
                 "compiler": str(interpreter.path) if interpreter else None,
                 "slim": slim_rules,
                 "loaded": sorted(loaded) if slim_rules else [],
+                "roots": list(roots) if slim_rules else [],
             },
             sort_keys=True,
         ).encode()
@@ -110,6 +114,7 @@ def _trace(
     interpreter: Interpreter | None,
     task_root: Path | None,
     trace_rows: list[list[Any]] | None,
+    runtime: str,
 ) -> set[str]:
     """The modules the function imports when it predicts (empty without an interpreter)."""
     from sklambda.building.slim import trace_imports
@@ -117,7 +122,7 @@ def _trace(
     if interpreter is None or task_root is None:
         return set()
     try:
-        return trace_imports(interpreter.path, site, task_root, trace_rows or [])
+        return trace_imports(interpreter.path, site, task_root, trace_rows or [], runtime)
     except RuntimeError as exc:
         raise BuildError(str(exc)) from None
 
@@ -144,22 +149,25 @@ def build_layer(
     task_root: Path | None = None,
     trace_rows: list[list[Any]] | None = None,
     loaded: set[str] | None = None,
+    runtime: str = "sklearn",
 ) -> LayerResult:
     """Install, slim, compile and zip a layer; reuse one built before from the same inputs.
 
     ``interpreter`` (of the layer's Python version, or None) traces and compiles. A layer built
-    without one may reuse the import trace of a twin (``loaded``).
+    without one may reuse the import trace of a twin (``loaded``). ``runtime``: the runtime
+    traced and the layer's kind (``sklearn``, or ``lean`` for the numpy layer).
     """
-    from sklambda.building.slim import apply_rules
+    from sklambda.building.slim import NUMPY_ROOTS, SKLEARN_ROOTS, apply_rules
     from sklambda.building.wheels import install
     from sklambda.files import cache_dir
 
     site = layer_root / "python"
     packages = install(requirements, site, tgt, platform=platform)
     if slim_rules and loaded is None:
-        loaded = _trace(site, interpreter, task_root, trace_rows)
+        loaded = _trace(site, interpreter, task_root, trace_rows, runtime)
     loaded = loaded or set()
-    key = _cache_key(tgt, platform, packages, interpreter, slim_rules, loaded)
+    roots = NUMPY_ROOTS if runtime == "lean" else SKLEARN_ROOTS
+    key = _cache_key(tgt, platform, packages, interpreter, slim_rules, loaded, roots)
     cached = cache_dir() / "layers" / key
     hit = _from_cache(cached, destination)
     if hit is not None:
@@ -168,9 +176,10 @@ def build_layer(
     slim_report = None
     if slim_rules:
         compiler = interpreter.path if interpreter is not None else None
-        slim_report = apply_rules(site, slim_rules, loaded, compiler).to_dict()
+        slim_report = apply_rules(site, slim_rules, loaded, compiler, roots=roots).to_dict()
     pyc = _compile(layer_root, interpreter, slim_rules)
-    artifact = write_zip(layer_root, destination)
+    # The numpy layer has a 12 MiB budget: deflate's best level, ~100 KB (~1%) smaller.
+    artifact = write_zip(layer_root, destination, compresslevel=9 if runtime == "lean" else 6)
     if slim_report is not None:
         _add_zipped_sizes(slim_report, destination)
     _to_cache(cached, artifact, pyc, slim_report)
@@ -251,10 +260,11 @@ def build_layers(
             staging, form.requirements, machines, form.slim_rules, task_root, rows, form.notes
         )
     slim_rules, loaded = form.slim_rules, twin.loaded if twin else None
-    if form.runtime == "lean":
-        # No import trace for lean (the tracer runs the scikit-learn runtime): the rules that
-        # keep only what is imported are skipped. Slimmed only when this very layer is verified.
-        slim_rules, loaded = (form.slim_rules if not machines.twin else ()), set()
+    if form.runtime == "lean" and machines.twin:
+        # The numpy layer is slimmed (by the lean runtime's own import trace) only when this
+        # very layer is verified: a twin may hold another numpy release than the target's.
+        # The form records the rules its layer was built with (build.json's bytecode layout).
+        slim_rules = form.slim_rules = ()
     try:
         layer = build_layer(
             staging / "layer",
@@ -266,6 +276,7 @@ def build_layers(
             task_root=task_root,
             trace_rows=rows,
             loaded=loaded,
+            runtime=form.runtime,
         )
     except SklambdaError as exc:
         if form.runtime != "sklearn":

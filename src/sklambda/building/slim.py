@@ -8,36 +8,48 @@ bytes it saved, and the result is only ever shipped after the package predicted 
 local emulator (see :mod:`sklambda.verify`).
 
 What a prediction imports is learned by a *trace*: the model is loaded and asked to predict in the
-target interpreter over the unslimmed tree, and every module file it loaded is kept.
+target interpreter over the unslimmed tree, and every module file it loaded is kept. The
+scikit-learn runtime is traced for the scikit-learn layer, the lean runtime for the numpy layer
+(a lean model's numpy form), whose rules (:func:`numpy_rules`) also drop numpy's subpackages and
+extension modules the trace never loaded.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SOURCE_SUFFIXES = (".pyx", ".pxd", ".pxi", ".c", ".cpp", ".h", ".hpp", ".pyi")
+# Sources, headers, stubs and static libraries: read by compilers, never by an import.
+SOURCE_SUFFIXES = (".pyx", ".pxd", ".pxi", ".c", ".cpp", ".h", ".hpp", ".pyi", ".a")
+# The packages whose unimported parts the "unimported" rule removes, by layer.
+SKLEARN_ROOTS = ("scipy", "sklearn", "joblib")
+NUMPY_ROOTS = ("numpy",)
 # Data bundled for examples and tutorials, never for predicting.
 DATA_DIRS = ("sklearn/datasets/data", "sklearn/datasets/descr", "sklearn/datasets/images")
 
+# Run in the target interpreter with the task root and the layer's site-packages on the path:
+# the runtime's ``load`` and ``predict`` (and ``predict_proba``, for classifiers), as in Lambda.
 TRACE_SCRIPT = r"""
 import sys, json
-site, task, model_dir, rows_file = sys.argv[1:5]
+site, task, model_dir, rows_file, runtime = sys.argv[1:6]
 sys.path[:0] = [task, site]
-from sklambda.runtime.sklearn_predict import load
+if runtime == "lean":
+    from sklambda.runtime.lean_predict import load
+else:
+    from sklambda.runtime.sklearn_predict import load
 predictor = load(model_dir)
 with open(rows_file) as handle:
     rows = json.load(handle)
 predictor.predict(rows)
-if hasattr(predictor.estimator, "predict_proba"):
-    try:
-        predictor.predict_proba(rows)
-    except Exception:
-        pass
+try:
+    predictor.predict_proba(rows)  # regressors raise: nothing more to trace
+except Exception:
+    pass
 loaded = set()
 for module in list(sys.modules.values()):
     path = getattr(module, "__file__", None)
@@ -99,12 +111,17 @@ def _tree_bytes(root: Path) -> int:
 
 
 def trace_imports(
-    interpreter: Path, site: Path, task_root: Path, rows: list[list[object]]
+    interpreter: Path,
+    site: Path,
+    task_root: Path,
+    rows: list[list[object]],
+    runtime: str = "sklearn",
 ) -> set[str]:
     """Files under ``site`` that the packaged runtime imports to load the model and predict.
 
-    Runs ``sklambda.runtime.sklearn_predict`` from the staged ``task_root``, in the target
-    interpreter, isolated from the host's site-packages: the same code path as in Lambda.
+    Runs ``sklambda.runtime.sklearn_predict`` (``runtime="lean"``: ``lean_predict``) from the
+    staged ``task_root``, in the target interpreter, isolated from the host's site-packages: the
+    same code path as in Lambda.
     """
     site, task_root = site.absolute(), task_root.absolute()
     rows_file = site.parent / ".trace-rows.json"
@@ -122,6 +139,7 @@ def trace_imports(
                 str(task_root),
                 str(task_root / "model"),
                 str(rows_file),
+                runtime,
             ],
             capture_output=True,
             text=True,
@@ -134,9 +152,10 @@ def trace_imports(
         tail = result.stderr.strip().splitlines()[-3:]
         raise RuntimeError("tracing the model's imports failed: " + " | ".join(tail))
     loaded = set(json.loads(result.stdout))
-    if not any(path.startswith("sklearn/") for path in loaded):
+    library, name = ("numpy", "numpy") if runtime == "lean" else ("sklearn", "scikit-learn")
+    if not any(path.startswith(library + "/") for path in loaded):
         # An empty trace would let the rules that keep what is imported keep nothing.
-        raise RuntimeError(f"tracing the model's imports saw no scikit-learn module under {site}")
+        raise RuntimeError(f"tracing the model's imports saw no {name} module under {site}")
     return loaded
 
 
@@ -162,7 +181,8 @@ def _package_dirs(site: Path) -> list[Path]:
 def drop_tests(site: Path, keep: set[str]) -> RuleResult:
     """Remove test suites, except files that a prediction imports (``keep``)."""
     rule = RuleResult(
-        "tests", "test suites (tests/, test/ packages) except files imported at run time"
+        "tests",
+        "test suites (tests/, test/ packages, conftest.py) except files imported at run time",
     )
     for tests in sorted(site.rglob("tests")) + sorted(site.rglob("test")):
         if not tests.is_dir() or not tests.exists():
@@ -187,19 +207,30 @@ def drop_tests(site: Path, keep: set[str]) -> RuleResult:
             ],
             rule,
         )
+    # pytest's configuration beside a package (numpy/conftest.py), unless something imported it.
+    _remove(
+        [c for c in site.rglob("conftest.py") if c.relative_to(site).as_posix() not in keep],
+        rule,
+    )
     return rule
 
 
 def drop_installer_files(site: Path) -> RuleResult:
-    """What the installer leaves beside the packages: console scripts, its lock file."""
-    rule = RuleResult("installer", "console scripts (bin/) and the installer's lock file")
+    """What the installer leaves beside the packages: console scripts, its lock file, and the
+    ``RECORD`` of each ``*.dist-info`` (the installed files' hashes, for uninstalling: stale once
+    slimmed; ``importlib.metadata`` reads ``METADATA``, which stays)."""
+    rule = RuleResult(
+        "installer", "console scripts (bin/), the installer's lock file and RECORD file lists"
+    )
     _remove([p for p in (site / "bin", site / ".lock") if p.exists()], rule)
+    _remove(sorted(site.glob("*.dist-info/RECORD")), rule)
     return rule
 
 
 def drop_sources(site: Path) -> RuleResult:
     rule = RuleResult(
-        "sources", "Cython/C sources, headers and type stubs (.pyx .pxd .c .h .pyi …)"
+        "sources",
+        "Cython/C sources, headers, type stubs and static libraries (.pyx .pxd .c .h .pyi .a …)",
     )
     _remove([p for p in site.rglob("*") if p.is_file() and p.suffix in SOURCE_SUFFIXES], rule)
     return rule
@@ -266,6 +297,55 @@ def drop_unimported_packages(site: Path, loaded: set[str], roots: Iterable[str])
     return rule
 
 
+def _module_key(rel: str) -> str:
+    """``numpy/_core/_simd.cpython-312-x86_64-linux-gnu.so`` → ``numpy/_core/_simd``: an
+    extension module's name without its platform tag, the same for a twin's trace."""
+    folder, _, name = rel.rpartition("/")
+    return f"{folder}/{name.split('.', 1)[0]}"
+
+
+def _is_extension(path: Path) -> bool:
+    return path.is_file() and (path.suffix == ".so" or path.suffix == ".pyd")
+
+
+def drop_unloaded_extensions(site: Path, loaded: set[str], roots: Iterable[str]) -> RuleResult:
+    """Remove compiled extension modules of ``roots`` that a prediction never loads and that no
+    shipped Python module of ``roots`` names (numpy's test helpers and ``_simd``, say).
+
+    Vendored shared libraries (``*.libs/``) are never touched: an extension module that was
+    loaded may link them. A module some shipped code names stays even unloaded (a lazy import).
+    """
+    rule = RuleResult(
+        "extensions",
+        "extension modules a prediction never loads and no shipped module names (test helpers)",
+    )
+    loaded_keys = {_module_key(f) for f in loaded}
+    candidates = [
+        p
+        for root in roots
+        if (site / root).is_dir()
+        for p in sorted((site / root).rglob("*"))
+        if _is_extension(p) and _module_key(p.relative_to(site).as_posix()) not in loaded_keys
+    ]
+    if not candidates:
+        return rule
+    sources = "\n".join(
+        p.read_text(errors="replace")
+        for root in roots
+        if (site / root).is_dir()
+        for p in sorted((site / root).rglob("*.py"))
+    )
+    _remove(
+        [
+            p
+            for p in candidates
+            if not re.search(rf"\b{re.escape(p.name.split('.', 1)[0])}\b", sources)
+        ],
+        rule,
+    )
+    return rule
+
+
 def sourceless(site: Path, interpreter: Path, lambda_path: str) -> RuleResult:
     """Compile every module to a ``.pyc`` beside it and drop the ``.py`` (PEP 3147 legacy
     layout, which CPython imports without source): bytecode for the target at about the size of
@@ -290,13 +370,34 @@ def sourceless(site: Path, interpreter: Path, lambda_path: str) -> RuleResult:
 # verification catches what they break; they are never defaults.
 SAFE_RULES = ("installer", "tests", "sources", "data", "strip", "unimported", "sourceless")
 TRAP_RULES = ("tests-all", "strip-libs")
+# Only for the numpy layer, where the few extension modules are known (see numpy_rules).
+LAYER_RULES = ("extensions",)
+
+
+def numpy_rules(slim_rules: Iterable[str]) -> tuple[str, ...]:
+    """The numpy layer's rules for the rules asked for: the same, in the same order, plus
+    ``extensions`` after ``unimported``; the trace is the lean runtime's (see :func:`apply_rules`).
+    """
+    rules: list[str] = []
+    for rule in slim_rules:
+        rules.append(rule)
+        if rule == "unimported":
+            rules.append("extensions")
+    return tuple(rules)
 
 
 def apply_rules(
-    site: Path, rules: Iterable[str], loaded: set[str], interpreter: Path | None
+    site: Path,
+    rules: Iterable[str],
+    loaded: set[str],
+    interpreter: Path | None,
+    *,
+    roots: tuple[str, ...] = SKLEARN_ROOTS,
 ) -> SlimReport:
     """Run ``rules`` over ``site``. ``loaded`` is the import trace: the rules that keep what a
-    prediction imports are skipped without one (keeping everything is safe; guessing is not)."""
+    prediction imports are skipped without one (keeping everything is safe; guessing is not).
+    ``roots``: the packages whose unimported parts are removed (``SKLEARN_ROOTS`` for the
+    scikit-learn layer, ``NUMPY_ROOTS`` for the numpy layer)."""
     report = SlimReport(before=package_sizes(site))
     actions: dict[str, Callable[[], RuleResult]] = {
         "installer": lambda: drop_installer_files(site),
@@ -306,16 +407,15 @@ def apply_rules(
         "data": lambda: drop_data(site),
         "strip": lambda: strip_extensions(site),
         "strip-libs": lambda: strip_extensions(site, include_libs=True),
-        "unimported": lambda: drop_unimported_packages(
-            site, loaded, roots=("scipy", "sklearn", "joblib")
-        ),
+        "unimported": lambda: drop_unimported_packages(site, loaded, roots=roots),
+        "extensions": lambda: drop_unloaded_extensions(site, loaded, roots=roots),
     }
     if interpreter is not None:
         actions["sourceless"] = lambda: sourceless(site, interpreter, "/opt/python")
     for rule in rules:
-        if rule not in SAFE_RULES + TRAP_RULES:
+        if rule not in SAFE_RULES + TRAP_RULES + LAYER_RULES:
             raise ValueError(f"unknown slimming rule {rule!r}; rules: {', '.join(SAFE_RULES)}")
-        if rule in ("tests", "unimported") and not loaded:
+        if rule in ("tests", "unimported", "extensions") and not loaded:
             continue
         if rule in actions:
             report.rules.append(actions[rule]())

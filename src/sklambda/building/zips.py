@@ -35,11 +35,14 @@ class Artifact:
         }
 
 
-def write_zip(source: Path, destination: Path, *, prefix: str = "") -> Artifact:
-    """Zip ``source``'s tree (sorted, fixed timestamps, modes kept) under ``prefix``."""
+def write_zip(
+    source: Path, destination: Path, *, prefix: str = "", compresslevel: int = 6
+) -> Artifact:
+    """Zip ``source``'s tree (sorted, fixed timestamps, modes kept) under ``prefix``, deflated
+    at ``compresslevel`` (9: ~1% smaller than 6, ~2x the time)."""
     files = sorted(p for p in source.rglob("*") if p.is_file())
     unzipped = 0
-    with zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+    with zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for path in files:
             arcname = prefix + path.relative_to(source).as_posix()
             info = zipfile.ZipInfo(arcname, date_time=EPOCH)
@@ -48,7 +51,7 @@ def write_zip(source: Path, destination: Path, *, prefix: str = "") -> Artifact:
             info.compress_type = zipfile.ZIP_DEFLATED
             data = path.read_bytes()
             unzipped += len(data)
-            zf.writestr(info, data, compresslevel=6)
+            zf.writestr(info, data, compresslevel=compresslevel)
     return Artifact(
         destination, destination.stat().st_size, unzipped, len(files), sha256_file(destination)
     )
