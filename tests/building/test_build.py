@@ -54,6 +54,7 @@ def test_the_seed_package_fits_its_budget_for_this_python_too(seed_dist: Path) -
     assert "sklambda/runtime/dates.py" not in names  # no date feature, no date parsing shipped
     assert "sklambda/runtime/lean/linear.py" in names
     assert not any(n.endswith(("/svm.py", "/neighbors.py", "/transforms_more.py")) for n in names)
+    assert "sklambda/runtime/lean/binary.py" not in names  # no lean.bin: no reader for one
 
 
 def test_package_ships_unchecked_hash_bytecode_for_the_target(seed_package: Path) -> None:
