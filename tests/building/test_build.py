@@ -54,6 +54,7 @@ def test_the_seed_package_fits_its_budget_for_this_python_too(seed_dist: Path) -
     assert "sklambda/runtime/dates.py" not in names  # no date feature, no date parsing shipped
     assert "sklambda/runtime/lean/linear.py" in names
     assert not any(n.endswith(("/svm.py", "/neighbors.py", "/transforms_more.py")) for n in names)
+    assert "sklambda/runtime/lean/binary.py" not in names  # no lean.bin: no reader for one
 
 
 def test_package_ships_unchecked_hash_bytecode_for_the_target(seed_package: Path) -> None:
@@ -68,6 +69,39 @@ def test_package_ships_unchecked_hash_bytecode_for_the_target(seed_package: Path
             assert flags == 0b01, f"{name}: PEP 552 flags {flags:#b}, want unchecked-hash"
         assert not any("training" in n or "building" in n or "boto" in n for n in names)
         assert "model/sample.json" not in names  # sample rows may be private: not shipped
+
+
+def test_seed_package_imports_at_init_only_what_a_prediction_needs(
+    seed_package: Path, tmp_path: Path
+) -> None:
+    # A cold start pays for every module imported at INIT: the model card's (built at the first
+    # GET), lean.bin's reader (a linear model has no lean.bin) and importlib wait until needed.
+    with zipfile.ZipFile(seed_package / "function.zip") as zf:
+        zf.extractall(tmp_path / "task")
+    interpreter = find_interpreter("3.12")
+    python = str(interpreter.path) if interpreter else sys.executable
+    code = (
+        "import sys, json; sys.path[:0] = [sys.argv[1]]; "
+        "import sklambda_handler; "
+        "wanted = ['sklambda.runtime.card', 'sklambda.runtime.lean.binary', 'importlib', "
+        "'array', 'sklambda.runtime.lean.linear']; "
+        "print(json.dumps({m: m in sys.modules for m in wanted}))"
+    )
+    result = subprocess.run(
+        [python, "-I", "-S", "-B", "-c", code, str(tmp_path / "task")],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"LAMBDA_TASK_ROOT": str(tmp_path / "task")},
+    )
+    loaded = json.loads(result.stdout.splitlines()[-1])
+    assert loaded == {
+        "sklambda.runtime.card": False,
+        "sklambda.runtime.lean.binary": False,
+        "importlib": False,
+        "array": False,
+        "sklambda.runtime.lean.linear": True,  # the model itself is loaded at INIT
+    }
 
 
 def test_seed_package_imports_nothing_outside_the_standard_library(

@@ -562,3 +562,11 @@ def test_tree_runtime_standalone_imports_numpy_only(
     assert out["sklambda"] is False
     expected = pipe.predict(pd.DataFrame(rows, columns=X.columns).astype({"age": float}))
     assert out["predictions"] == expected.tolist()
+
+
+def test_the_predictor_and_the_binary_module_name_the_same_file() -> None:
+    # lean_predict names lean.bin without importing .lean.binary (a linear model needs neither).
+    from sklambda.runtime import lean_predict
+    from sklambda.runtime.lean import binary
+
+    assert lean_predict.BINARY_FILE == binary.BINARY_FILE

@@ -24,6 +24,7 @@ from sklearn.ensemble import (
     AdaBoostRegressor,
     BaggingClassifier,
     BaggingRegressor,
+    GradientBoostingClassifier,
     HistGradientBoostingClassifier,
     HistGradientBoostingRegressor,
     IsolationForest,
@@ -258,6 +259,30 @@ def test_forest_stdlib_form_is_bit_identical_to_numpy_form(batch: list[list[Any]
     assert a.predict(numeric) == b.predict(numeric)
     assert a.predict_proba(numeric) == b.predict_proba(numeric)  # exact, not approximate
     assert check_equivalence(forest, python, frame(batch)[NUMERIC]).ok
+
+
+@functools.cache
+def boosting_forms() -> tuple[Any, LeanModel, LeanModel]:
+    X, _, _, y_multi = training_data()
+    boosting = GradientBoostingClassifier(n_estimators=15, max_depth=3, random_state=0)
+    boosting.fit(X[NUMERIC].fillna(0.0), y_multi)  # three classes: three trees per stage
+    return (
+        boosting,
+        compile_estimator(boosting, NUMERIC, numpy=False),
+        compile_estimator(boosting, NUMERIC, numpy=True),
+    )
+
+
+@FEW
+@given(batch=rows(missing=False))
+def test_boosting_stdlib_form_is_bit_identical_to_numpy_form(batch: list[list[Any]]) -> None:
+    boosting, python, numpy = boosting_forms()
+    assert not python.needs_numpy and numpy.needs_numpy
+    numeric = [[a, b, d] for a, b, _, d in batch]
+    a, b = python.predictor(), numpy.predictor()
+    assert a.predict(numeric) == b.predict(numeric)
+    assert a.predict_proba(numeric) == b.predict_proba(numeric)  # exact, not approximate
+    assert check_equivalence(boosting, python, frame(batch)[NUMERIC]).ok
 
 
 def test_a_large_stored_training_set_is_named_in_the_notes(monkeypatch: pytest.MonkeyPatch) -> None:

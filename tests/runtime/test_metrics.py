@@ -295,3 +295,35 @@ def test_switched_off_in_the_emulator_no_line_is_written(served_dist, parts) -> 
 
     lines = _serve_and_ask(served_dist, {"SKLAMBDA_METRICS": "0"}, parts[0])
     assert [line for line in lines if parse_emf(line) is not None] == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    names=st.tuples(st.text(max_size=12), st.text(max_size=12), st.text(max_size=12)),
+    rows=st.integers(0, 10**6),
+    cold=st.booleans(),
+    latency=st.none() | st.floats(0, 1e6, allow_nan=False),
+    request_id=st.none() | st.text(max_size=40),
+    status=st.sampled_from([200, 400, 404, 413, 500, 502]),
+)
+def test_the_plain_line_is_the_text_the_general_line_writes(
+    names: tuple[str, str, str],
+    rows: int,
+    cold: bool,
+    latency: float | None,
+    request_id: str | None,
+    status: int,
+) -> None:
+    # An ordinary invocation's line is formatted directly; it must be the dict's JSON exactly.
+    metrics = Metrics(*names)
+    record = Record(request_id, cold)
+    record.rows, record.predict_ms = rows, latency
+    plain, general = metrics.line(record, status, None), metrics._line(record, status, None)
+    # The two lines may straddle a millisecond: compare all but the time.
+    assert _untimed(plain) == _untimed(general)
+    assert json.loads(plain).keys() == json.loads(general).keys()
+
+
+def _untimed(line: str) -> tuple[str, str]:
+    start = line.index('"Timestamp":')
+    return line[:start], line[line.index(",", start) :]

@@ -54,7 +54,8 @@ def packaged_manifest(manifest: Manifest, runtime: str, tgt: Target) -> dict[str
 def lean_modules(spec: dict[str, Any], lean_src: Path) -> set[str]:
     """The modules of ``runtime/lean/`` a compiled model can import.
 
-    ``lean_predict`` imports ``binary`` and ``transforms`` itself and one family module per model
+    ``lean_predict`` imports ``transforms`` itself, ``binary`` for a model with ``lean.bin``
+    (``spec["binary"]``), and one family module per model
     op (``FAMILIES``; a tree model in its stdlib form walks in ``tree_walk``; a transform beyond
     ``transforms.CORE`` lives in ``transforms_more``, or where ``transforms.HOMES`` says, e.g.
     ``splines``); each of those
@@ -67,7 +68,7 @@ def lean_modules(spec: dict[str, Any], lean_src: Path) -> set[str]:
     from sklambda.runtime.lean.transforms import CORE, HOMES
     from sklambda.runtime.lean_predict import FAMILIES
 
-    wanted = {"__init__", "binary", "transforms"}
+    wanted = {"__init__", "transforms"} | ({"binary"} if spec.get("binary") else set())
     for node in graph_nodes(spec.get("graph", {})):
         family = FAMILIES.get(node["op"])
         if family == "trees" and node.get("form") == "python":

@@ -171,12 +171,16 @@ def _too_large() -> RequestError:
     )
 
 
+# Made once: json.dumps with arguments makes an encoder per call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+
+
 def http_response(status: int, body: Any, headers: dict[str, str] | None = None) -> dict[str, Any]:
     """A function URL / API Gateway response with a JSON body."""
     return {
         "statusCode": status,
         "headers": {**JSON_HEADERS, **(headers or {})},
-        "body": json.dumps(body, separators=(",", ":"), allow_nan=False),
+        "body": _ENCODER.encode(body),
         "isBase64Encoded": False,
     }
 

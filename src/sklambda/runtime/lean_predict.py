@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-from importlib import import_module
 
 from .contract import RequestError
-from .lean.binary import BINARY_FILE, unpack
 from .lean.transforms import chain
 
 # typing, collections.abc and pathlib cost milliseconds at import; cold starts pay for them.
@@ -39,6 +37,7 @@ __all__ = [
 
 SPEC_FILE = "lean.json"
 ARRAYS_FILE = "lean.npz"
+BINARY_FILE = "lean.bin"  # .lean.binary's; that module (and array) loads only for a model with one
 FORMAT = 1
 
 # Model op -> the module of runtime/lean/ that builds it (``build(node, arrays, classes)``).
@@ -76,7 +75,8 @@ def build_model(node: dict[str, Any], arrays: dict[str, Any], classes: list[Any]
         raise ValueError(f"lean model uses unknown model {op!r}; known: {known}") from None
     if node.get("form") == "python" and family == "trees":
         family = "tree_walk"
-    module = import_module(f"{__package__}.lean.{family}")
+    # __import__, not importlib.import_module: importlib is one more module to load at INIT.
+    module = __import__(f"{__package__}.lean.{family}", fromlist=["build"])
     return module.build(node, arrays, classes)
 
 
@@ -206,6 +206,8 @@ def load(directory: str | Path) -> LeanPredictor:
             arrays = {name: npz[name] for name in npz.files}
     index = spec.get("binary")
     if index:
+        from .lean.binary import unpack
+
         with open(os.path.join(directory, BINARY_FILE), "rb") as handle:
             arrays.update(unpack(handle.read(), index))
     return LeanPredictor(spec, arrays)

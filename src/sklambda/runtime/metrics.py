@@ -47,6 +47,7 @@ CORE_METRICS = (
     ("OutOfRangeRows", "Count"),
     ("UnknownCategoryRows", "Count"),
 )
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)  # made once
 _FEATURE_PREFIX = {OUT_OF_RANGE: "OutOfRangeRows.", UNKNOWN_CATEGORY: "UnknownCategoryRows."}
 
 
@@ -115,6 +116,8 @@ class Metrics:
         self._cold = on_demand
         self._write = write or _stdout
         self._shapes: dict[tuple[bool, bool, bool], str] = {}
+        self._head: str | None = None  # :meth:`_plain_line`'s constant parts
+        self._tail: str | None = None
 
     @classmethod
     def from_environment(cls, manifest: dict[str, Any]) -> Metrics:
@@ -151,6 +154,48 @@ class Metrics:
         per-feature counts), so they are serialised once per shape: a warm invocation then
         only serialises its values.
         """
+        if code is None and not warmup and not record.counts:
+            request_id = record.request_id
+            if request_id is None or isinstance(request_id, str):
+                return self._plain_line(record, status, request_id)
+        return self._line(record, status, code, warmup=warmup)
+
+    def _plain_line(self, record: Record, status: int, request_id: str | None) -> str:
+        """:meth:`_line` of an invocation without an error code or a drift count (every
+        ordinary request), formatted without building and serialising a dict: the same text
+        (ints and floats print as JSON prints them; strings go through JSON's own encoder)."""
+        latency = record.predict_ms
+        shape = (False, latency is not None, False)
+        directives = self._shapes.get(shape)
+        if directives is None:
+            directives = self._shapes[shape] = _directives(*shape)
+        tail = self._tail
+        if tail is None:
+            tail = self._tail = (
+                f',"model":{_ENCODER.encode(self.model_name)},"status":'
+                if isinstance(self.model_name, str)
+                else None
+            )
+        if tail is None:
+            return self._line(record, status, None)
+        head = self._head
+        if head is None:
+            head = self._head = (
+                f'"FunctionName":{_ENCODER.encode(self.function_name)},'
+                f'"ModelVersion":{_ENCODER.encode(self.model_version)},"Requests":1,"Rows":'
+            )
+        timing = "" if latency is None else f',"PredictLatency":{round(latency, 3)!r}'
+        ids = "" if not request_id else f',"requestId":{_ENCODER.encode(request_id)}'
+        return (
+            f'{{"_aws":{{"Timestamp":{int(time.time() * 1000)},"CloudWatchMetrics":{directives}}},'
+            f"{head}{int(record.rows)},"
+            f'"Errors4xx":{int(400 <= status < 500)},"Errors5xx":{int(status >= 500)},'
+            f'"ColdStart":{int(record.cold)},"OutOfRangeRows":0,"UnknownCategoryRows":0'
+            f"{timing}{tail}{int(status)}{ids}}}"
+        )
+
+    def _line(self, record: Record, status: int, code: str | None, *, warmup: bool = False) -> str:
+        """The line of any invocation, from a dict of its values."""
         values: dict[str, Any] = {
             "FunctionName": self.function_name,
             "ModelVersion": self.model_version,
@@ -193,7 +238,7 @@ class Metrics:
         head = (
             f'{{"_aws":{{"Timestamp":{int(time.time() * 1000)},"CloudWatchMetrics":{directives}}},'
         )
-        return head + json.dumps(values, separators=(",", ":"), allow_nan=False)[1:]
+        return head + _ENCODER.encode(values)[1:]
 
     def _per_feature(self, record: Record, doc: dict[str, Any], room: int) -> list[tuple[str, str]]:
         counts: dict[str, int] = {}

@@ -10,7 +10,6 @@ import os
 import sys
 import time
 
-from .card import model_card, openapi
 from .contract import RequestError, RequestParser, parse_json, respond
 from .events import (
     MAX_BODY_BYTES,
@@ -99,7 +98,7 @@ class Service:
         )
         self.model_ref = {"name": manifest["name"], "version": manifest.get("version")}
         self.classes = manifest.get("classes")
-        self._card = model_card(manifest, self.runtime)
+        self._card: dict[str, Any] | None = None  # built at the first GET (.card: not at INIT)
         self._openapi: dict[str, Any] | None = None
         self.metrics = metrics
         self._record: Record | None = None  # the invocation running (one at a time per process)
@@ -184,11 +183,7 @@ class Service:
                 headers={"allow": ", ".join(allowed)},
             )
         if method == "GET":
-            if path == "/openapi.json":
-                if self._openapi is None:
-                    self._openapi = openapi(self.manifest)
-                return http_response(200, self._openapi)
-            return http_response(200, self._card)
+            return http_response(200, self._document(path))
         try:
             if not request.body:
                 raise RequestError(
@@ -209,6 +204,18 @@ class Service:
             return http_response(error.status, error.to_dict())
         except Exception:
             return http_response(500, self._internal_error())
+
+    def _document(self, path: str) -> dict[str, Any]:
+        """The model card (``/``) or the OpenAPI document, made once, at the first GET."""
+        from .card import model_card, openapi
+
+        if path == "/openapi.json":
+            if self._openapi is None:
+                self._openapi = openapi(self.manifest)
+            return self._openapi
+        if self._card is None:
+            self._card = model_card(self.manifest, self.runtime)
+        return self._card
 
     def _predict(self, parsed: Any) -> dict[str, Any]:
         if self._record is None:

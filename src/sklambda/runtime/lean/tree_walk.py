@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import math
 from array import array
+from functools import reduce
+from math import isinf, isnan
+from operator import add
 
-from .values import Model, boosting_proba, to_float
-
-_INFINITIES = (float("inf"), float("-inf"))
+from .values import NAN, Model, boosting_proba
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -36,19 +37,30 @@ def _uint8(value: float) -> int:
 
 
 class Walker:
-    """The node arrays of all trees, and the walk from a root to a leaf."""
+    """The node arrays of all trees, and the walk from each root to a leaf.
 
-    def __init__(self, arrays: dict[str, Any], key: str, n_values: int) -> None:
-        # Lists, not arrays, for the walk: indexing a list returns the stored object, indexing
-        # an array boxes a new one (measured 1.6x faster per row, ~50 ns per node at INIT).
-        self.feature = arrays[f"{key}/feature"].tolist()
-        self.threshold = arrays[f"{key}/threshold"].tolist()
-        self.left = arrays[f"{key}/left"].tolist()
-        self.right = arrays[f"{key}/right"].tolist()
+    A node is one tuple ``(feature, threshold, left, right)``: one list lookup and an unpack per
+    node visited, where separate lists cost four lookups (measured 26% faster per row). A leaf
+    (``left < 0``) holds its payload (what the model adds up: its value, or values) in the
+    feature slot, so a walk returns the payloads, not leaf indices to look up again.
+    """
+
+    def __init__(self, arrays: dict[str, Any], key: str, payload: list[Any]) -> None:
+        left = arrays[f"{key}/left"].tolist()
+        self.nodes = nodes = list(
+            zip(
+                arrays[f"{key}/feature"].tolist(),
+                arrays[f"{key}/threshold"].tolist(),
+                left,
+                arrays[f"{key}/right"].tolist(),
+                strict=True,
+            )
+        )
+        for node, child in enumerate(left):
+            if child < 0:
+                nodes[node] = (payload[node], 0.0, -1, -1)
         self.missing_left = arrays[f"{key}/missing_left"].tolist()
-        self.value = arrays[f"{key}/value"]
         self.roots = arrays[f"{key}/roots"].tolist()
-        self.n_values = n_values
         categorical = arrays.get(f"{key}/categorical")
         self.categorical = categorical if categorical is not None and any(categorical) else None
         if self.categorical is not None:
@@ -58,55 +70,66 @@ class Walker:
             self.known_bitsets = arrays[f"{key}/known_bitsets"].tolist()
             self.f_idx_map = arrays[f"{key}/f_idx_map"].tolist()
 
-    def leaves(self, x: list[float]) -> list[int]:
+    def payloads(self, x: list[float]) -> list[Any]:
+        """The payload of the leaf ``x`` reaches in each tree, in tree order."""
         if self.categorical is not None:
             return [self._leaf_categorical(x, root) for root in self.roots]
-        feature, threshold = self.feature, self.threshold
-        left, right, missing_left = self.left, self.right, self.missing_left
+        if any(map(isnan, x)):
+            return self._payloads_missing(x)
+        nodes = self.nodes
         out = []
         for node in self.roots:
-            while True:
-                child = left[node]
-                if child < 0:
-                    break
-                v = x[feature[node]]
-                if v <= threshold[node]:
-                    node = child
-                elif v != v:
-                    node = child if missing_left[node] else right[node]
-                else:
-                    node = right[node]
-            out.append(node)
+            f, t, left, right = nodes[node]
+            while left >= 0:
+                f, t, left, right = nodes[left if x[f] <= t else right]
+            out.append(f)
         return out
 
-    def _leaf_categorical(self, x: list[float], node: int) -> int:
-        left, right, missing_left = self.left, self.right, self.missing_left
+    def _payloads_missing(self, x: list[float]) -> list[Any]:
+        # A NaN fails every comparison: it goes where the node sends missing values.
+        nodes, missing_left = self.nodes, self.missing_left
+        out = []
+        for node in self.roots:
+            f, t, left, right = nodes[node]
+            while left >= 0:
+                v = x[f]
+                if v <= t:
+                    node = left
+                elif v != v:
+                    node = left if missing_left[node] else right
+                else:
+                    node = right
+                f, t, left, right = nodes[node]
+            out.append(f)
+        return out
+
+    def _leaf_categorical(self, x: list[float], node: int) -> Any:
+        nodes, missing_left = self.nodes, self.missing_left
         categorical = self.categorical
         assert categorical is not None
         while True:
-            child = left[node]
+            f, t, child, right = nodes[node]
             if child < 0:
-                return node
-            f = self.feature[node]
+                return f
             v = x[f]
             if v != v:
-                node = child if missing_left[node] else right[node]
+                node = child if missing_left[node] else right
             elif categorical[node]:
                 if v < 0:  # out of range: missing
-                    node = child if missing_left[node] else right[node]
+                    node = child if missing_left[node] else right
                     continue
                 c = _uint8(v)
                 word, bit = c >> 5, c & 31
                 if (self.cat_bitsets[self.bitset[node] * 8 + word] >> bit) & 1:
                     node = child
                 elif (self.known_bitsets[self.f_idx_map[f] * 8 + word] >> bit) & 1:
-                    node = right[node]
+                    node = right
                 else:  # an unknown category goes where missing values go
-                    node = child if missing_left[node] else right[node]
-            elif v <= self.threshold[node]:
+                    node = child if missing_left[node] else right
+            elif v <= t:
                 node = child
             else:
-                node = right[node]
+                node = right
 
 
 class _TreeModel(Model):
@@ -117,17 +140,17 @@ class _TreeModel(Model):
         self.float32: bool = node.get("float32", True)
 
     def _row(self, row: Row) -> list[float]:
-        x = [to_float(v) for v in row]
+        x = [NAN if v is None else float(v) for v in row]  # values.to_float, inlined
         if len(x) != self.n_features:
             raise ValueError(
                 f"the model expects {self.n_features} values after preprocessing, got {len(x)}"
             )
-        if not self.allow_nan and any(v != v for v in x):
+        if not self.allow_nan and any(map(isnan, x)):
             raise ValueError("Input X contains NaN; the model does not accept missing values")
         if not self.float32:  # HistGradientBoosting: float64, infinities allowed
             return x
         x32 = _float32(x)
-        if any(v in _INFINITIES for v in x32):  # as the numpy form: overflow past float32
+        if any(map(isinf, x32)):  # as the numpy form: overflow past float32
             raise ValueError("Input X contains infinity or a value too large for dtype('float32')")
         return x32
 
@@ -141,28 +164,21 @@ class _TreeModel(Model):
 class Forest(_TreeModel):
     def __init__(self, node: dict[str, Any], arrays: dict[str, Any], classes: list[Any] | None):
         super().__init__(node, classes)
-        self.width = len(classes) if classes is not None else 1
-        self.walker = Walker(arrays, node["key"], self.width)
+        self.width = width = len(classes) if classes is not None else 1
+        value = arrays[f"{node['key']}/value"]
+        # A leaf's payload: its values (one per class), a tuple.
+        payload = list(zip(*(value[j::width].tolist() for j in range(width)), strict=True))
+        self.walker = Walker(arrays, node["key"], payload)
         self.average = node["average"]
 
     def raw(self, row: Row) -> list[float]:
-        value, width = self.walker.value, self.width
-        leaves = self.walker.leaves(self._row(row))
+        found = self.walker.payloads(self._row(row))
         if not self.average:
-            start = leaves[0] * width
-            return value[start : start + width].tolist()
-        total = [0.0] * width
-        first = True
-        for leaf in leaves:
-            start = leaf * width
-            if first:  # numpy's add.accumulate starts from the first tree, not from 0.0
-                total = value[start : start + width].tolist()
-                first = False
-                continue
-            for j in range(width):
-                total[j] += value[start + j]
-        n = len(leaves)
-        return [t / n for t in total]
+            return list(found[0])
+        # Tree after tree from the first tree's values (numpy's add.accumulate, scikit-learn's
+        # order): reduce adds left to right, as the loop it replaces did, in C.
+        n = len(found)
+        return [reduce(add, column) / n for column in zip(*found, strict=True)]
 
     def predict(self, rows: list[Row]) -> list[Any]:
         if self.classes is None:
@@ -183,10 +199,13 @@ class Boosting(_TreeModel):
 
     def __init__(self, node: dict[str, Any], arrays: dict[str, Any], classes: list[Any] | None):
         super().__init__(node, classes)
-        self.walker = Walker(arrays, node["key"], 1)
         self.init: list[float] = [float(v) for v in node["init"]]
         rate = node.get("learning_rate")
         self.learning_rate: float | None = None if rate is None else float(rate)
+        values = arrays[f"{node['key']}/value"].tolist()
+        if self.learning_rate is not None:  # the product scikit-learn adds, made once
+            values = [self.learning_rate * v for v in values]
+        self.walker = Walker(arrays, node["key"], values)
         self.k = int(node["trees_per_stage"])
         self.exponential = node.get("loss") == "exponential"
         self.link = node.get("link", "identity")
@@ -194,14 +213,11 @@ class Boosting(_TreeModel):
         self.strict = node["op"] == "hist_gradient_boosting"
 
     def raw(self, row: Row) -> list[float]:
-        value, k, rate = self.walker.value, self.k, self.learning_rate
-        raw = list(self.init)
-        for t, leaf in enumerate(self.walker.leaves(self._row(row))):
-            if rate is None:
-                raw[t % k] += value[leaf]
-            else:
-                raw[t % k] += rate * value[leaf]
-        return raw
+        # Trees are stage-major: tree t adds to score t % k, after init, in tree order.
+        found, k = self.walker.payloads(self._row(row)), self.k
+        if k == 1:
+            return [reduce(add, found, self.init[0])]
+        return [reduce(add, found[j::k], self.init[j]) for j in range(k)]
 
     def predict(self, rows: list[Row]) -> list[Any]:
         classes = self.classes
@@ -228,15 +244,12 @@ class IsolationForest(_TreeModel):
 
     def __init__(self, node: dict[str, Any], arrays: dict[str, Any], classes: list[Any] | None):
         super().__init__(node, classes)
-        self.walker = Walker(arrays, node["key"], 1)
+        self.walker = Walker(arrays, node["key"], arrays[f"{node['key']}/value"].tolist())
         self.denominator: float = node["denominator"]
         self.offset: float = node["offset"]
 
     def score(self, row: Row) -> float:
-        value = self.walker.value
-        depth = 0.0
-        for leaf in self.walker.leaves(self._row(row)):
-            depth += value[leaf]
+        depth = reduce(add, self.walker.payloads(self._row(row)), 0.0)
         ratio = depth / self.denominator if self.denominator != 0 else 1.0
         return -(2 ** (-ratio))
 
