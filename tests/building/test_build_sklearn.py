@@ -11,6 +11,7 @@ import pytest
 
 import sklambda
 from sklambda.building import BuildError, build
+from sklambda.building.forms import LEAN_ONLY_LIBRARIES
 from sklambda.bundle.format import library_versions, read_sample
 from sklambda.training import ESTIMATORS
 from tests.support.bundles import reseal
@@ -20,7 +21,16 @@ pytestmark = pytest.mark.slow
 FEATURES = ["rooms", "area", "age", "district"]
 
 
-@pytest.mark.parametrize("estimator", ESTIMATORS)
+# XGBoost and LightGBM have the lean form only: their refusal of --runtime sklearn is tested in
+# tests/building/test_build_boosters.py.
+SKLEARN_RUNTIME_ESTIMATORS = [e for e in ESTIMATORS if e not in LEAN_ONLY_LIBRARIES]
+
+
+def test_only_the_booster_libraries_are_left_out_of_the_sklearn_runtime() -> None:
+    assert set(ESTIMATORS) - set(SKLEARN_RUNTIME_ESTIMATORS) == {"xgboost", "lightgbm"}
+
+
+@pytest.mark.parametrize("estimator", SKLEARN_RUNTIME_ESTIMATORS)
 def test_every_estimator_builds_with_the_sklearn_runtime(
     estimator: str, houses_db: Path, tmp_path: Path
 ) -> None:
