@@ -220,3 +220,19 @@ def test_random_edits_of_the_schema_never_escape_as_tracebacks(
         persistence.load(path, "skops")  # some edits are harmless (a changed id): loading is fine
     except BundleError as exc:
         assert "\n" not in str(exc)
+
+
+def test_a_class_named_with_a_newline_is_refused_in_one_line(
+    real_skops: bytes, tmp_path: Path
+) -> None:
+    # Found by the random-edit test above: the refusal printed the crafted name raw.
+    members = _members(real_skops)
+    schema = json.loads(members["schema.json"])
+    schema["__class__"] = "Pipe\nline"
+    members["schema.json"] = json.dumps(schema).encode()
+    path = tmp_path / "model.skops"
+    path.write_bytes(_zip(members))
+    with pytest.raises(BundleError) as caught:
+        persistence.load(path, "skops")
+    assert "\n" not in str(caught.value)
+    assert "Pipe\\nline" in str(caught.value)

@@ -264,6 +264,9 @@ def untrusted(present: Iterable[str], trusted_types: Iterable[str] = ()) -> list
 def refusal(file_name: str, unknown: list[str], *, saving: bool) -> UntrustedModelError:
     """The error naming the types not vouched for, with the fix in the caller's language."""
     what = "would contain" if saving else "contains"
+    # A crafted file can name a "class" with a newline or other control characters: the error
+    # stays one line, with such names escaped as Python would write them.
+    unknown = [name if name.isprintable() else repr(name)[1:-1] for name in unknown]
     return UntrustedModelError(
         f"{file_name} {what} types sklambda does not trust: {_literal(', '.join(unknown))}. "
         "They can run "
