@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from array import array
 
-from .values import Model, expit, softmax, to_float
+from .values import Model, argmax, expit, softmax, to_float
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -31,7 +31,9 @@ __all__ = ["build"]
 _ZERO = 1.0000000180025095e-35  # kZeroThreshold, 1e-35f
 
 
-class LightGBM(Model):
+class _DumpedTrees(Model):
+    """The split columns both libraries' dumps give, one entry per node."""
+
     def __init__(self, node: dict[str, Any], arrays: dict[str, Any], classes: list[Any] | None):
         self.classes = classes
         key = node["key"]
@@ -41,16 +43,28 @@ class LightGBM(Model):
         self.left: list[int] = arrays[f"{key}/left"].tolist()
         self.right: list[int] = arrays[f"{key}/right"].tolist()
         self.default_left: list[int] = arrays[f"{key}/default_left"].tolist()
+        self.category_set: list[int] = arrays[f"{key}/category_set"].tolist()
+        self.roots: list[int] = arrays[f"{key}/roots"].tolist()
+        self.n_features: int = node["n_features"]
+
+    def _width(self, row: Row) -> None:
+        if len(row) != self.n_features:
+            raise ValueError(
+                f"the model expects {self.n_features} values after preprocessing, got {len(row)}"
+            )
+
+
+class LightGBM(_DumpedTrees):
+    def __init__(self, node: dict[str, Any], arrays: dict[str, Any], classes: list[Any] | None):
+        super().__init__(node, arrays, classes)
+        key = node["key"]
         self.missing: list[int] = arrays[f"{key}/missing"].tolist()
         self.categorical: list[int] = arrays[f"{key}/categorical"].tolist()
-        self.category_set: list[int] = arrays[f"{key}/category_set"].tolist()
         self.value: list[float] = arrays[f"{key}/value"].tolist()
-        self.roots = arrays[f"{key}/roots"].tolist()
         self.sets = [frozenset(s) for s in node["category_sets"]]
         self.k = node["trees_per_iteration"]
         self.link = node["link"]
         self.sigmoid = node["sigmoid"]
-        self.n_features = node["n_features"]
 
     def _leaf(self, x: list[float], node: int) -> int:
         left, right = self.left, self.right
@@ -77,11 +91,8 @@ class LightGBM(Model):
                 node = right[node]
 
     def raw(self, row: Row) -> list[float]:
+        self._width(row)
         x = [to_float(v) for v in row]
-        if len(x) != self.n_features:
-            raise ValueError(
-                f"the model expects {self.n_features} values after preprocessing, got {len(x)}"
-            )
         raw = [0.0] * self.k
         value, k = self.value, self.k
         for t, root in enumerate(self.roots):
@@ -135,24 +146,16 @@ def _c_expf() -> Any:
     return expf
 
 
-class XGBoost(Model):
+class XGBoost(_DumpedTrees):
     def __init__(self, node: dict[str, Any], arrays: dict[str, Any], classes: list[Any] | None):
-        self.classes = classes
-        key = node["key"]
-        self.feature: list[int] = arrays[f"{key}/feature"].tolist()
-        self.threshold: list[float] = arrays[f"{key}/threshold"].tolist()
-        self.left: list[int] = arrays[f"{key}/left"].tolist()
-        self.right: list[int] = arrays[f"{key}/right"].tolist()
-        self.default_left: list[int] = arrays[f"{key}/default_left"].tolist()
-        roots, groups = arrays[f"{key}/roots"].tolist(), arrays[f"{key}/group"].tolist()
-        self.trees = list(zip(roots, groups, strict=True))
-        category_set: list[int] = arrays[f"{key}/category_set"].tolist()
+        super().__init__(node, arrays, classes)
+        groups = arrays[f"{node['key']}/group"].tolist()
+        self.trees = list(zip(self.roots, groups, strict=True))
         sets = [frozenset(s) for s in node["category_sets"]]
         # Per node: None (a numeric split) or the categories sent right.
         self.categories: list[frozenset[int] | None] | None = (
-            [None if i < 0 else sets[i] for i in category_set] if sets else None
+            [None if i < 0 else sets[i] for i in self.category_set] if sets else None
         )
-        self.n_features: int = node["n_features"]
         self.k: int = node["n_outputs"]
         self.base: list[float] = list(node["base_margin"])
         self.link: str = node["link"]
@@ -175,10 +178,7 @@ class XGBoost(Model):
         return self.f32(math.exp(x))
 
     def _row(self, row: Row) -> list[float]:
-        if len(row) != self.n_features:
-            raise ValueError(
-                f"the model expects {self.n_features} values after preprocessing, got {len(row)}"
-            )
+        self._width(row)
         x = array("f", [to_float(v) for v in row]).tolist()
         missing = self.missing
         if missing is not None:  # besides NaN, values equal to `missing` (as float32) are
@@ -271,13 +271,8 @@ class XGBoost(Model):
         classes = self.classes
         out = []
         for p in self.predict_proba(rows):
-            if self.link == "softmax":
-                best = 0  # numpy's argmax: the first of equal maxima
-                for i in range(1, len(p)):
-                    if p[i] > p[best]:
-                        best = i
-            else:
-                best = 1 if p[1] > 0.5 else 0
+            # binary: XGBoost's own rule (p > 0.5), not an argmax over float32 (1 - p, p)
+            best = argmax(p) if self.link == "softmax" else int(p[1] > 0.5)
             out.append(classes[best])
         return out
 

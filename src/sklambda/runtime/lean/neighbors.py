@@ -54,6 +54,12 @@ def _heap_push(values: list[float], indices: list[int], val: float, index: int) 
     indices[current] = index
 
 
+def _nearest_first(values: list[float], indices: list[int]) -> tuple[list[float], list[int]]:
+    """The heap's rows by distance (a stable sort: equal distances keep their heap order)."""
+    order = sorted(range(len(values)), key=values.__getitem__)
+    return [values[j] for j in order], [indices[j] for j in order]
+
+
 def _pairwise_sum(a: list[float]) -> float:
     """numpy's pairwise summation of a row (``np.sum(..., axis=1)``), operation by operation."""
     n = len(a)
@@ -160,8 +166,8 @@ class _Tree:
                 todo += [(second, bound_second), (first, bound_first)]
             else:
                 todo += [(first, bound_first), (second, bound_second)]
-        order = sorted(range(k), key=values.__getitem__)
-        return [self.to_dist(values[j]) for j in order], [indices[j] for j in order]
+        values, indices = _nearest_first(values, indices)
+        return [self.to_dist(v) for v in values], indices
 
 
 class Neighbors(Model):
@@ -202,8 +208,7 @@ class Neighbors(Model):
         for i, r in enumerate(reduced):
             if r < values[0]:
                 _heap_push(values, best, r, i)
-        order = sorted(range(k), key=values.__getitem__)
-        best = [best[j] for j in order]
+        best = _nearest_first(values, best)[1]
         if self.metric == "chebyshev" or p == 1.0 or p == 2.0:
             distances = [reduced[i] for i in best]
         else:
