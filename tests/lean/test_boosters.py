@@ -15,27 +15,11 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from sklambda.lean.compiler import LeanModel, check_equivalence, compile_estimator
-
-FEW = settings(
-    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
-)
-COLUMNS = ["a", "b", "c"]
-
-
-@functools.cache
-def data() -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(0)
-    n = 400
-    X = np.column_stack([rng.normal(size=n), rng.normal(size=n), rng.integers(0, 5, n)])
-    X[::7, 0] = np.nan
-    X[::11, 1] = 0.0
-    y = np.nan_to_num(X[:, 0]) * 2 + X[:, 1] + (X[:, 2] == 1) * 2 + rng.normal(size=n) * 0.2
-    return X.astype(float), y
-
+from tests.support.boosters import COLUMNS, FEW, data
 
 MODELS = {
     "binary": lambda: lgb.LGBMClassifier(n_estimators=20, verbose=-1),

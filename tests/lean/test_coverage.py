@@ -76,7 +76,7 @@ from sklearn.svm import SVC, SVR, LinearSVC, LinearSVR, NuSVC, NuSVR, OneClassSV
 
 from sklambda.lean.compiler import LeanModel, check_equivalence, compile_estimator
 from sklambda.lean.preprocessing import UFUNCS
-from tests.lean.test_properties import FEATURES, NUMERIC, _fit, frame, rows
+from tests.lean.test_properties import FEATURES, NUMERIC, _fit, fitter, frame, rows
 from tests.lean.test_properties import training_data as _training_data
 
 pytestmark = [
@@ -230,12 +230,7 @@ for _name in UFUNCS:
     )
 
 
-@functools.cache
-def fitted(name: str) -> tuple[Pipeline, LeanModel]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pipe = MODELS[name]()
-    return pipe, compile_estimator(pipe, FEATURES)
+fitted = fitter(MODELS)
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))

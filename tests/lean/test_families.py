@@ -9,7 +9,6 @@ lean runtime must reproduce scikit-learn: labels identical, numbers within 1e-9.
 from __future__ import annotations
 
 import functools
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -71,6 +70,7 @@ from tests.lean.test_properties import (
     FEATURES,
     NUMERIC,
     _fit,
+    fitter,
     frame,
     rows,
     training_data,
@@ -187,12 +187,7 @@ MODELS: dict[str, Callable[[], Pipeline]] = {
 }
 
 
-@functools.cache
-def fitted(name: str) -> tuple[Pipeline, LeanModel]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pipe = MODELS[name]()
-    return pipe, compile_estimator(pipe, FEATURES)
+fitted = fitter(MODELS)
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))

@@ -157,10 +157,22 @@ MODELS: dict[str, Callable[[], Pipeline]] = {
 }
 
 
-@functools.cache
-def fitted(name: str) -> tuple[Pipeline, LeanModel]:
-    pipe = MODELS[name]()
-    return pipe, compile_estimator(pipe, FEATURES)
+def fitter(
+    models: dict[str, Callable[[], Pipeline]],
+) -> Callable[[str], tuple[Pipeline, LeanModel]]:
+    """``fitted(name)`` for a module's models: each fitted (warnings quiet) and compiled once."""
+
+    @functools.cache
+    def fitted(name: str) -> tuple[Pipeline, LeanModel]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pipe = models[name]()
+        return pipe, compile_estimator(pipe, FEATURES)
+
+    return fitted
+
+
+fitted = fitter(MODELS)
 
 
 def _numeric(column: str, *, missing: bool) -> st.SearchStrategy[float | None]:
