@@ -36,7 +36,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -48,7 +47,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_lean import SITE, SKLEARN, extract, run
+from bench_lean import SITE, SKLEARN, cold, extract
 from bench_lean_families import _data
 from results import write_section
 
@@ -419,16 +418,6 @@ def _event(rows: list[list[float]]) -> str:
     return json.dumps(post_event(json.dumps({"instances": rows}).encode()))
 
 
-def _cold(variants: dict[str, str], runs: int) -> dict[str, float]:
-    for script in variants.values():  # warm the OS file cache
-        run(script)
-    samples: dict[str, list[float]] = {k: [] for k in variants}
-    for _ in range(runs):
-        for key, script in variants.items():
-            samples[key].append(run(script))
-    return {k: statistics.median(v) for k, v in samples.items()}
-
-
 def _warm(paths: list[str], module: str, event_file: Path, n: int) -> tuple[float, list[Any]]:
     code = WARM.format(paths=paths, module=module, event_file=str(event_file), n=n)
     out = subprocess.run(
@@ -468,7 +457,7 @@ def measure(case: Case, work: Path, layer: Layer, args: argparse.Namespace) -> R
     variants["sk"] = SKLEARN.format(
         site=SITE, model=str(work / "model.joblib"), columns=columns, event=event
     )
-    row.cold = _cold(variants, args.runs)
+    row.cold = cold(variants, args.runs)
     (work / "one.json").write_text(event)
     (work / "many.json").write_text(_event(many.to_numpy().tolist()))
     expected = case.estimator.predict(many)

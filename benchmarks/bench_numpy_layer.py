@@ -19,52 +19,20 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-import zipfile
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from bench_sklearn import HANDLER, cold_samples, extract
 from results import write_section
 
 from sklambda.local.url_events import post_event
 
 PYTHONS = ("3.11", "3.12")
 IMPORT = "import sys\nsys.path[:0] = {paths!r}\nimport numpy\n"
-HANDLER = """
-import sys, json
-sys.path[:0] = {paths!r}
-import sklambda_handler
-r = sklambda_handler.handler(json.loads({event!r}), None)
-assert r["statusCode"] == 200, r
-"""
-
-
-def extract(dist: Path, into: Path) -> list[str]:
-    zipfile.ZipFile(dist / "function.zip").extractall(into / "task")
-    zipfile.ZipFile(dist / "layer.zip").extractall(into / "opt")
-    for path in into.rglob("*"):  # read-only, as in Lambda
-        path.chmod(0o555 if path.is_dir() else 0o444)
-    return [str(into / "task"), str(into / "opt" / "python")]
-
-
-def cold(python: str, scripts: dict[str, str], runs: int) -> dict[str, list[float]]:
-    def once(script: str) -> float:
-        start = time.perf_counter()
-        subprocess.run([python, "-I", "-S", "-B", "-c", script], check=True, capture_output=True)
-        return (time.perf_counter() - start) * 1000
-
-    for script in scripts.values():
-        once(script)  # the OS file cache, for every variant alike
-    samples: dict[str, list[float]] = {k: [] for k in scripts}
-    for _ in range(runs):
-        for key, script in scripts.items():
-            samples[key].append(once(script))
-    return samples
 
 
 def _bundle(work: Path) -> Path:
@@ -108,7 +76,7 @@ def measure(python: str, work: Path, bundle: Path, runs: int) -> dict[str, dict[
         scripts[f"import {name}"] = IMPORT.format(paths=paths)
         scripts[f"cold {name}"] = HANDLER.format(paths=paths, event=event)
     scripts["bare"] = "pass"
-    samples = cold(str(interpreter.path), scripts, runs)
+    samples = cold_samples(str(interpreter.path), scripts, runs)
     medians = {k: statistics.median(v) for k, v in samples.items()}
     for name in ("unslimmed", "slimmed"):
         rows[name]["import_ms"] = medians[f"import {name}"] - medians["bare"]

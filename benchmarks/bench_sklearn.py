@@ -54,6 +54,12 @@ def extract(dist: Path, into: Path, *, drop_bytecode: bool = False) -> list[str]
 
 
 def cold(python: str, scripts: dict[str, str], runs: int) -> dict[str, float]:
+    return {k: statistics.median(v) for k, v in cold_samples(python, scripts, runs).items()}
+
+
+def cold_samples(python: str, scripts: dict[str, str], runs: int) -> dict[str, list[float]]:
+    """Each script's wall times (ms) over ``runs`` rounds, the scripts interleaved."""
+
     def once(script: str) -> float:
         start = time.perf_counter()
         # -B: nothing may write bytecode, as on Lambda's read-only disk (root ignores chmod).
@@ -66,7 +72,7 @@ def cold(python: str, scripts: dict[str, str], runs: int) -> dict[str, float]:
     for _ in range(runs):
         for key, script in scripts.items():
             samples[key].append(once(script))
-    return {k: statistics.median(v) for k, v in samples.items()}
+    return samples
 
 
 def main() -> None:

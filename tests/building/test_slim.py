@@ -9,25 +9,32 @@ import pytest
 from sklambda.building.slim import NUMPY_ROOTS, SAFE_RULES, apply_rules, numpy_rules
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> Path:
-    root = tmp_path / "python"
-    for path, text in {
-        "numpy/__init__.py": "",
-        "numpy/_core/tests/__init__.py": "",
-        "numpy/_core/tests/_natype.py": "pd_NA = None\n",
-        "numpy/_core/tests/test_big.py": "x = 1\n" * 500,
-        "numpy/_core/include/numpy.h": "/* header */\n" * 50,
-        "sklearn/__init__.py": "",
-        "sklearn/linear_model/__init__.py": "",
-        "sklearn/cluster/__init__.py": "",
-        "sklearn/cluster/_kmeans.py": "k = 1\n" * 200,
-        "bin/console-script": "#!/bin/sh\n",
-    }.items():
+def _write_tree(root: Path, files: dict[str, str]) -> Path:
+    """A fake site-packages: each path written with its text."""
+    for path, text in files.items():
         target = root / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
     return root
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    return _write_tree(
+        tmp_path / "python",
+        {
+            "numpy/__init__.py": "",
+            "numpy/_core/tests/__init__.py": "",
+            "numpy/_core/tests/_natype.py": "pd_NA = None\n",
+            "numpy/_core/tests/test_big.py": "x = 1\n" * 500,
+            "numpy/_core/include/numpy.h": "/* header */\n" * 50,
+            "sklearn/__init__.py": "",
+            "sklearn/linear_model/__init__.py": "",
+            "sklearn/cluster/__init__.py": "",
+            "sklearn/cluster/_kmeans.py": "k = 1\n" * 200,
+            "bin/console-script": "#!/bin/sh\n",
+        },
+    )
 
 
 TRACE = {
@@ -80,30 +87,28 @@ SO = ".cpython-312-x86_64-linux-gnu.so"
 def numpy_site(tmp_path: Path) -> Path:
     """numpy's shape: a core extension linking a vendored library, test-helper extensions, a
     lazily imported extension, unimported subpackages, a static library and installer files."""
-    root = tmp_path / "python"
-    for path, data in {
-        "numpy/__init__.py": "from . import _core, linalg\n",
-        "numpy/conftest.py": "import numpy._core._umath_tests\n",
-        "numpy/_core/__init__.py": "from . import _multiarray_umath\n",
-        f"numpy/_core/_multiarray_umath{SO}": "\x7fELF core",
-        f"numpy/_core/_simd{SO}": "\x7fELF simd" * 100,
-        f"numpy/_core/_umath_tests{SO}": "\x7fELF tests",
-        "numpy/_core/lib/libnpymath.a": "!<arch>" * 100,
-        "numpy/linalg/__init__.py": "from . import _umath_linalg\n",
-        "numpy/linalg/_linalg.py": "def legacy():\n    from numpy.linalg import lapack_lite\n",
-        f"numpy/linalg/_umath_linalg{SO}": "\x7fELF linalg",
-        f"numpy/linalg/lapack_lite{SO}": "\x7fELF lapack",
-        "numpy/random/__init__.py": "from . import _generator\n",
-        f"numpy/random/_generator{SO}": "\x7fELF random" * 100,
-        "numpy.libs/libscipy_openblas64_-4b78795a.so": "\x7fELF openblas",
-        "numpy-2.5.5.dist-info/METADATA": "Name: numpy\nVersion: 2.5.5\n",
-        "numpy-2.5.5.dist-info/RECORD": "numpy/__init__.py,sha256=...,30\n" * 50,
-        ".lock": "",
-    }.items():
-        target = root / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(data)
-    return root
+    return _write_tree(
+        tmp_path / "python",
+        {
+            "numpy/__init__.py": "from . import _core, linalg\n",
+            "numpy/conftest.py": "import numpy._core._umath_tests\n",
+            "numpy/_core/__init__.py": "from . import _multiarray_umath\n",
+            f"numpy/_core/_multiarray_umath{SO}": "\x7fELF core",
+            f"numpy/_core/_simd{SO}": "\x7fELF simd" * 100,
+            f"numpy/_core/_umath_tests{SO}": "\x7fELF tests",
+            "numpy/_core/lib/libnpymath.a": "!<arch>" * 100,
+            "numpy/linalg/__init__.py": "from . import _umath_linalg\n",
+            "numpy/linalg/_linalg.py": "def legacy():\n    from numpy.linalg import lapack_lite\n",
+            f"numpy/linalg/_umath_linalg{SO}": "\x7fELF linalg",
+            f"numpy/linalg/lapack_lite{SO}": "\x7fELF lapack",
+            "numpy/random/__init__.py": "from . import _generator\n",
+            f"numpy/random/_generator{SO}": "\x7fELF random" * 100,
+            "numpy.libs/libscipy_openblas64_-4b78795a.so": "\x7fELF openblas",
+            "numpy-2.5.5.dist-info/METADATA": "Name: numpy\nVersion: 2.5.5\n",
+            "numpy-2.5.5.dist-info/RECORD": "numpy/__init__.py,sha256=...,30\n" * 50,
+            ".lock": "",
+        },
+    )
 
 
 # What the lean runtime imports, as traced on an aarch64 twin: extension modules are matched by
