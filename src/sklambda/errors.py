@@ -75,6 +75,12 @@ class Option:
         return " ".join(f"{flag} {shlex.quote(str(v))}" for v in values)
 
 
+def literal(text: str) -> str:
+    """``text`` (a name from a file, an exception's words) safe inside a message template that
+    has options: its braces are not placeholders. A message without options is not formatted."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
 class SklambdaError(Exception):
     """Base class for problems the user can fix (bad input, missing file, unsafe model...).
 

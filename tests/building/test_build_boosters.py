@@ -144,3 +144,13 @@ def test_a_booster_lean_cannot_reproduce_is_refused_not_sent_to_the_sklearn_runt
     assert "booster='dart' is not" in message and "booster='gbtree'" in message
     assert "not xgboost" in message and "nothing was written" in message
     assert not (tmp_path / "dist").exists()
+
+
+def test_the_refusal_shows_the_compilers_reason_as_written() -> None:
+    # The reason (a compiler's words) may hold braces, e.g. a parameter dict's repr; a message
+    # without options is not formatted, so they must not be doubled.
+    from sklambda.building.forms import _lean_only_refusal
+
+    error = _lean_only_refusal("xgboost", "step 'model': params {'booster': 'dart'} are not")
+    assert "params {'booster': 'dart'} are not" in str(error)
+    assert "{{" not in str(error) and "{{" not in error.for_cli()

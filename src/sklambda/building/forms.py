@@ -149,13 +149,8 @@ def _lean_only_refusal(library: str, why_not: str | None) -> BuildError:
             f"equal to {library}'s own predictions); nothing was written",
             Option("runtime", "lean"),
         )
-    return BuildError(
-        f"{_literal(why_not)}; and {layer}, so this model cannot be built; nothing was written"
-    )
-
-
-def _literal(text: str) -> str:
-    return text.replace("{", "{{").replace("}", "}}")
+    # no options: the message is not formatted, so why_not's braces stay as they are
+    return BuildError(f"{why_not}; and {layer}, so this model cannot be built; nothing was written")
 
 
 def choose_form(

@@ -33,7 +33,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from sklambda.errors import BundleError, Option, UntrustedModelError
+from sklambda.errors import BundleError, Option, UntrustedModelError, literal
 
 FORMATS = ("skops", "joblib")
 MODEL_FILES = {"skops": "model.skops", "joblib": "model.joblib"}
@@ -268,16 +268,11 @@ def refusal(file_name: str, unknown: list[str], *, saving: bool) -> UntrustedMod
     # stays one line, with such names escaped as Python would write them.
     unknown = [name if name.isprintable() else repr(name)[1:-1] for name in unknown]
     return UntrustedModelError(
-        f"{file_name} {what} types sklambda does not trust: {_literal(', '.join(unknown))}. "
+        f"{file_name} {what} types sklambda does not trust: {literal(', '.join(unknown))}. "
         "They can run "
         "code when the model is used; if you wrote them or trust their source, pass {0}",
         Option("trusted_types", unknown, cli_name="trust_type"),
     )
-
-
-def _literal(text: str) -> str:
-    """``text`` (names from a file, an exception's words) safe inside an error's template."""
-    return text.replace("{", "{{").replace("}", "}}")
 
 
 def dump(
@@ -296,7 +291,7 @@ def dump(
             skops.io.dump(estimator, path)
         except (TypeError, NotImplementedError) as exc:
             raise BundleError(
-                f"this model cannot be saved in the skops format ({_literal(str(exc))}); save "
+                f"this model cannot be saved in the skops format ({literal(str(exc))}); save "
                 "it with "
                 "{0} (a pickle: loading it then needs {1})",
                 Option("format", "joblib"),

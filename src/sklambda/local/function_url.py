@@ -24,7 +24,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sklambda.errors import Option
+from sklambda.errors import Option, literal
 from sklambda.local.cors import Cors
 from sklambda.local.dist import Dist
 from sklambda.local.errors import RequestTooLargeError, SettingsError, TooManyRequestsError
@@ -71,7 +71,7 @@ def check_loopback(host: str, *, allow_any: bool = False) -> str:
             f"host must be a loopback address (127.0.0.1, ::1 or localhost), got {host!r}: "
             "a DNS name is never resolved, and nothing leaves this machine"
         )
-    shown = repr(host).replace("{", "{{").replace("}", "}}")
+    shown = literal(repr(host))
     raise SettingsError(
         f"host must be a loopback address (127.0.0.1, ::1 or localhost), got {shown}: the "
         "emulator runs a package's code; {0} serves on another address on purpose",
