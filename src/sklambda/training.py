@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sklambda.bundle.persistence import EXTRAS, install_hint
 from sklambda.errors import Option, TrainError
 
 if TYPE_CHECKING:
@@ -35,8 +36,8 @@ ESTIMATORS = (
     "xgboost",
     "lightgbm",
 )
-# Estimators from optional extras: the library each needs, installed by `sklambda[<extra>]`.
-EXTRA_ESTIMATORS = {"xgboost": "xgboost", "lightgbm": "lightgbm"}
+# Estimators from optional extras ("xgboost", "lightgbm"): each named for the library it needs.
+EXTRA_ESTIMATORS = EXTRAS
 # Estimators whose fit depends on feature scale get a StandardScaler in front.
 SCALED = {"linear", "ridge", "lasso", "elastic-net", "mlp", "svm", "knn", "sgd"}
 REGRESSION_ONLY = {"lasso", "elastic-net"}
@@ -191,8 +192,7 @@ def check_extra(estimator: str) -> None:
 
 def _missing_extra(estimator: str, library: str) -> TrainError:
     return TrainError(
-        f'estimator "{estimator}" needs {library}, which is not installed; install it with: '
-        f"pip install 'sklambda[{library}]'"
+        f'estimator "{estimator}" needs {library}, which is not installed; ' + install_hint(library)
     )
 
 

@@ -17,6 +17,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sklambda.bundle.persistence import EXTRAS
 from sklambda.errors import BuildError, Option
 
 if TYPE_CHECKING:
@@ -124,7 +125,7 @@ def pinned(manifest: Manifest) -> list[str]:
 
 # Libraries whose models only the lean runtime serves: the scikit-learn layer carries
 # scikit-learn, numpy and scipy, pinned to the bundle's versions, and nothing else.
-LEAN_ONLY_LIBRARIES = ("xgboost", "lightgbm")
+LEAN_ONLY_LIBRARIES = tuple(EXTRAS)  # xgboost, lightgbm
 
 
 def lean_only_library(estimator: Any) -> str | None:

@@ -58,8 +58,16 @@ _BOOSTER_TYPES = {
     "lightgbm.sklearn.LGBMRegressor",
     "lightgbm.basic.Booster",
 }
-# The extra that installs each library, for the error when it is missing.
+# The boosting libraries and the extra that installs each (also the `train --estimator` names;
+# only the lean runtime serves their models: building.forms.LEAN_ONLY_LIBRARIES).
 EXTRAS = {"xgboost": "xgboost", "lightgbm": "lightgbm"}
+
+
+def install_hint(library: str) -> str:
+    """How to install a boosting library, as an error's last words."""
+    return f"install it with: pip install 'sklambda[{EXTRAS[library]}]'"
+
+
 # ``functools.partial`` binds a function to arguments; skops writes both as nodes of their own,
 # which are checked like every other (HistGradientBoosting's categorical check_array).
 _COMBINATORS = {"functools.partial"}
@@ -365,7 +373,7 @@ def check_extras(present: Iterable[str], file_name: str) -> None:
         if importlib.util.find_spec(library) is None:
             raise BundleError(
                 f"{file_name} holds a {library} model, and {library} is not installed; "
-                f"install it with: pip install 'sklambda[{EXTRAS[library]}]'"
+                + install_hint(library)
             )
 
 
