@@ -398,3 +398,37 @@ def test_neighbors_at_equal_distances_are_the_ones_sklearn_keeps(
     grid = rng.integers(-2, 6, size=(300, 3)) + rng.choice([0.0, 0.5], size=(300, 3))
     report = check_equivalence(model, lean, pd.DataFrame(grid, columns=NUMERIC))
     assert report.ok, report.detail
+
+
+@functools.cache
+def spread_neighbors(algorithm: str, metric: str) -> Any:
+    """The runtime model of a kNN on continuous features (ties are rare)."""
+    rng = np.random.default_rng(13)
+    X = pd.DataFrame(rng.normal(size=(300, 3)), columns=NUMERIC)
+    model = KNeighborsClassifier(5, metric=metric, algorithm=algorithm)
+    model.fit(X, rng.integers(0, 3, size=300))
+    return compile_estimator(model, NUMERIC).predictor()._model
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "manhattan", "chebyshev", "minkowski"])
+@pytest.mark.parametrize("algorithm", ["kd_tree", "ball_tree"])
+def test_the_untied_shortcut_answers_as_the_tree_walk(algorithm: str, metric: str) -> None:
+    # Without near ties the k nearest are found from the fast distances, not by walking the
+    # tree: the rows, their order and the distances' bits are the walk's.
+    model = spread_neighbors(algorithm, metric)
+    rng = np.random.default_rng(14)
+    shortcut = 0
+    for x in rng.normal(size=(200, 3)).tolist():
+        untied = model._untied(x, model.tree)
+        if untied is not None:
+            shortcut += 1
+            assert untied == model.tree.query(x, model.k)
+    assert shortcut > 150  # continuous data: almost every row takes the shortcut
+
+
+def test_tied_neighbors_are_left_to_the_tree_walk() -> None:
+    _, lean = tied_neighbors("kd_tree", "euclidean", "uniform", 5)
+    model = lean.predictor()._model
+    rng = np.random.default_rng(12)
+    rows = (rng.integers(-2, 6, size=(50, 3)) + 0.0).tolist()
+    assert all(model._untied(x, model.tree) is None for x in rows)

@@ -8,6 +8,7 @@ scikit-learn's search keeps or drops them.
 
 from __future__ import annotations
 
+import heapq
 from math import dist, inf, sqrt
 
 from .values import Model, check_finite
@@ -19,6 +20,11 @@ if TYPE_CHECKING:
     Row = list[Any]
 
 __all__ = ["build"]
+
+
+# Nearest distances closer than this (relative) may order differently under another rounding
+# (math.dist against scikit-learn's sum of squares: a few ulps apart, ~1e-16).
+_APART = 1e-9
 
 
 def _heap_push(values: list[float], indices: list[int], val: float, index: int) -> None:
@@ -189,18 +195,10 @@ class Neighbors(Model):
     def _neighbors(self, row: Row) -> tuple[list[float], list[int]]:
         x = check_finite(row, self.width)
         if self.tree is not None:
-            return self.tree.query(x, self.k)
+            untied = self._untied(x, self.tree)
+            return untied if untied is not None else self.tree.query(x, self.k)
+        reduced = self._reduced(x)
         p = self.p
-        if self.metric == "chebyshev":
-            reduced = [max(abs(a - b) for a, b in zip(x, t, strict=True)) for t in self.rows]
-        elif p == 2.0:
-            # math.dist: C speed, accurate to the last bit or so (not scikit-learn's exact
-            # rounding; neighbours at distances equal to ~1e-16 may order differently).
-            reduced = [dist(x, t) for t in self.rows]
-        elif p == 1.0:
-            reduced = [sum(abs(a - b) for a, b in zip(x, t, strict=True)) for t in self.rows]
-        else:
-            reduced = [sum(abs(a - b) ** p for a, b in zip(x, t, strict=True)) for t in self.rows]
         # Training rows in order through scikit-learn's heap, as its brute-force search pushes
         # them (with one thread: more split the rows, which may keep other equally near ones).
         k = min(self.k, len(reduced))
@@ -214,6 +212,38 @@ class Neighbors(Model):
         else:
             distances = [reduced[i] ** (1.0 / p) for i in best]
         return distances, best
+
+    def _untied(self, x: list[float], tree: _Tree) -> tuple[list[float], list[int]] | None:
+        """The tree search's answer without the walk, when the walk cannot change it: the k + 1
+        nearest rows (by the fast distances of :meth:`_reduced`) lie further apart than any
+        rounding, so every exact search keeps the same k rows in the same order. Their
+        distances are then computed as the tree computes them. None when rows are (nearly)
+        tied: only the tree's own order decides which of them stay."""
+        reduced = self._reduced(x)
+        k = self.k
+        if k >= len(reduced):
+            return None
+        nearest = heapq.nsmallest(k + 1, range(len(reduced)), key=reduced.__getitem__)
+        ranked = [reduced[i] for i in nearest]
+        if any(ranked[i + 1] - ranked[i] <= _APART * ranked[i + 1] for i in range(k)):
+            return None
+        best = nearest[:k]
+        return [tree.to_dist(tree.rdist(x, self.rows[i])) for i in best], best
+
+    def _reduced(self, x: list[float]) -> list[float]:
+        """Every training row's distance to ``x``, or a monotone function of it."""
+        p = self.p
+        if self.metric == "chebyshev":
+            reduced = [max(abs(a - b) for a, b in zip(x, t, strict=True)) for t in self.rows]
+        elif p == 2.0:
+            # math.dist: C speed, accurate to the last bit or so (not scikit-learn's exact
+            # rounding; neighbours at distances equal to ~1e-16 may order differently).
+            reduced = [dist(x, t) for t in self.rows]
+        elif p == 1.0:
+            reduced = [sum(abs(a - b) for a, b in zip(x, t, strict=True)) for t in self.rows]
+        else:
+            reduced = [sum(abs(a - b) ** p for a, b in zip(x, t, strict=True)) for t in self.rows]
+        return reduced
 
     def _weights(self, distances: list[float]) -> list[float] | None:
         if not self.distance_weights:
