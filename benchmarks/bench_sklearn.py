@@ -16,6 +16,7 @@ Run: `uv run python benchmarks/bench_sklearn.py [--runs 7]`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
 import statistics
@@ -24,6 +25,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -75,6 +77,22 @@ def cold_samples(python: str, scripts: dict[str, str], runs: int) -> dict[str, l
     return samples
 
 
+@contextlib.contextmanager
+def _over_the_limit_allowed(allowed: bool) -> Iterator[None]:
+    """The installed tree is at Lambda's 250 MiB unzipped limit (250.1 MiB on 2026-12-02, so a
+    build refuses it): it is built anyway, only as the baseline the slimmed layers are measured
+    against. No deployable package is built this way."""
+    from sklambda import limits
+
+    saved = limits.UNZIPPED_BYTES
+    if allowed:
+        limits.UNZIPPED_BYTES = 2 * saved
+    try:
+        yield
+    finally:
+        limits.UNZIPPED_BYTES = saved
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
@@ -99,9 +117,10 @@ def main() -> None:
         }
         reports = {}
         for name, rules in variants.items():
-            reports[name] = build(
-                work / "bundle", work / name, runtime="sklearn", python=PYTHON, slim_rules=rules
-            ).report
+            with _over_the_limit_allowed(name == "unslimmed"):
+                reports[name] = build(
+                    work / "bundle", work / name, runtime="sklearn", python=PYTHON, slim_rules=rules
+                ).report
         event = json.dumps(
             post_event(
                 json.dumps(
